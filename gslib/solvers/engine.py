@@ -1,0 +1,300 @@
+"""The engine's front: argument checks, the run schedule, and the public ``simulate``/``integrate``.
+
+A run is cut into chunks at the recorded times and every ``check_every`` steps. After each chunk
+the engine reads one number per member, the largest change of its last step, which serves both to
+stop members that reached a steady state and to catch members that blew up. Backends only
+implement ``advance(nsteps, active)``, ``last_change()`` and ``fields()``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .reference import NumpyBackend
+from .stencils import FLUSH_THRESHOLD, SPECTRAL_RADIUS, check_stencil, stability_limit
+
+BACKENDS = ("auto", "numpy", "cpu", "cuda")
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class BlowUpError(FloatingPointError):
+    """Some batch members became non-finite; ``members`` lists them, ``steps`` when it was seen."""
+
+    def __init__(self, members, steps):
+        self.members = [int(m) for m in members]
+        self.steps = [int(s) for s in steps]
+        shown = ", ".join(f"{m} (by step {s})" for m, s in zip(self.members[:10], self.steps[:10]))
+        more = f" and {len(self.members) - 10} more" if len(self.members) > 10 else ""
+        super().__init__(
+            f"the run blew up: batch member(s) {shown}{more} became non-finite; reduce dt or check "
+            "the parameters, or pass on_blowup='mark' to integrate() to finish the other members")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Validated run parameters; f, k, Du, Dv are arrays (B,) in the field dtype."""
+
+    f: np.ndarray
+    k: np.ndarray
+    Du: np.ndarray
+    Dv: np.ndarray
+    dt: float
+    dx: float
+    stencil: str
+    dtype: np.dtype
+    flush: float
+
+
+@dataclass
+class SimulationResult:
+    """Outcome of :func:`integrate`; shapes follow the input (B omitted for a single grid).
+
+    u, v          final fields, (B, N, M)
+    frames_u/_v   recorded fields, (B, R, N, M), at ``frame_times`` (R,) in model time units
+    steps         steps each member took, (B,): fewer than asked where it stopped early
+    steady        members stopped by the steady-state test, (B,) bool
+    failed        members that became non-finite (on_blowup='mark'), (B,) bool; their fields are NaN
+    backend       the backend that ran
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    frames_u: np.ndarray | None
+    frames_v: np.ndarray | None
+    frame_times: np.ndarray
+    steps: np.ndarray
+    steady: np.ndarray
+    failed: np.ndarray
+    backend: str
+
+
+def _check_number(name, value, *, positive=False, allow_zero=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name}={value!r} must be a finite real number")
+    if positive and value <= 0:
+        raise ValueError(f"{name}={value!r} must be > 0")
+    if not allow_zero and value == 0:
+        raise ValueError(f"{name}={value!r} must not be 0")
+    return float(value)
+
+
+def _check_rate(name, value, batch, batched):
+    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, bool) else None
+    if arr is None or arr.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}")
+    if arr.ndim == 0:
+        arr = np.full(batch, float(arr))
+    elif not batched:
+        raise ValueError(f"{name} has shape {arr.shape} but u0 is a single grid: pass a scalar, or a "
+                         "batch of grids (B, N, M) with one value per member")
+    elif arr.shape != (batch,):
+        raise ValueError(f"{name} has shape {arr.shape}; allowed: a scalar or shape ({batch},) to match the batch")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got non-finite value(s) at member(s) {np.flatnonzero(~np.isfinite(arr))[:10].tolist()}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0; got {arr.min():g} (member {int(arr.argmin())})")
+    return arr
+
+
+def _check_fields(u0, v0, dtype):
+    u0, v0 = np.asarray(u0), np.asarray(v0)
+    for name, a in (("u0", u0), ("v0", v0)):
+        if a.dtype.kind not in "fiu" or a.dtype == bool:
+            raise ValueError(f"{name} must be a real-valued array, got dtype {a.dtype}")
+        if a.ndim not in (2, 3):
+            raise ValueError(f"{name} has shape {a.shape}; allowed: (N, M) or a batch (B, N, M)")
+        if a.shape[-1] < 3 or a.shape[-2] < 3 or (a.ndim == 3 and a.shape[0] < 1):
+            raise ValueError(f"{name} has shape {a.shape}; each grid needs N, M >= 3 and the batch B >= 1")
+    if u0.shape != v0.shape:
+        raise ValueError(f"u0 and v0 must have the same shape; got {u0.shape} and {v0.shape}")
+    batched = u0.ndim == 3
+    u = np.ascontiguousarray(u0.reshape((-1,) + u0.shape[-2:]), dtype=dtype)
+    v = np.ascontiguousarray(v0.reshape((-1,) + v0.shape[-2:]), dtype=dtype)
+    for name, a, a0 in (("u0", u, u0), ("v0", v, v0)):
+        bad = ~np.isfinite(a).reshape(len(a), -1).all(axis=1)
+        if bad.any():
+            raise ValueError(f"{name} contains NaN or Inf (batch member(s) {np.flatnonzero(bad)[:10].tolist()}); "
+                             "fields must be finite")
+        if not np.isfinite(np.asarray(a0, dtype=np.float64)).all():
+            raise ValueError(f"{name} does not fit in {np.dtype(dtype).name} (values overflow to Inf)")
+    return u, v, batched
+
+
+def check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable=False):
+    """Validate the arguments of :func:`simulate`; returns (u, v (B, N, M), Params, batched)."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype={dtype!r} is not a dtype; allowed: float32, float64") from None
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype={dtype.name!r} is not supported; allowed: float32, float64")
+    check_stencil(stencil)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps={steps!r} must be a positive integer (>= 1)")
+    dt = _check_number("dt", dt, positive=True)
+    dx = _check_number("dx", dx, positive=True)
+    u, v, batched = _check_fields(u0, v0, dtype)
+    B = len(u)
+    f, k = _check_rate("f", f, B, batched), _check_rate("k", k, B, batched)
+    Du, Dv = _check_rate("Du", Du, B, batched), _check_rate("Dv", Dv, B, batched)
+    D = float(max(Du.max(), Dv.max()))
+    limit = stability_limit(D, dx, stencil)
+    if dt > limit and not allow_unstable:
+        radius = SPECTRAL_RADIUS[stencil]
+        raise ValueError(
+            f"dt={dt:g} exceeds the forward-Euler stability bound of the {stencil} stencil: "
+            f"dt <= 2 dx^2 / ({radius:g} max(Du, Dv)) = {limit:.6g} for dx={dx:g}, max(Du, Dv)={D:g}; "
+            "allowed: 0 < dt <= that bound (pass allow_unstable=True to watch it blow up)")
+    params = Params(f=f.astype(dtype), k=k.astype(dtype), Du=Du.astype(dtype), Dv=Dv.astype(dtype),
+                    dt=dt, dx=dx, stencil=stencil, dtype=dtype, flush=FLUSH_THRESHOLD[dtype])
+    return u, v, params, batched
+
+
+def _record_steps(record_times, dt, steps):
+    if record_times is None:
+        return np.zeros(0, dtype=np.int64)
+    times = np.atleast_1d(np.asarray(record_times, dtype=np.float64))
+    if times.ndim != 1 or not np.all(np.isfinite(times)):
+        raise ValueError("record_times must be a 1-D sequence of finite times")
+    s = np.rint(times / dt)
+    if np.any(np.abs(s * dt - times) > 1e-9 * np.maximum(1.0, np.abs(times))):
+        raise ValueError(f"record_times must be multiples of dt={dt:g}; got {times.tolist()}")
+    if np.any(s < 0) or np.any(s > steps):
+        raise ValueError(f"record_times must lie in [0, steps*dt] = [0, {steps * dt:g}]; got {times.tolist()}")
+    return np.unique(s.astype(np.int64))
+
+
+def resolve_backend(backend: str) -> str:
+    """Turn ``backend`` into one of numpy, cpu, cuda ('auto': cuda if a GPU is visible, else cpu)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not a backend; allowed: {', '.join(map(repr, BACKENDS))}")
+    if backend == "auto":
+        from . import cuda_available
+        return "cuda" if cuda_available(real_gpu_only=True) else "cpu"
+    return backend
+
+
+def _make_backend(name, u, v, params):
+    if name == "numpy":
+        return NumpyBackend(u, v, params)
+    if name == "cpu":
+        from .cpu import CpuBackend
+        return CpuBackend(u, v, params)
+    from .cuda import CudaBackend
+    return CudaBackend(u, v, params)
+
+
+def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil="9pt", backend="auto",
+              dtype=np.float32, *, record_times=None, steady_tol=None, check_every=1000,
+              on_blowup="raise", allow_unstable=False, progress=False) -> SimulationResult:
+    """Run the Gray-Scott FTCS scheme and return a :class:`SimulationResult`.
+
+    Arguments as in :func:`simulate`, plus:
+    record_times   times (model units, multiples of dt, in [0, steps*dt]) at which to keep the fields
+    steady_tol     stop a member once the largest change of u or v in one step is below this
+    check_every    steps between the steady-state and blow-up checks (>= 1)
+    on_blowup      'raise' (BlowUpError naming the members) or 'mark' (flag them, finish the rest)
+    allow_unstable run even if dt exceeds the stability bound (for demonstrations)
+    progress       show a progress bar (tqdm) over steps
+    """
+    if steps is None:
+        raise ValueError("steps must be given: a positive integer (>= 1)")
+    u, v, params, batched = check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable)
+    if on_blowup not in ("raise", "mark"):
+        raise ValueError(f"on_blowup={on_blowup!r}; allowed: 'raise', 'mark'")
+    if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
+        raise ValueError(f"check_every={check_every!r} must be a positive integer (>= 1)")
+    if steady_tol is not None:
+        steady_tol = _check_number("steady_tol", steady_tol, positive=True)
+    rec = _record_steps(record_times, params.dt, steps)
+    name = resolve_backend(backend)
+    engine = _make_backend(name, u, v, params)
+
+    B = len(u)
+    active = np.ones(B, dtype=np.bool_)
+    steady = np.zeros(B, dtype=np.bool_)
+    failed = np.zeros(B, dtype=np.bool_)
+    taken = np.zeros(B, dtype=np.int64)
+    frames_u = np.empty((B, len(rec)) + u.shape[1:], dtype=params.dtype) if len(rec) else None
+    frames_v = np.empty_like(frames_u) if len(rec) else None
+
+    def record(r):
+        fu, fv = engine.fields()
+        frames_u[:, r], frames_v[:, r] = fu, fv
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, unit="step", desc=f"simulate[{name}]")
+    n, r = 0, 0
+    while r < len(rec) and rec[r] == 0:
+        record(r)
+        r += 1
+    while n < steps and active.any():
+        stop = min(steps, n + check_every)
+        if r < len(rec):
+            stop = min(stop, int(rec[r]))
+        engine.advance(stop - n, active)
+        taken[active] += stop - n
+        n = stop
+        change = engine.last_change()
+        blown = active & ~np.isfinite(change)
+        if blown.any():
+            if on_blowup == "raise":
+                raise BlowUpError(np.flatnonzero(blown), taken[blown])
+            failed |= blown
+            active &= ~blown
+        if steady_tol is not None:
+            done = active & (change < steady_tol)
+            steady |= done
+            active &= ~done
+        while r < len(rec) and rec[r] == n:
+            record(r)
+            r += 1
+        if bar is not None:
+            bar.update(stop - bar.n)
+    if bar is not None:
+        bar.close()
+    # Members that stopped early keep their last state: fill the frames still owed.
+    while r < len(rec):
+        record(r)
+        r += 1
+    u_out, v_out = engine.fields()
+    if failed.any():
+        u_out[failed] = np.nan
+        v_out[failed] = np.nan
+        if frames_u is not None:
+            frames_u[failed] = np.nan
+            frames_v[failed] = np.nan
+    if not batched:
+        u_out, v_out = u_out[0], v_out[0]
+        frames_u = frames_u[0] if frames_u is not None else None
+        frames_v = frames_v[0] if frames_v is not None else None
+        taken, steady, failed = taken[:1], steady[:1], failed[:1]
+    return SimulationResult(u=u_out, v=v_out, frames_u=frames_u, frames_v=frames_v,
+                            frame_times=rec * params.dt, steps=taken, steady=steady, failed=failed, backend=name)
+
+
+def simulate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil="9pt", backend="auto",
+             dtype=np.float32, *, steady_tol=None, check_every=1000, allow_unstable=False, progress=False):
+    """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps; returns (u, v).
+
+    u0, v0   initial fields, (N, M) or a batch (B, N, M); periodic boundaries
+    f, k     feed and kill rates (1/time), scalars or arrays (B,)
+    Du, Dv   diffusivities (length^2/time), scalars or arrays (B,)
+    dt, dx   time step and grid spacing; dt must respect the stencil's stability bound
+    steps    number of time steps (>= 1); the run covers steps * dt time units
+    stencil  '5pt' or '9pt' (isotropic: centre -3, edges 0.5, corners 0.25), divided by dx^2
+    backend  'numpy' (reference), 'cpu' (Numba), 'cuda' (Numba CUDA), 'auto' (cuda if a GPU is visible)
+    dtype    float32 or float64
+    The final fields come back with the input's shape and the chosen dtype. A member that becomes
+    non-finite raises :class:`BlowUpError`; :func:`integrate` offers frames, per-member steady-state
+    stops and marking failed members.
+    """
+    res = integrate(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, backend, dtype, steady_tol=steady_tol,
+                    check_every=check_every, allow_unstable=allow_unstable, progress=progress)
+    return res.u, res.v
