@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import scale
+from . import initial, model, scale
 from .model import homogeneous_states
 from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
 
@@ -14,5 +14,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 
-__all__ = ["BlowUpError", "SimulationResult", "__version__", "homogeneous_states", "integrate", "scale",
+__all__ = ["BlowUpError", "SimulationResult", "__version__", "homogeneous_states", "initial", "integrate", "model", "scale",
            "simulate", "stability_limit"]

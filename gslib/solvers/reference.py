@@ -58,9 +58,10 @@ class NumpyBackend:
         idx = slice(None) if active.all() else np.flatnonzero(active)
         u, v = self.u[idx], self.v[idx]
         args = (self.f[idx], self.k[idx], self.Du[idx], self.Dv[idx], self.dt, self.p.dx, self.p.stencil, self.p.flush)
-        for _ in range(nsteps):
-            u_prev, v_prev = u, v
-            u, v = step(u, v, *args)
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is detected and reported by the engine
+            for _ in range(nsteps):
+                u_prev, v_prev = u, v
+                u, v = step(u, v, *args)
         self.u[idx], self.v[idx] = u, v
         self.u_prev[idx], self.v_prev[idx] = u_prev, v_prev
 

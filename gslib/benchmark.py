@@ -1,0 +1,118 @@
+"""Throughput of the engine's backends, measured against the source paper's NumPy approach in one run.
+
+The workload is what the book's datasets and scans do: a batch of 128 x 128 grids started from the
+CNN paper's seed at its 15 training points (H and L included, where v decays towards zero), first
+run to t = ``burn_in`` so that the timed window sits in the long middle of a t = 15000 run where
+subnormal numbers would appear. Every backend then advances the same state; the baseline is the
+paper's vectorised NumPy code (np.roll 9-point stencil, float64), timed in the same process so that
+the ratios hold on a noisy machine. Ratios, not absolute numbers, are what the table is for.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+
+import numpy as np
+
+from .initial import cnn_seed
+from .solvers import cuda_available, simulate
+
+#: The CNN paper's first-pass training points as (f, k), used to fill the benchmark batch.
+TRAINING_POINTS = ((0.015, 0.05), (0.025, 0.05), (0.025, 0.055), (0.03, 0.055), (0.015, 0.055),
+                   (0.025, 0.06), (0.03, 0.06), (0.03, 0.0565), (0.05, 0.06), (0.046, 0.063),
+                   (0.04, 0.065), (0.05, 0.065), (0.05, 0.0675), (0.035, 0.055), (0.005, 0.05))
+#: Peak memory bandwidth of an H100 SXM (bytes/s), the limit one GPU update is compared with.
+GPU_BANDWIDTH = 3.35e12
+
+
+def paper_numpy_steps(u, v, f, k, steps, Du=0.2, Dv=0.1, dt=0.25):
+    """The source paper's approach: np.roll 9-point Laplacian in float64, one forward-Euler step at a time."""
+    f, k = f[:, None, None], k[:, None, None]
+    for _ in range(steps):
+        lu = (0.5 * (np.roll(u, 1, -2) + np.roll(u, -1, -2) + np.roll(u, 1, -1) + np.roll(u, -1, -1))
+              + 0.25 * (np.roll(u, (1, 1), (-2, -1)) + np.roll(u, (1, -1), (-2, -1))
+                        + np.roll(u, (-1, 1), (-2, -1)) + np.roll(u, (-1, -1), (-2, -1))) - 3 * u)
+        lv = (0.5 * (np.roll(v, 1, -2) + np.roll(v, -1, -2) + np.roll(v, 1, -1) + np.roll(v, -1, -1))
+              + 0.25 * (np.roll(v, (1, 1), (-2, -1)) + np.roll(v, (1, -1), (-2, -1))
+                        + np.roll(v, (-1, 1), (-2, -1)) + np.roll(v, (-1, -1), (-2, -1))) - 3 * v)
+        uvv = u * v * v
+        u, v = u + dt * (Du * lu - uvv + f * (1 - u)), v + dt * (Dv * lv + uvv - (f + k) * v)
+    return u, v
+
+
+def workload(batch: int, size: int, burn_in: float = 2500.0):
+    """Initial fields (batch, size, size) run to t = burn_in, and their (f, k) arrays (batch,)."""
+    fk = np.array([TRAINING_POINTS[b % len(TRAINING_POINTS)] for b in range(batch)])
+    f, k = fk[:, 0], fk[:, 1]
+    u, v = cnn_seed(list(range(batch)), n=size)
+    if burn_in > 0:
+        u, v = simulate(u, v, f, k, steps=int(round(burn_in / 0.25)), backend="cpu", dtype=np.float64)
+    return u, v, f, k
+
+
+def _timed(fn, min_seconds):
+    """Run fn() until at least min_seconds have passed; return seconds per call (best of the repeats)."""
+    best, total = np.inf, 0.0
+    while total < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        best, total = min(best, dt), total + dt
+    return best
+
+
+def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "cuda"), stencils=("5pt", "9pt"),
+                  dtypes=("float32", "float64"), burn_in=2500.0, min_seconds=1.0, progress=True):
+    """Measure cell updates per second; returns a list of row dicts (the baseline row first).
+
+    batch   grids per run (default 16 on the CPU, 1024 with a GPU); steps: steps per timed call of the
+    compiled backends (default 2000; the NumPy runs use 1/40 of it). Each call is repeated for at
+    least ``min_seconds`` and the fastest repeat counts.
+    """
+    gpu = "cuda" in backends and cuda_available(real_gpu_only=True)
+    batch = batch or (1024 if gpu else 16)
+    steps = steps or 2000
+    np_steps = max(1, steps // 40)
+    u, v, f, k = workload(batch, size, burn_in)
+    cells = batch * size * size
+    say = print if progress else (lambda *a, **k: None)
+    rows = []
+
+    def add(backend, stencil, dtype, n, seconds, note=""):
+        rate = cells * n / seconds
+        itemsize = np.dtype(dtype).itemsize
+        if backend == "cuda":
+            note = f"{100 * rate * 4 * itemsize / GPU_BANDWIDTH:.0f} % of H100 memory bandwidth"
+        rows.append(dict(backend=backend, stencil=stencil, dtype=dtype, batch=batch, size=size, steps=n,
+                         seconds=seconds, updates_per_s=rate, bandwidth_Bps=rate * 4 * itemsize,
+                         ratio=rate / rows[0]["updates_per_s"] if rows else 1.0, note=note))
+        say(f"  {backend:12s} {stencil} {dtype:8s} {rate:10.3g} updates/s")
+
+    say(f"benchmark: {batch} x {size}x{size} grids, machine {platform.machine()} {platform.processor() or ''}")
+    sec = _timed(lambda: paper_numpy_steps(u, v, f, k, np_steps), min_seconds)
+    add("paper-numpy", "9pt", "float64", np_steps, sec, "the source paper's np.roll code")
+    for backend in backends:
+        if backend == "cuda" and not gpu:
+            rows.append(dict(backend="cuda", stencil="-", dtype="-", batch=batch, size=size, steps=0, seconds=np.nan,
+                             updates_per_s=np.nan, bandwidth_Bps=np.nan, ratio=np.nan, note="skipped: no GPU visible"))
+            continue
+        n = np_steps if backend == "numpy" else steps
+        for stencil in stencils:
+            for dtype in dtypes:
+                def run():
+                    simulate(u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
+                simulate(u[:2], v[:2], f[:2], k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype)  # compile
+                add(backend, stencil, dtype, n, _timed(run, min_seconds))
+    return rows
+
+
+def format_table(rows) -> str:
+    """A Markdown table of benchmark rows: updates/s and the ratio to the paper's NumPy code."""
+    lines = ["| backend | stencil | dtype | batch x grid | cell updates/s | x paper NumPy | note |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        rate = "-" if not np.isfinite(r["updates_per_s"]) else f"{r['updates_per_s']:.3g}"
+        ratio = "-" if not np.isfinite(r["ratio"]) else f"{r['ratio']:.0f}x" if r["ratio"] >= 10 else f"{r['ratio']:.2f}x"
+        lines.append(f"| {r['backend']} | {r['stencil']} | {r['dtype']} | {r['batch']} x {r['size']}^2 | {rate} | {ratio} | {r['note']} |")
+    return "\n".join(lines)
