@@ -84,6 +84,12 @@ __all__ = ["cnn_seed", "sfi_seed", "landscape_seed", "uniform_state", "CNN_SHIFT
 
 #: Allowed values of ``shift`` in :func:`cnn_seed`.
 CNN_SHIFTS = ("both", "one_axis")
+PAPER_SQUARE, PAPER_SIZE = 20, 128  # the seed blocks are 20 cells wide on the paper's 128 x 128 grid
+
+
+def paper_square(n: int) -> int:
+    """Block side (cells) for an n x n grid: the paper's 20 on 128, scaled in proportion elsewhere."""
+    return max(1, round(PAPER_SQUARE * n / PAPER_SIZE))
 
 # Values of the recipe of Scholz & Scholz.
 _SPOT_U, _SPOT_V = 0.5, 0.25
@@ -243,7 +249,7 @@ def _cnn_single(rng: np.random.Generator, n: int, square: int, shift: str):
 # ----------------------------------------------------------------------------- public API
 
 
-def cnn_seed(seed, n: int = 128, square: int = 20, shift: str = "both"):
+def cnn_seed(seed, n: int = 128, square: int | None = None, shift: str = "both"):
     """Random Gamma-shaped seed of Scholz & Scholz (2022); see the module docstring.
 
     Parameters
@@ -252,8 +258,8 @@ def cnn_seed(seed, n: int = 128, square: int = 20, shift: str = "both"):
         Non-negative seed(s) of ``numpy.random.default_rng``.
     n : int
         Grid side in cells, ``n >= 2*square``.
-    square : int
-        Side of the blocks in cells, ``1 <= square <= n//2`` (20 in the paper).
+    square : int or None
+        Side of the blocks in cells, ``1 <= square <= n//2``; None: :func:`paper_square` (20 at n = 128).
     shift : {"both", "one_axis"}
         ``"both"``: random periodic roll along both axes (intended);
         ``"one_axis"``: roll along rows (axis 0) only, mimicking the public code's bug.
@@ -263,7 +269,7 @@ def cnn_seed(seed, n: int = 128, square: int = 20, shift: str = "both"):
     u, v : ndarray, float64
         Shape ``(n, n)`` for one seed, ``(B, n, n)`` for ``B`` seeds; dimensionless.
     """
-    square = _check_int("square", square, 1)
+    square = _check_int("square", paper_square(n) if square is None and _is_int(n) else square, 1)
     n = _check_int("n", n, max(2 * square, 2))
     if shift not in CNN_SHIFTS:
         raise ValueError(f"shift must be one of {CNN_SHIFTS}; got {shift!r}")
@@ -309,7 +315,7 @@ def sfi_seed(seed, n: int = 64, noise: float = 0.02):
     return _batched(seed, build)
 
 
-def landscape_seed(seed, n: int = 128, square: int = 20, noise: float = 0.02):
+def landscape_seed(seed, n: int = 128, square: int | None = None, noise: float = 0.02):
     """Seed of the loss-landscape study (bp_inversion).
 
     ``u = 1 + noise*N(0,1)``, ``v = 0 + noise*N(0,1)`` (``u`` drawn first), then a central
@@ -323,8 +329,8 @@ def landscape_seed(seed, n: int = 128, square: int = 20, noise: float = 0.02):
         Non-negative seed(s).
     n : int
         Grid side in cells, ``n >= square``.
-    square : int
-        Block side in cells, ``1 <= square <= n``.
+    square : int or None
+        Block side in cells, ``1 <= square <= n``; None: :func:`paper_square` (20 at n = 128).
     noise : float
         Noise standard deviation, ``>= 0``.
 
@@ -333,7 +339,7 @@ def landscape_seed(seed, n: int = 128, square: int = 20, noise: float = 0.02):
     u, v : ndarray, float64
         Shape ``(n, n)`` or ``(B, n, n)``.
     """
-    square = _check_int("square", square, 1)
+    square = _check_int("square", paper_square(n) if square is None and _is_int(n) else square, 1)
     n = _check_int("n", n, square)
     noise = _check_noise(noise)
     c = n // 2

@@ -1,0 +1,415 @@
+"""The ``gslib`` console command.
+
+    gslib simulate --f 0.042 --k 0.063 --size 128 --t-end 15000 --out p.npz --png p.png
+    gslib bench --size 128 --backends numpy cpu
+    gslib --version
+
+Each subcommand is one function decorated with :func:`subcommand`: it receives its own
+``argparse`` parser, adds its options, and returns the function that runs it (which takes the
+parsed namespace and returns an exit code, ``None`` meaning 0).  Shared groups of options live in
+``_add_*_options`` helpers so that later subcommands (dataset, train, scan, infer, invert) reuse
+them.  :func:`main` turns errors into one line ``gslib: error: <message>`` on stderr: a
+``ValueError`` (bad input) exits with 2, a blown-up run or a failed write with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+PROG = "gslib"
+
+# The engine's choices, repeated here so that `gslib --help` does not import the solvers.
+STENCILS = ("5pt", "9pt")
+BACKENDS = ("auto", "numpy", "cpu", "cuda")
+BENCH_BACKENDS = ("numpy", "cpu", "cuda")
+DTYPES = ("float32", "float64")
+INITIALS = ("cnn", "sfi", "landscape")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults after every option and keep the descriptions' line breaks."""
+
+
+# ----------------------------------------------------------------------------- registry
+
+_SUBCOMMANDS: list[tuple[str, str, str, Callable]] = []
+
+
+def subcommand(name: str, help: str, description: str | None = None):
+    """Register ``configure(parser) -> run`` as the subcommand ``name``.
+
+    ``help`` is the one-line summary in ``gslib --help``; ``description`` (default: ``help``)
+    heads ``gslib NAME --help``.  ``run(args) -> int | None`` is called with the parsed options.
+    """
+    def register(configure: Callable) -> Callable:
+        _SUBCOMMANDS.append((name, help, description or help, configure))
+        return configure
+    return register
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be an integer >= {minimum}")
+        return value
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+# ----------------------------------------------------------------------------- shared options
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """Gray-Scott parameters and the solver's discretisation."""
+    g = p.add_argument_group("model and solver")
+    g.add_argument("--f", type=_finite_float, default=0.042, metavar="F",
+                   help="feed rate f (1/time unit), >= 0")
+    g.add_argument("--k", type=_finite_float, default=0.063, metavar="K",
+                   help="kill rate k (1/time unit), >= 0")
+    g.add_argument("--Du", type=_finite_float, default=0.2, metavar="D",
+                   help="diffusivity of u (length unit^2/time unit), >= 0")
+    g.add_argument("--Dv", type=_finite_float, default=0.1, metavar="D",
+                   help="diffusivity of v (length unit^2/time unit), >= 0")
+    g.add_argument("--dt", type=_positive_float, default=0.25, metavar="DT",
+                   help="time step (time units); must respect the stencil's stability bound, "
+                        "dx^2/(2 max(Du, Dv)) for 9pt and dx^2/(4 max(Du, Dv)) for 5pt")
+    g.add_argument("--dx", type=_positive_float, default=1.0, metavar="DX",
+                   help="grid spacing (length units)")
+    g.add_argument("--stencil", choices=STENCILS, default="9pt",
+                   help="discrete Laplacian: 5pt (edges 1, centre -4) or 9pt (isotropic: edges 1/2, "
+                        "corners 1/4, centre -3)")
+    g.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="numpy (reference), cpu (Numba), cuda (Numba CUDA), auto (cuda if a GPU is "
+                        "visible, else cpu)")
+    g.add_argument("--dtype", choices=DTYPES, default="float32", help="floating-point type of the fields")
+
+
+def _add_initial_options(p: argparse.ArgumentParser) -> None:
+    """Grid size and initial condition (gslib.initial)."""
+    g = p.add_argument_group("grid and initial condition")
+    g.add_argument("--size", type=_int_at_least(4), default=128, metavar="N",
+                   help="grid side in cells: an N x N periodic grid")
+    g.add_argument("--initial", choices=INITIALS, default="cnn",
+                   help="initial condition: cnn (random Gamma-shaped spots of Scholz & Scholz 2022), "
+                        "sfi (noisy central block of StochasticForceInference), landscape (noisy "
+                        "central block of the loss-landscape study)")
+    g.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="seed of the random numbers of the initial condition")
+    g.add_argument("--square", type=_int_at_least(1), default=None, metavar="CELLS",
+                   help="side of the seed blocks in cells, for cnn and landscape (None = automatic: "
+                        "round(20 * N / 128), i.e. 20 on the paper's 128 x 128 grid: gslib.initial.paper_square)")
+    g.add_argument("--noise", type=_finite_float, default=0.02, metavar="SIGMA",
+                   help="standard deviation of the Gaussian noise added to u and v (dimensionless), "
+                        "for sfi and landscape")
+
+
+def _add_quiet(p: argparse.ArgumentParser, what: str = "the progress bar and the summary") -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help=f"do not print {what}")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _steps_of(time_: float, dt: float, name: str) -> int:
+    """``time_ / dt`` as an integer, or ValueError if ``time_`` is not a multiple of ``dt``."""
+    s = round(time_ / dt)
+    if abs(s * dt - time_) > 1e-9 * max(1.0, abs(time_)):
+        nearest = sorted({math.floor(time_ / dt) * dt, math.ceil(time_ / dt) * dt})
+        raise ValueError(f"{name}={time_:g} is not a multiple of --dt={dt:g} (time units); "
+                         f"the nearest multiples are {' and '.join(f'{t:g}' for t in nearest)}")
+    return int(s)
+
+
+def _initial_state(args):
+    """Build (u0, v0) from the grid and initial-condition options."""
+    from . import initial
+
+    n = args.size
+    square = args.square if args.square is not None else initial.paper_square(n)
+    if args.noise < 0:
+        raise ValueError(f"--noise={args.noise:g} must be >= 0")
+    if args.initial == "cnn":
+        if n < 2 * square:
+            raise ValueError(f"--size={n} is too small for --square={square} with --initial cnn: "
+                             f"needs --size >= 2 * square = {2 * square}")
+        u, v = initial.cnn_seed(args.seed, n=n, square=square)
+        extra = {"square": square}
+    elif args.initial == "landscape":
+        if n < square:
+            raise ValueError(f"--size={n} is smaller than --square={square} (--initial landscape needs "
+                             "--size >= --square)")
+        u, v = initial.landscape_seed(args.seed, n=n, square=square, noise=args.noise)
+        extra = {"square": square, "noise": args.noise}
+    else:
+        u, v = initial.sfi_seed(args.seed, n=n, noise=args.noise)
+        extra = {"noise": args.noise}
+    return u, v, extra
+
+
+def _check_output(path: str | None, suffix: str, option: str) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path)
+    if p.suffix.lower() != suffix:
+        raise ValueError(f"{option}={path!r} must end in {suffix}")
+    if p.exists() and p.is_dir():
+        raise ValueError(f"{option}={path!r} is a directory; give a file name ending in {suffix}")
+    return p
+
+
+def _jsonable(obj):
+    """``obj`` with NumPy scalars and arrays as Python values and NaN/Inf as None (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(key): _jsonable(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(value) for value in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
+@subcommand(
+    "simulate", "run one Gray-Scott simulation and save the fields (.npz) and/or a picture (.png)",
+    "Run one Gray-Scott simulation on a periodic N x N grid with the FTCS scheme, from one of the\n"
+    "book's initial conditions, and save the final fields (and recorded frames) to a compressed\n"
+    ".npz file and/or a picture.\n\n"
+    "example:\n"
+    "  gslib simulate --f 0.042 --k 0.063 --size 128 --t-end 15000 --out p.npz --png p.png\n"
+    "  gslib simulate --record 14000 14500 15000 --png rgb.png   # RGB composite of 3 frames")
+def _simulate(p: argparse.ArgumentParser):
+    _add_model_options(p)
+    _add_initial_options(p)
+    g = p.add_argument_group("run and output")
+    g.add_argument("--t-end", type=_positive_float, default=15000.0, metavar="T",
+                   help="simulated time (time units); must be a multiple of --dt: the run takes "
+                        "round(T / dt) steps")
+    g.add_argument("--record", type=_finite_float, nargs="+", default=None, metavar="T",
+                   help="times (time units, multiples of --dt, in [0, --t-end]) at which to store u and v "
+                        "as frames (None = no frames)")
+    g.add_argument("--steady-tol", type=_positive_float, default=None, metavar="TOL",
+                   help="stop early once the largest change of u or v in one step is below TOL (checked "
+                        "every 1000 steps; None = always run to --t-end)")
+    g.add_argument("--out", default=None, metavar="FILE.npz",
+                   help="write u, v, the frames and the run's metadata to this compressed .npz file")
+    g.add_argument("--png", default=None, metavar="FILE.png",
+                   help="write a picture: u and v side by side, or the RGB composite of the frames when "
+                        "exactly 3 are recorded")
+    _add_quiet(p)
+    return run_simulate
+
+
+def run_simulate(args) -> int:
+    import gslib
+
+    out = _check_output(args.out, ".npz", "--out")
+    png = _check_output(args.png, ".png", "--png")
+    if out is None and png is None:
+        raise ValueError("nothing to write: give --out FILE.npz and/or --png FILE.png")
+    for name in ("f", "k", "Du", "Dv"):
+        value = getattr(args, name)
+        if value < 0:
+            raise ValueError(f"--{name}={value:g} must be >= 0")
+    steps = _steps_of(args.t_end, args.dt, "--t-end")
+    record = None
+    if args.record is not None:
+        rec_steps = [_steps_of(t, args.dt, "--record") for t in args.record]
+        for t, s in zip(args.record, rec_steps):
+            if not 0 <= s <= steps:
+                raise ValueError(f"--record time {t:g} lies outside [0, --t-end] = [0, {args.t_end:g}]")
+        record = [s * args.dt for s in rec_steps]
+    u0, v0, extra = _initial_state(args)
+
+    start = time.perf_counter()
+    res = gslib.integrate(u0, v0, args.f, args.k, Du=args.Du, Dv=args.Dv, dt=args.dt, dx=args.dx, steps=steps,
+                          stencil=args.stencil, backend=args.backend, dtype=args.dtype, record_times=record,
+                          steady_tol=args.steady_tol, progress=not args.quiet)
+    elapsed = time.perf_counter() - start
+    taken = int(res.steps[0])
+    t_final = taken * args.dt
+
+    if out is not None:
+        data = {
+            "u": res.u, "v": res.v,
+            "f": np.float64(args.f), "k": np.float64(args.k), "Du": np.float64(args.Du), "Dv": np.float64(args.Dv),
+            "dt": np.float64(args.dt), "dx": np.float64(args.dx), "t_end": np.float64(args.t_end),
+            "steps": np.int64(steps), "steps_taken": np.int64(taken), "steady": np.bool_(res.steady[0]),
+            "steady_tol": np.float64(np.nan if args.steady_tol is None else args.steady_tol),
+            "size": np.int64(args.size), "seed": np.int64(args.seed),
+            "stencil": np.str_(args.stencil), "dtype": np.str_(args.dtype), "initial": np.str_(args.initial),
+            "backend": np.str_(res.backend), "backend_requested": np.str_(args.backend),
+            "gslib_version": np.str_(gslib.__version__),
+        }
+        for key, value in extra.items():
+            data[key] = np.int64(value) if isinstance(value, int) else np.float64(value)
+        if res.frames_u is not None:
+            data.update(frames_u=res.frames_u, frames_v=res.frames_v, frame_times=res.frame_times)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, **data)
+
+    if png is not None:
+        _write_png(png, res, args, t_final)
+
+    if not args.quiet:
+        stop = f", steady after {taken} steps (t = {t_final:g})" if res.steady[0] else ""
+        written = " and ".join(str(p) for p in (out, png) if p is not None)
+        print(f"{steps} steps of {args.size} x {args.size} ({args.dtype}, {args.stencil}) on {res.backend} "
+              f"in {elapsed:.2f} s{stop}; wrote {written}")
+    return 0
+
+
+def _write_png(path: Path, res, args, t_final: float) -> None:
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    head = f"f = {args.f:g}, k = {args.k:g}"
+    if res.frames_u is not None and len(res.frame_times) == 3:
+        times = ", ".join(f"{t:g}" for t in res.frame_times)
+        with mpl.rc_context(plotting.STYLE):
+            fig, ax = plt.subplots(figsize=(5.0, 4.6), layout="constrained")
+            plotting.plot_rgb(ax, res.frames_u, dx=args.dx, title=f"{head}\nu at t = {times} (R, G, B)")
+    else:
+        fig = plotting.plot_fields(res.u, res.v, dx=args.dx, title=f"{head}, t = {t_final:g}")
+    try:
+        plotting.save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+@subcommand(
+    "bench", "time the solver backends, stencils and dtypes",
+    "Time the FTCS solvers (gslib.benchmark.run_benchmark) for every combination of the chosen\n"
+    "backends, stencils and dtypes, and print a table (cell updates per second and more).\n"
+    "Backends that cannot run here (e.g. cuda without a GPU) are reported by the benchmark.\n\n"
+    "example:\n"
+    "  gslib bench --size 256 --backends cpu cuda --dtypes float32 --json bench.json")
+def _bench(p: argparse.ArgumentParser):
+    p.add_argument("--size", type=_int_at_least(4), default=128, metavar="N", help="grid side in cells (N x N)")
+    p.add_argument("--batch", type=_int_at_least(1), default=None, metavar="B",
+                   help="grids integrated together (None = automatic, chosen by the benchmark per backend)")
+    p.add_argument("--steps", type=_int_at_least(1), default=None, metavar="S",
+                   help="time steps per timing (None = automatic, chosen by the benchmark)")
+    p.add_argument("--backends", nargs="+", choices=BENCH_BACKENDS, default=list(BENCH_BACKENDS), metavar="B",
+                   help=f"backends to time, any of {', '.join(BENCH_BACKENDS)}")
+    p.add_argument("--stencils", nargs="+", choices=STENCILS, default=list(STENCILS), metavar="S",
+                   help=f"stencils to time, any of {', '.join(STENCILS)}")
+    p.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES), metavar="D",
+                   help=f"floating-point types to time, any of {', '.join(DTYPES)}")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the table's rows to FILE as JSON")
+    _add_quiet(p, "progress")
+    return run_bench
+
+
+def run_bench(args) -> int:
+    try:
+        benchmark = importlib.import_module("gslib.benchmark")
+    except ModuleNotFoundError as exc:
+        if exc.name != "gslib.benchmark":
+            raise
+        raise OSError("gslib.benchmark is not available in this installation of gslib") from None
+    rows = benchmark.run_benchmark(size=args.size, batch=args.batch, steps=args.steps,
+                                   backends=list(dict.fromkeys(args.backends)),
+                                   stencils=list(dict.fromkeys(args.stencils)),
+                                   dtypes=list(dict.fromkeys(args.dtypes)), progress=not args.quiet)
+    print(benchmark.format_table(rows))
+    if args.json is not None:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_jsonable(list(rows)), indent=2, allow_nan=False) + "\n")
+    return 0
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gslib`` parser with every registered subcommand."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=_Formatter,
+        description="Gray-Scott pattern formation: simulations and tools of the gsbook companion library.\n"
+                    "Units: model time and length units (lattice units with --dx 1); rates in 1/time.\n"
+                    f"Run '{PROG} COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, help_, description, configure in _SUBCOMMANDS:
+        p = sub.add_parser(name, help=help_, description=description, formatter_class=_Formatter)
+        p.set_defaults(run=configure(p))
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``gslib`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    from .solvers import BlowUpError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code = args.run(args)
+    except ValueError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except (BlowUpError, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0 if code is None else int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""One figure style for the whole book: fields, RGB composites of snapshots, the (k, f) phase plane.
+
+Every function here works with any Matplotlib backend, Agg included, and none calls ``plt.show()``.
+
+* :func:`use_style` applies the book's rcParams globally (chapters call it once at the top);
+  :data:`STYLE` holds them.  :func:`plot_fields` builds its figure inside
+  ``matplotlib.rc_context(STYLE)``, so its figures look the same even without :func:`use_style`.
+* Axes-level functions (:func:`plot_field`, :func:`plot_rgb`, :func:`plot_phase_plane`) draw on an
+  ``ax`` given by the caller and return what they drew.
+* Fields are ``(N, M)`` arrays indexed ``[row, column]``; they are shown with ``origin="lower"``,
+  rows along ``y`` and columns along ``x``, in model length units (cell ``j`` spans
+  ``[j*dx, (j+1)*dx]``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+
+__all__ = ["STYLE", "use_style", "plot_field", "plot_fields", "rgb_composite", "plot_rgb",
+           "plot_phase_plane", "save"]
+
+#: The book's rcParams (applied by :func:`use_style`).
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.titlesize": 13,
+    "figure.dpi": 110,
+    "image.cmap": "viridis",
+    "figure.constrained_layout.use": True,
+    "savefig.bbox": "tight",
+    "savefig.dpi": 150,
+    "axes.grid": False,
+    "lines.linewidth": 1.8,
+}
+
+
+def use_style() -> None:
+    """Apply the book's rcParams (:data:`STYLE`) globally; calling it again changes nothing."""
+    mpl.rcParams.update(STYLE)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_field(field, name: str) -> np.ndarray:
+    """Return ``field`` as a 2-D float array, or raise ValueError naming ``name``."""
+    try:
+        arr = np.asarray(field, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 2-D array of finite real numbers; got {type(field).__name__}") from None
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must be a 2-D array (N, M) with N, M >= 1; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or Inf ({int(np.count_nonzero(~np.isfinite(arr)))} value(s)); "
+                         "it must be finite")
+    return arr
+
+
+def _check_dx(dx) -> float:
+    if isinstance(dx, bool) or not isinstance(dx, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(dx) or dx <= 0:
+        raise ValueError(f"dx must be a finite real number > 0 (grid spacing); got {dx!r}")
+    return float(dx)
+
+
+def _check_range(name: str, value) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers; got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be a pair (low, high) of finite numbers with low < high; got {value!r}")
+    return lo, hi
+
+
+def _extent(shape, dx: float) -> tuple[float, float, float, float]:
+    n, m = shape[:2]
+    return (0.0, m * dx, 0.0, n * dx)
+
+
+def _label_axes(ax) -> None:
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+
+
+# ----------------------------------------------------------------------------- fields
+
+
+def plot_field(ax, field, *, title=None, label="u", dx=1.0, cmap=None, vmin=None, vmax=None, colorbar=True):
+    """Show one ``(N, M)`` field on ``ax``; returns the ``AxesImage``.
+
+    The image spans ``0..M*dx`` along x and ``0..N*dx`` along y (model length units), with row 0
+    at the bottom.  ``label`` names the colour bar (drawn unless ``colorbar=False``; the image's
+    ``.colorbar`` attribute holds it).  ``cmap``, ``vmin``, ``vmax`` as in ``imshow`` (default
+    colour map: the style's, viridis).
+    """
+    arr = _check_field(field, "field")
+    dx = _check_dx(dx)
+    im = ax.imshow(arr, origin="lower", extent=_extent(arr.shape, dx), cmap=cmap, vmin=vmin, vmax=vmax,
+                   interpolation="nearest")
+    _label_axes(ax)
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label=label, shrink=0.9)
+    return im
+
+
+def plot_fields(u, v, *, title=None, dx=1.0):
+    """Figure with ``u`` and ``v`` side by side, each with its colour bar; ``title`` as suptitle.
+
+    Returns the ``matplotlib.figure.Figure`` (created with pyplot: in a notebook it shows at the
+    end of the cell; elsewhere close it with ``plt.close(fig)`` when done).
+    """
+    import matplotlib.pyplot as plt
+
+    u = _check_field(u, "u")
+    v = _check_field(v, "v")
+    if u.shape != v.shape:
+        raise ValueError(f"u and v must have the same shape; got {u.shape} and {v.shape}")
+    dx = _check_dx(dx)
+    with mpl.rc_context(STYLE):
+        n, m = u.shape
+        aspect = n / m
+        fig, (ax_u, ax_v) = plt.subplots(1, 2, figsize=(9.0, max(2.5, min(9.0, 4.0 * aspect + 0.6))),
+                                         layout="constrained")
+        plot_field(ax_u, u, title="u", label="u", dx=dx)
+        plot_field(ax_v, v, title="v", label="v", dx=dx)
+        if title is not None:
+            fig.suptitle(title)
+    return fig
+
+
+# ----------------------------------------------------------------------------- RGB composites
+
+
+def rgb_composite(frames) -> np.ndarray:
+    """RGB encoding of three snapshots of ``u`` (Scholz & Scholz 2022): returns ``(N, M, 3)`` in [0, 1].
+
+    ``frames`` is ``(3, N, M)`` (three snapshots, earliest first) or ``(N, M, 3)``.  Snapshot ``i``
+    becomes colour channel ``i`` (red, green, blue).  All three share one min-max normalisation,
+    ``(u - min) / (max - min)`` over the three frames together, so a cell whose value did not
+    change has equal channels and appears gray, while moving structures appear coloured.  A
+    constant input (max == min) maps to 0.5 gray.  A ``(3, N, 3)`` input is read as ``(3, N, M)``.
+    """
+    try:
+        arr = np.asarray(frames, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("frames must be an array of real numbers, shape (3, N, M) or (N, M, 3); "
+                         f"got {type(frames).__name__}") from None
+    if arr.ndim != 3 or 3 not in (arr.shape[0], arr.shape[-1]) or min(arr.shape) < 1:
+        raise ValueError(f"frames must have shape (3, N, M) or (N, M, 3) (three snapshots); got shape {arr.shape}")
+    if arr.shape[0] == 3:
+        arr = np.moveaxis(arr, 0, -1)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"frames contain NaN or Inf ({int(np.count_nonzero(~np.isfinite(arr)))} value(s)); "
+                         "they must be finite")
+    lo, hi = float(arr.min()), float(arr.max())
+    if not hi > lo:
+        return np.full(arr.shape, 0.5)
+    span = hi - lo
+    if math.isfinite(span):
+        out = (arr - lo) / span
+    else:  # the span overflows float64: scale down first
+        out = (arr / 2 - lo / 2) / (hi / 2 - lo / 2)
+    return np.clip(out, 0.0, 1.0)
+
+
+def plot_rgb(ax, frames, *, title=None, dx=1.0):
+    """Show :func:`rgb_composite` of ``frames`` on ``ax`` (axes x, y as in :func:`plot_field`)."""
+    img = rgb_composite(frames)
+    dx = _check_dx(dx)
+    im = ax.imshow(img, origin="lower", extent=_extent(img.shape, dx), interpolation="nearest")
+    _label_axes(ax)
+    if title is not None:
+        ax.set_title(title)
+    return im
+
+
+# ----------------------------------------------------------------------------- phase plane
+
+
+def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_node=True, hopf=True, legend=True):
+    """Draw the bifurcation curves of the homogeneous states in the (k, f) plane; returns ``ax``.
+
+    x axis: kill rate k, y axis: feed rate f (both 1/time), limited to ``k_range`` and ``f_range``.
+    The saddle-node curve (``k = sqrt(f)/2 - f``, where the states L and S appear) and the Hopf
+    curve of L come from :mod:`gslib.model`; the legend names them "saddle-node" and "Hopf".
+    """
+    from .model import hopf_curve, saddle_node_curve
+
+    k_lo, k_hi = _check_range("k_range", k_range)
+    f_lo, f_hi = _check_range("f_range", f_range)
+    if saddle_node:
+        k, f = saddle_node_curve(2000)
+        ax.plot(k, f, color="black", linestyle="-", label="saddle-node")
+    if hopf:
+        k, f = hopf_curve(2000)
+        ax.plot(k, f, color="tab:red", linestyle="--", label="Hopf")
+    ax.set_xlim(k_lo, k_hi)
+    ax.set_ylim(f_lo, f_hi)
+    ax.set_xlabel("kill rate k")
+    ax.set_ylabel("feed rate f")
+    if legend and (saddle_node or hopf):
+        ax.legend(loc="best")
+    return ax
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def save(fig, path):
+    """Save ``fig`` to ``path`` (format from the suffix) with the style's dpi and tight bounding box.
+
+    Creates missing parent directories; returns the path as a ``pathlib.Path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=STYLE["savefig.dpi"], bbox_inches="tight")
+    return path
