@@ -1,0 +1,244 @@
+"""Training data for the pattern classifier: the CNN paper's recipe, its point lists, resumable split files.
+
+A *sample* is the paper's encoding of one simulation: u at t = T - 60, T - 30 and T stacked as three
+channels, shape (size, size, 3), from the paper's seed (:func:`gslib.initial.cnn_seed`), 9-point
+stencil, Du = 0.2, Dv = 0.1, dt = 0.25, T = 15000 on 128 x 128 cells (Scholz & Scholz 2022).
+
+A *split* (train, val, test, train2, val2) is the paper's list of (f, k) points with a pattern count
+each (``gslib/data/dataset_points.csv``), every pattern from its own seed; seeds never repeat across
+splits. :func:`build_split` writes a split in chunks of NumPy ``.npz`` files (no pickle) with a
+``manifest.json`` holding the points, seeds, recipe, gslib version and a SHA-256 checksum per chunk.
+A killed run resumes where it stopped; a corrupt chunk is detected (and recomputed on resume).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import scale as _scale
+from .classes import NAMES
+from .initial import cnn_seed
+from .solvers import integrate
+
+SPLITS = ("train", "val", "test", "train2", "val2")
+#: First seed of each split; pattern i of a split uses seed base + i, so splits never share a seed.
+SEED_BASE = {"train": 1_000_000, "val": 2_000_000, "test": 3_000_000, "train2": 4_000_000, "val2": 5_000_000}
+#: The published CSV's labels that are not our ASCII class names.
+_LABEL_FIX = {"h": "H", "l": "L", "vu": "nu"}
+FORMAT = "gsbook-dataset"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How samples are made. Defaults: the paper's. Lengths in cells, times in model units."""
+
+    size: int = 128
+    t_end: float = 15000.0
+    gap: float = 30.0
+    dt: float = 0.25
+    Du: float = 0.2
+    Dv: float = 0.1
+    stencil: str = "9pt"
+    square: int = 20
+    shift: str = "both"
+    dtype: str = "float32"
+    count_fraction: float = 1.0  # share of each point's published pattern count that is made
+
+    @property
+    def record_times(self) -> list[float]:
+        return [self.t_end - 2 * self.gap, self.t_end - self.gap, self.t_end]
+
+
+#: One recipe per GSLIB_SCALE: the paper's, a laptop-sized one and a test-sized one.
+RECIPES = {
+    "paper": Recipe(),
+    "book": Recipe(size=64, t_end=5000.0, count_fraction=0.4),
+    "ci": Recipe(size=32, t_end=500.0, square=10, count_fraction=0.06),
+}
+
+
+def recipe_for(scale: str | None = None) -> Recipe:
+    """The dataset recipe of a scale (default: the active GSLIB_SCALE)."""
+    return RECIPES[_scale.current() if scale is None else _scale.pick(ci="ci", book="book", paper="paper", scale=scale)]
+
+
+def split_points(split: str) -> list[dict]:
+    """The paper's points of a split: dicts with label (ASCII class name), f, k and count."""
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not a split; allowed: {', '.join(SPLITS)}")
+    text = resources.files("gslib").joinpath("data/dataset_points.csv").read_text()
+    points = []
+    for row in csv.DictReader(text.splitlines()):
+        if row["split"] == split:
+            label = _LABEL_FIX.get(row["label"], row["label"])
+            points.append(dict(label=label, f=float(row["f"]), k=float(row["k"]), count=int(row["count"])))
+    return points
+
+
+def split_plan(split: str, recipe: Recipe) -> dict[str, np.ndarray]:
+    """Every pattern of a split: arrays label (P,), f (P,), k (P,), seed (P,)."""
+    labels, f, k = [], [], []
+    for p in split_points(split):
+        n = max(1, round(p["count"] * recipe.count_fraction))
+        labels += [p["label"]] * n
+        f += [p["f"]] * n
+        k += [p["k"]] * n
+    seeds = SEED_BASE[split] + np.arange(len(labels))
+    return dict(label=np.array(labels, dtype="U8"), f=np.array(f), k=np.array(k), seed=seeds)
+
+
+def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt",
+                 square=20, shift="both", backend="auto", dtype=np.float32, steady_tol=1e-9, progress=False):
+    """Simulate patterns and return samples (B, size, size, 3): u at t_end - 2 gap, t_end - gap, t_end.
+
+    f, k     feed and kill rates, scalars or sequences of equal length B
+    seed     int (member b uses seed + b) or a sequence of B ints, for :func:`gslib.initial.cnn_seed`
+    steady_tol  members whose largest per-step change falls below this stop early (their state is
+             frozen to within it); None runs every member to t_end.
+    Defaults are the paper's recipe; smaller size and t_end serve the ci and book scales.
+    """
+    f, k = np.atleast_1d(np.asarray(f, dtype=np.float64)), np.atleast_1d(np.asarray(k, dtype=np.float64))
+    if f.ndim != 1 or f.shape != k.shape:
+        raise ValueError(f"f and k must be scalars or 1-D sequences of equal length; got shapes {f.shape} and {k.shape}")
+    seeds = seed + np.arange(len(f)) if np.ndim(seed) == 0 else np.asarray(seed)
+    if seeds.shape != f.shape:
+        raise ValueError(f"seed must be an int or a sequence of {len(f)} ints; got shape {seeds.shape}")
+    if not (gap > 0 and t_end >= 2 * gap):
+        raise ValueError(f"gap={gap} and t_end={t_end}: need gap > 0 and t_end >= 2 * gap")
+    steps = int(round(t_end / dt))
+    if abs(steps * dt - t_end) > 1e-9 * t_end:
+        raise ValueError(f"t_end={t_end} must be a multiple of dt={dt}")
+    u0, v0 = cnn_seed([int(s) for s in seeds], n=size, square=square, shift=shift)
+    res = integrate(u0, v0, f, k, Du=Du, Dv=Dv, dt=dt, steps=steps, stencil=stencil, backend=backend, dtype=dtype,
+                    record_times=[t_end - 2 * gap, t_end - gap, t_end], steady_tol=steady_tol, progress=progress)
+    return np.ascontiguousarray(np.moveaxis(res.frames_u, 1, -1))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_json_atomic(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+def _chunk_name(i: int) -> str:
+    return f"chunk_{i:05d}.npz"
+
+
+def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) -> dict:
+    from . import __version__
+    return dict(format=FORMAT, format_version=FORMAT_VERSION, split=split, recipe=asdict(recipe),
+                chunk_size=chunk_size, n_patterns=int(len(plan["label"])), classes=sorted(set(plan["label"].tolist()), key=NAMES.index),
+                points=split_points(split), seed_first=int(plan["seed"][0]), gslib_version=__version__)
+
+
+def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: int = 64, backend: str = "auto",
+                log=print) -> dict:
+    """Simulate every pattern of ``split`` into directory ``out``; resumes a partial run; returns the manifest.
+
+    Chunks already written with a matching checksum are kept; missing or corrupt ones are computed.
+    """
+    recipe = recipe or recipe_for()
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan = split_plan(split, recipe)
+    header = _manifest_header(split, recipe, chunk_size, plan)
+    path = out / "manifest.json"
+    manifest = dict(header, chunks={}, complete=False)
+    if path.exists():
+        old = json.loads(path.read_text())
+        mismatch = [key for key in ("format", "split", "recipe", "chunk_size", "n_patterns", "seed_first") if old.get(key) != header[key]]
+        if mismatch:
+            raise ValueError(f"{out} holds a different dataset (differs in {', '.join(mismatch)}); choose another --out or remove it")
+        manifest["chunks"] = old.get("chunks", {})
+    P = len(plan["label"])
+    n_chunks = -(-P // chunk_size)
+    for i in range(n_chunks):
+        name = _chunk_name(i)
+        entry = manifest["chunks"].get(name)
+        if entry is not None and (out / name).exists() and _sha256(out / name) == entry["sha256"]:
+            continue
+        if entry is not None:
+            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
+        sl = slice(i * chunk_size, min(P, (i + 1) * chunk_size))
+        t0 = time.perf_counter()
+        x = make_samples(plan["f"][sl], plan["k"][sl], plan["seed"][sl], size=recipe.size, t_end=recipe.t_end,
+                         gap=recipe.gap, dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv, stencil=recipe.stencil,
+                         square=recipe.square, shift=recipe.shift, backend=backend, dtype=recipe.dtype)
+        seconds = time.perf_counter() - t0
+        tmp = out / (name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl])
+        os.replace(tmp, out / name)
+        manifest["chunks"][name] = dict(start=sl.start, stop=sl.stop, sha256=_sha256(out / name), seconds=round(seconds, 3),
+                                        machine=f"{platform.node()} {platform.machine()}", created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        _write_json_atomic(path, manifest)
+        log(f"{split}: chunk {i + 1}/{n_chunks} ({sl.stop - sl.start} patterns) in {seconds:.1f} s")
+    manifest["complete"] = True
+    _write_json_atomic(path, manifest)
+    return manifest
+
+
+@dataclass(frozen=True)
+class Split:
+    """A loaded split: samples x (P, size, size, 3), labels (P,) class names, f, k, seed (P,), manifest."""
+
+    x: np.ndarray
+    label: np.ndarray
+    f: np.ndarray
+    k: np.ndarray
+    seed: np.ndarray
+    manifest: dict
+
+    def __len__(self):
+        return len(self.label)
+
+
+def load_split(directory, verify: bool = True) -> Split:
+    """Load a split written by :func:`build_split`; ValueError if it is incomplete or a chunk is corrupt."""
+    directory = Path(directory)
+    path = directory / "manifest.json"
+    if not path.exists():
+        raise ValueError(f"{directory} holds no dataset (no manifest.json); make one with `gslib dataset`")
+    manifest = json.loads(path.read_text())
+    if manifest.get("format") != FORMAT or not manifest.get("complete"):
+        raise ValueError(f"{directory}: dataset is incomplete; rerun `gslib dataset` with the same --out to finish it")
+    parts = {key: [] for key in ("x", "label", "f", "k", "seed")}
+    for name, entry in sorted(manifest["chunks"].items()):
+        file = directory / name
+        if not file.exists():
+            raise ValueError(f"{file} is missing; rerun `gslib dataset` with the same --out to recompute it")
+        if verify and _sha256(file) != entry["sha256"]:
+            raise ValueError(f"{file} is corrupt (checksum mismatch); rerun `gslib dataset` with the same --out to recompute it")
+        with np.load(file, allow_pickle=False) as data:
+            for key in parts:
+                parts[key].append(data[key])
+    arrays = {key: np.concatenate(v) for key, v in parts.items()}
+    if len(arrays["label"]) != manifest["n_patterns"]:
+        raise ValueError(f"{directory}: expected {manifest['n_patterns']} patterns, found {len(arrays['label'])}")
+    return Split(manifest=manifest, **arrays)
+
+
+def with_overrides(recipe: Recipe, **changes) -> Recipe:
+    """A copy of ``recipe`` with some fields changed (None values ignored)."""
+    return replace(recipe, **{key: value for key, value in changes.items() if value is not None})
