@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -393,6 +394,87 @@ def run_dataset(args) -> int:
     return 0
 
 
+@subcommand(
+    "train", "train the CNN of Scholz & Scholz (2022) on dataset splits",
+    "Train the paper's network (gslib.cnn, Table II: 277 723 parameters for 15 classes) with its\n"
+    "augmentation on a training split and monitor a validation split (directories written by\n"
+    "`gslib dataset`). The classes are those present in the training split. Writes into --out the\n"
+    "best weights (lowest validation loss), model.json, history.csv, provenance.json and\n"
+    "evaluation_val.json. Rerun the same command after an interruption: training resumes.\n\n"
+    "example:\n"
+    "  gslib train --train data/paper/train --val data/paper/val --out runs/pass1 --epochs 600")
+def _train(p: argparse.ArgumentParser):
+    p.add_argument("--train", required=True, metavar="DIR", help="training split directory")
+    p.add_argument("--val", required=True, metavar="DIR", help="validation split directory")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (resumed if it holds a run)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=600, help="training epochs (the paper: 600)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=128, help="samples per gradient step")
+    p.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--patience", type=_int_at_least(1), default=None,
+                   help="stop after this many epochs without a lower validation loss (None: never)")
+    p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed of weights, shuffling, augmentation")
+    _add_quiet(p, "per-epoch output")
+    return run_train
+
+
+def run_train(args) -> int:
+    from . import cnn, dataset
+    from .classes import NAMES
+
+    train_split, val_split = dataset.load_split(args.train), dataset.load_split(args.val)
+    names = sorted(set(train_split.label.tolist()), key=NAMES.index)
+    y, y_val = cnn.labels_to_indices(train_split.label, names), cnn.labels_to_indices(val_split.label, names)
+    t0 = time.perf_counter()
+    history = cnn.train(train_split.x, y, val_split.x, y_val, class_names=names, out=args.out, epochs=args.epochs,
+                        batch_size=args.batch_size, learning_rate=args.lr, patience=args.patience,
+                        augment=not args.no_augment, seed=args.seed, verbose=0 if args.quiet else 2)
+    seconds = time.perf_counter() - t0
+    model, names = cnn.load_model(args.out)
+    evaluation = cnn.evaluate(model, names, val_split.x, val_split.label)
+    out = Path(args.out)
+    (out / "evaluation_val.json").write_text(json.dumps(evaluation, indent=1))
+    def summary(split):
+        return {key: split.manifest[key] for key in ("split", "recipe", "n_patterns", "gslib_version")}
+
+    record = cnn.provenance(args.command_line, seconds, epochs_run=len(history.get("epoch", [])),
+                            train_data=summary(train_split), val_data=summary(val_split))
+    (out / "provenance.json").write_text(json.dumps(record, indent=1))
+    print(f"validation accuracy {evaluation['accuracy']:.4f} after {record['epochs_run']} epochs ({seconds:.0f} s)")
+    return 0
+
+
+@subcommand(
+    "evaluate", "evaluate a trained CNN on a dataset split",
+    "Classify every sample of a split (a directory written by `gslib dataset`) with a trained\n"
+    "network (a directory written by `gslib train`, or a shipped one: pass1) and report the accuracy,\n"
+    "the confusion matrix and per-class precision and recall.\n\n"
+    "example:\n"
+    "  gslib evaluate --model pass1 --data data/paper/test --out evaluation_test.json")
+def _evaluate(p: argparse.ArgumentParser):
+    p.add_argument("--model", required=True, metavar="DIR|NAME", help="training output directory or a shipped network (pass1)")
+    p.add_argument("--data", required=True, metavar="DIR", help="split directory to classify")
+    p.add_argument("--out", default=None, metavar="FILE", help="write the evaluation as JSON")
+    return run_evaluate
+
+
+def run_evaluate(args) -> int:
+    from . import cnn, dataset
+
+    model, names = cnn.load_pretrained(args.model) if args.model in cnn.PRETRAINED else cnn.load_model(args.model)
+    split = dataset.load_split(args.data)
+    evaluation = cnn.evaluate(model, names, split.x, split.label)
+    print(f"accuracy {evaluation['accuracy']:.4f} on {evaluation['n_samples']} samples of {args.data}")
+    print(f"{'class':8s} {'precision':>9s} {'recall':>7s}")
+    for name in names:
+        p, r = evaluation["precision"][name], evaluation["recall"][name]
+        print(f"{name:8s} {'-' if p is None else f'{p:.3f}':>9s} {'-' if r is None else f'{r:.3f}':>7s}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(evaluation, indent=1))
+    return 0
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -425,6 +507,7 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    args.command_line = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     try:
         code = args.run(args)
     except ValueError as exc:

@@ -64,7 +64,7 @@ class Recipe:
 RECIPES = {
     "paper": Recipe(),
     "book": Recipe(size=64, t_end=5000.0, count_fraction=0.4),
-    "ci": Recipe(size=32, t_end=500.0, square=10, count_fraction=0.06),
+    "ci": Recipe(size=48, t_end=500.0, square=12, count_fraction=0.06),
 }
 
 

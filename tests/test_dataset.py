@@ -13,7 +13,7 @@ import gslib
 from gslib import dataset
 from gslib.classes import NAMES
 
-TINY = dataset.Recipe(size=32, t_end=100.0, gap=30.0, square=10, count_fraction=0.02)
+TINY = dataset.Recipe(size=48, t_end=100.0, gap=30.0, square=12, count_fraction=0.02)
 
 
 def test_split_points_match_the_paper_totals():
@@ -58,8 +58,8 @@ def test_build_load_resume_and_corruption(tmp_path):
     m = dataset.build_split("train", tmp_path, TINY, chunk_size=4, backend="cpu", log=logs.append)
     assert m["complete"] and m["n_patterns"] == 15 and len(m["chunks"]) == 4
     s = dataset.load_split(tmp_path)
-    assert s.x.shape == (15, 32, 32, 3) and list(s.label[:2]) == ["alpha", "beta"]
-    assert s.manifest["recipe"]["size"] == 32 and s.manifest["gslib_version"] == gslib.__version__
+    assert s.x.shape == (15, 48, 48, 3) and list(s.label[:2]) == ["alpha", "beta"]
+    assert s.manifest["recipe"]["size"] == 48 and s.manifest["gslib_version"] == gslib.__version__
     first = dict(m["chunks"])
 
     # a finished run is not recomputed

@@ -1,0 +1,319 @@
+"""The pattern classifier of Scholz & Scholz (Am. J. Phys. 90, 141, 2022) in Keras 3.
+
+Model code uses ``keras.layers`` and ``keras.ops`` only, so the same network trains on TensorFlow
+(the default here) and on JAX (``KERAS_BACKEND=jax``, the GPU machines). Only the input gradients of
+the attribution methods need the backend's autodiff, in :func:`_input_gradients`.
+
+Shapes: samples x are (B, S, S, 3) float32 (u at t = T - 60, T - 30, T as channels); labels are
+class indices into the model's ``class_names``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from importlib import resources
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from .classes import PASS1_CLASSES  # noqa: E402
+
+PASS1_NAMES = tuple(c.name for c in PASS1_CLASSES)
+PRETRAINED = ("pass1",)
+#: Smallest input side the network's valid convolutions and three poolings accept.
+MIN_SIZE = 48
+
+
+def build_model(n_classes: int = 15, size: int | None = 128) -> keras.Model:
+    """The network of the paper's Table II (277 723 parameters for 15 classes); outputs logits (B, n_classes).
+
+    ``size`` fixes the input side (None accepts any side: the network ends in a global max pool).
+    """
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"n_classes={n_classes!r} must be an integer >= 2")
+    if size is not None and (not isinstance(size, int) or size < MIN_SIZE):
+        raise ValueError(f"size={size!r} must be None or an integer >= {MIN_SIZE}")
+    inputs = keras.Input((size, size, 3), name="snapshots")
+    x = layers.BatchNormalization(name="input_norm")(inputs)
+    x = layers.Conv2D(32, 3, strides=2, activation="relu", name="conv1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv3")(x)
+    x = layers.MaxPooling2D(2, name="pool3")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv4")(x)
+    x = layers.MaxPooling2D(2, name="pool4")(x)
+    x = layers.GlobalMaxPooling2D(name="global_max")(x)
+    x = layers.Dense(256, activation="relu", name="embedding")(x)
+    x = layers.Dropout(0.15, name="dropout")(x)
+    outputs = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="scholz2022")
+
+
+class RandomIntensity(layers.Layer):
+    """Multiply each sample by a random factor in [1 - delta, 1 + delta] (training only)."""
+
+    def __init__(self, delta: float = 0.05, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.delta = delta
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        scale = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), 1 - self.delta, 1 + self.delta, seed=self.generator)
+        return x * ops.cast(scale, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta, "seed": self.seed}
+
+
+def augmentation(seed: int = 0) -> keras.Sequential:
+    """The paper's augmentation: any rotation, periodic shifts, shear 0.2, zoom 0.2, flips, +-5 % intensity.
+
+    Fill mode ``wrap`` keeps the periodic patterns periodic; active only when training.
+    """
+    return keras.Sequential([
+        layers.RandomRotation(0.5, fill_mode="wrap", seed=seed),
+        layers.RandomTranslation(0.5, 0.5, fill_mode="wrap", seed=seed + 1),
+        layers.RandomShear(0.2, 0.2, fill_mode="wrap", seed=seed + 2),
+        layers.RandomZoom(0.2, fill_mode="wrap", seed=seed + 3),
+        layers.RandomFlip("horizontal", seed=seed + 4),
+        RandomIntensity(0.05, seed=seed + 5),
+    ], name="augmentation")
+
+
+def check_samples(x, size: int | None = None) -> np.ndarray:
+    """Validate samples for the network: (B, S, S, 3) or one (S, S, 3), finite; returns float32 (B, S, S, 3)."""
+    x = np.asarray(x)
+    shape = x.shape
+    if x.ndim == 3 and x.shape[-1] == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] != 3 or x.shape[1] != x.shape[2] or x.shape[1] < MIN_SIZE:
+        raise ValueError(f"x has shape {shape}; allowed: (B, S, S, 3) or (S, S, 3) with S >= {MIN_SIZE} "
+                         "(three snapshots of u as channels)")
+    if size is not None and x.shape[1] != size:
+        raise ValueError(f"x has side {x.shape[1]}; this network takes {size} x {size} samples")
+    if x.dtype.kind not in "fiu" or not np.isfinite(x).all():
+        raise ValueError("x must be real and finite (no NaN or Inf): classify only runs that did not blow up")
+    return x.astype(np.float32, copy=False)
+
+
+def _input_size(model) -> int | None:
+    return model.inputs[0].shape[1]
+
+
+def predict_proba(model, x, batch_size: int = 128) -> np.ndarray:
+    """Class probabilities (B, n_classes) for samples x (B, S, S, 3)."""
+    x = check_samples(x, _input_size(model))
+    logits = model.predict(x, batch_size=batch_size, verbose=0)
+    return np.asarray(ops.softmax(logits, axis=-1))
+
+
+def classify(model, class_names, x, batch_size: int = 128) -> np.ndarray:
+    """Predicted class names (B,) for samples x."""
+    return np.asarray(class_names)[predict_proba(model, x, batch_size).argmax(axis=1)]
+
+
+def labels_to_indices(labels, class_names) -> np.ndarray:
+    """Class names (P,) -> indices into class_names; ValueError for an unknown name."""
+    index = {name: i for i, name in enumerate(class_names)}
+    unknown = sorted(set(np.asarray(labels).tolist()) - set(index))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the model's classes {list(class_names)}")
+    return np.array([index[name] for name in np.asarray(labels).tolist()], dtype=np.int64)
+
+
+def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, learning_rate=1e-3, patience=None,
+          augment=True, seed=0, verbose=2) -> dict:
+    """Train the paper's network; writes into ``out`` and resumes an interrupted run there.
+
+    out/model.weights.h5   the weights of the best epoch (lowest validation loss)
+    out/model.json         class names and input size, to rebuild the network
+    out/history.csv        per-epoch loss and accuracy (training and validation)
+    out/backup/            Keras's BackupAndRestore state: rerun the same call after a kill
+    Returns the history as a dict of lists. ``patience``: epochs without improvement of the
+    validation loss before stopping early (None: never).
+    """
+    x = check_samples(x)
+    x_val = check_samples(x_val, x.shape[1])
+    y, y_val = np.asarray(y, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
+    if y.shape != (len(x),) or y_val.shape != (len(x_val),):
+        raise ValueError(f"y and y_val must be 1-D with one label per sample; got {y.shape} and {y_val.shape}")
+    n = len(class_names)
+    if y.min() < 0 or max(y.max(), y_val.max()) >= n:
+        raise ValueError(f"labels must lie in [0, {n - 1}] (one per class name)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    net = build_model(n, x.shape[1])
+    inputs = keras.Input(x.shape[1:])
+    trainer = keras.Model(inputs, net(augmentation(seed)(inputs) if augment else inputs), name="trainer")
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    (out / "model.json").write_text(json.dumps({"class_names": list(class_names), "size": int(x.shape[1])}, indent=1))
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        _BestWeights(net, out / "model.weights.h5"),
+    ]
+    if patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
+    trainer.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size, shuffle=True,
+                callbacks=callbacks, verbose=verbose)
+    return read_history(out / "history.csv")
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Save the network's weights whenever the validation loss improves (survives a resume)."""
+
+    def __init__(self, net, path: Path):
+        super().__init__()
+        self.net, self.path = net, Path(path)
+        self.best_path = self.path.with_suffix(".best.json")
+        self.best = json.loads(self.best_path.read_text())["val_loss"] if self.best_path.exists() else np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss", np.inf)
+        if loss < self.best:
+            self.best = float(loss)
+            tmp = self.path.with_name("tmp." + self.path.name)
+            self.net.save_weights(str(tmp))
+            os.replace(tmp, self.path)
+            self.best_path.write_text(json.dumps({"val_loss": self.best, "epoch": epoch + 1}))
+
+
+def read_history(path) -> dict:
+    """A CSVLogger history as a dict of float lists (one entry per epoch; a resumed run's rows appended)."""
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
+
+
+def load_model(directory) -> tuple[keras.Model, list[str]]:
+    """Rebuild a network written by :func:`train` (or a shipped one): returns (model, class_names)."""
+    directory = Path(directory)
+    meta = json.loads((directory / "model.json").read_text())
+    model = build_model(len(meta["class_names"]), meta["size"])
+    model.load_weights(str(directory / "model.weights.h5"))
+    return model, list(meta["class_names"])
+
+
+def pretrained_dir(name: str) -> Path:
+    """Directory of a shipped network and its records (history, evaluation, provenance)."""
+    if name not in PRETRAINED:
+        raise ValueError(f"{name!r} is not a shipped network; allowed: {', '.join(PRETRAINED)}")
+    return Path(str(resources.files("gslib").joinpath(f"data/pretrained/{name}")))
+
+
+def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
+    """The network trained at paper scale by this project's pipeline: (keras.Model, class_names)."""
+    directory = pretrained_dir(name)
+    if not (directory / "model.weights.h5").exists():
+        raise ValueError(f"the shipped network {name!r} is missing from this installation ({directory})")
+    return load_model(directory)
+
+
+def evaluate(model, class_names, x, labels, batch_size: int = 128) -> dict:
+    """Accuracy, confusion matrix (rows: true, columns: predicted) and per-class precision and recall."""
+    y = labels_to_indices(labels, class_names)
+    pred = predict_proba(model, x, batch_size).argmax(axis=1)
+    n = len(class_names)
+    confusion = np.zeros((n, n), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    tp = np.diag(confusion)
+    predicted, actual = confusion.sum(axis=0), confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, np.nan)
+        recall = np.where(actual > 0, tp / actual, np.nan)
+    return dict(accuracy=float(tp.sum() / len(y)), n_samples=int(len(y)), class_names=list(class_names),
+                confusion=confusion.tolist(),
+                precision={c: (None if np.isnan(p) else float(p)) for c, p in zip(class_names, precision)},
+                recall={c: (None if np.isnan(r) else float(r)) for c, r in zip(class_names, recall)})
+
+
+def _input_gradients(model, x, class_index) -> np.ndarray:
+    """d logit[class_index] / d x for samples x (B, S, S, 3), with the active backend's autodiff."""
+    backend = keras.backend.backend()
+    idx = np.asarray(class_index).reshape(-1)
+    if backend == "tensorflow":
+        import tensorflow as tf
+        xt = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            logits = model(xt, training=False)
+            picked = tf.reduce_sum(tf.gather(logits, idx, axis=1, batch_dims=1))
+        return tape.gradient(picked, xt).numpy()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def picked(xj):
+            logits = model(xj, training=False)
+            return jnp.sum(jnp.take_along_axis(logits, jnp.asarray(idx)[:, None], axis=1))
+        return np.asarray(jax.grad(picked)(jnp.asarray(x)))
+    if backend == "torch":
+        import torch
+        xt = torch.tensor(x, requires_grad=True)
+        logits = model(xt, training=False)
+        logits.gather(1, torch.as_tensor(idx)[:, None]).sum().backward()
+        return xt.grad.detach().cpu().numpy()
+    raise ValueError(f"input gradients are not implemented for the Keras backend {backend!r}")
+
+
+def saliency(model, x, class_index=None, sigma: float = 2.0) -> np.ndarray:
+    """The paper's saliency maps (B, S, S): gradient of the class logit w.r.t. the input, signed maximum
+    over the 3 channels, min-max normalised to [0, 1], Gaussian blur of width ``sigma`` cells (periodic).
+
+    ``class_index``: int or (B,) ints; None uses the predicted class.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    x = check_samples(x, _input_size(model))
+    if class_index is None:
+        class_index = predict_proba(model, x).argmax(axis=1)
+    idx = np.broadcast_to(np.asarray(class_index), (len(x),))
+    grads = _input_gradients(model, x, idx)
+    signed = np.take_along_axis(grads, np.abs(grads).argmax(axis=-1)[..., None], axis=-1)[..., 0]
+    lo = signed.min(axis=(1, 2), keepdims=True)
+    span = signed.max(axis=(1, 2), keepdims=True) - lo
+    norm = (signed - lo) / np.where(span > 0, span, 1.0)
+    return np.stack([gaussian_filter(m, sigma, mode="wrap") for m in norm]) if sigma > 0 else norm
+
+
+def integrated_gradients(model, x, class_index=None, baseline=None, steps: int = 32) -> np.ndarray:
+    """Integrated gradients (Sundararajan et al. 2017), (B, S, S, 3): attribution of the class logit to each
+    input value along the straight path from ``baseline`` to x (trapezoid rule with ``steps`` intervals).
+
+    Default baseline: each sample's spatial mean, a uniform field with the same intensity and no pattern.
+    The attributions sum to logit(x) - logit(baseline) up to the quadrature error (completeness).
+    """
+    x = check_samples(x, _input_size(model))
+    if class_index is None:
+        class_index = predict_proba(model, x).argmax(axis=1)
+    idx = np.broadcast_to(np.asarray(class_index), (len(x),))
+    base = np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape) if baseline is None else check_samples(baseline, x.shape[1])
+    alphas = np.linspace(0.0, 1.0, steps + 1)
+    weights = np.full(steps + 1, 1.0 / steps)
+    weights[[0, -1]] /= 2
+    total = np.zeros_like(x, dtype=np.float64)
+    for a, w in zip(alphas, weights):
+        total += w * _input_gradients(model, (base + a * (x - base)).astype(np.float32), idx)
+    return ((x - base) * total).astype(np.float32)
+
+
+def provenance(command: str, seconds: float, **extra) -> dict:
+    """A provenance record: command, gslib and Keras versions, backend, machine, wall time, date."""
+    from . import __version__
+    return dict(command=command, gslib_version=__version__, keras_version=keras.__version__,
+                keras_backend=keras.backend.backend(), machine=f"{platform.node()} ({platform.machine()}, "
+                f"{os.cpu_count()} CPUs, {platform.processor() or 'unknown processor'})",
+                wall_seconds=round(seconds, 1), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
