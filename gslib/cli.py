@@ -15,6 +15,7 @@ them.  :func:`main` turns errors into one line ``gslib: error: <message>`` on st
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import shlex
@@ -347,8 +348,7 @@ def _bench(p: argparse.ArgumentParser):
 
 
 def run_bench(args) -> int:
-    from . import benchmark
-
+    benchmark = importlib.import_module("gslib.benchmark")
     rows = benchmark.run_benchmark(size=args.size, batch=args.batch, steps=args.steps,
                                    backends=list(dict.fromkeys(args.backends)),
                                    stencils=list(dict.fromkeys(args.stencils)),
@@ -357,7 +357,9 @@ def run_bench(args) -> int:
     if args.json is not None:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_jsonable(list(rows)), indent=2, allow_nan=False) + "\n")
+        from .provenance import record as provenance_record
+        record = provenance_record(args.command_line, rows=list(rows))
+        path.write_text(json.dumps(_jsonable(record), indent=2, allow_nan=False) + "\n")
     return 0
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -311,9 +309,6 @@ def integrated_gradients(model, x, class_index=None, baseline=None, steps: int =
 
 
 def provenance(command: str, seconds: float, **extra) -> dict:
-    """A provenance record: command, gslib and Keras versions, backend, machine, wall time, date."""
-    from . import __version__
-    return dict(command=command, gslib_version=__version__, keras_version=keras.__version__,
-                keras_backend=keras.backend.backend(), machine=f"{platform.node()} ({platform.machine()}, "
-                f"{os.cpu_count()} CPUs, {platform.processor() or 'unknown processor'})",
-                wall_seconds=round(seconds, 1), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+    """A provenance record of a training run: :func:`gslib.provenance.record` plus Keras version and backend."""
+    from .provenance import record
+    return record(command, seconds, keras_version=keras.__version__, keras_backend=keras.backend.backend(), **extra)

@@ -17,7 +17,6 @@ import csv
 import hashlib
 import json
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import provenance
 from . import scale as _scale
 from .classes import NAMES
 from .initial import cnn_seed
@@ -191,7 +191,7 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
             np.savez_compressed(fh, x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl])
         os.replace(tmp, out / name)
         manifest["chunks"][name] = dict(start=sl.start, stop=sl.stop, sha256=_sha256(out / name), seconds=round(seconds, 3),
-                                        machine=f"{platform.node()} {platform.machine()}", created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                                        machine=provenance.machine(), created=provenance.now())
         _write_json_atomic(path, manifest)
         log(f"{split}: chunk {i + 1}/{n_chunks} ({sl.stop - sl.start} patterns) in {seconds:.1f} s")
     manifest["complete"] = True

@@ -211,7 +211,9 @@ def test_bench_passes_options_and_writes_json(tmp_path, monkeypatch, capsys):
     assert calls == [dict(size=16, batch=None, steps=4, backends=["numpy", "cpu"], stencils=["5pt"],
                           dtypes=["float64"], progress=False)]
     assert "TABLE with 2 rows" in capsys.readouterr().out
-    rows = json.loads(path.read_text())
+    record = json.loads(path.read_text())
+    assert record["command"].startswith("gslib bench --size 16") and record["gslib_version"] and record["machine"]
+    rows = record["rows"]
     assert rows[0] == {"backend": "cpu", "stencil": "5pt", "dtype": "float64", "updates_per_s": 1e9, "steps": 4}
     assert rows[1]["updates_per_s"] is None  # NaN written as null: strict JSON
 
@@ -232,6 +234,6 @@ def test_bench_real_tiny(tmp_path, capsys):
     code = cli.main(["bench", "--size", "16", "--batch", "1", "--steps", "4", "--backends", "numpy", "cpu",
                      "--dtypes", "float64", "--stencils", "5pt", "--json", str(path), "--quiet"])
     assert code == 0, capsys.readouterr().err
-    rows = json.loads(path.read_text())
+    rows = json.loads(path.read_text())["rows"]
     assert {row["backend"] for row in rows} >= {"numpy", "cpu"}
     assert "cpu" in capsys.readouterr().out

@@ -1,0 +1,32 @@
+"""Provenance records for the artefacts the book loads: which command, version, machine and time made them."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+
+def machine() -> str:
+    """The machine in words: processor model, logical CPUs, operating system."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+
+
+def now() -> str:
+    """The local time as ISO 8601 with its UTC offset."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def record(command: str, seconds: float | None = None, **extra) -> dict:
+    """A provenance record: command, gslib version, machine, wall time (s), finishing time, and ``extra``."""
+    from . import __version__
+    rec = dict(command=command, gslib_version=__version__, machine=machine(), finished=now())
+    if seconds is not None:
+        rec["wall_seconds"] = round(float(seconds), 1)
+    return {**rec, **extra}
