@@ -6,7 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test book bench clean
+RUNS ?= runs/paper
+
+.PHONY: install test book bench pass1 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,14 @@ book: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/gslib bench
+
+# The shipped network gslib/data/pretrained/pass1, from scratch: the paper's three splits (resumable),
+# 600 epochs of training (resumable), evaluation on the test split, provenance. Hours on a CPU.
+pass1: $(STAMP)
+	for split in train val test; do $(BIN)/gslib dataset --split $$split --scale paper --out $(RUNS)/$$split || exit 1; done
+	$(BIN)/gslib train --train $(RUNS)/train --val $(RUNS)/val --out $(RUNS)/pass1 --epochs 600
+	$(BIN)/gslib package-model --run $(RUNS)/pass1 --train $(RUNS)/train --val $(RUNS)/val --test $(RUNS)/test \
+		--dest gslib/data/pretrained/pass1
 
 clean:
 	rm -rf _build .pytest_cache

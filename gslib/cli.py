@@ -477,6 +477,30 @@ def run_evaluate(args) -> int:
     return 0
 
 
+@subcommand(
+    "package-model", "ship a trained network with its records (evaluation on the test split, data provenance)",
+    "Copy a finished training run (a directory written by `gslib train`) into DEST with its history and\n"
+    "provenance, evaluate it on the test split (evaluation_test.json) and record how the train, val\n"
+    "and test splits were made (datasets.json). This is how gslib/data/pretrained/pass1 is produced.\n\n"
+    "example:\n"
+    "  gslib package-model --run runs/paper/pass1 --train runs/paper/train --val runs/paper/val \\\n"
+    "      --test runs/paper/test --dest gslib/data/pretrained/pass1")
+def _package_model(p: argparse.ArgumentParser):
+    p.add_argument("--run", dest="run_dir", required=True, metavar="DIR", help="training output directory")
+    for split in ("train", "val", "test"):
+        p.add_argument(f"--{split}", required=True, metavar="DIR", help=f"{split} split directory")
+    p.add_argument("--dest", required=True, metavar="DIR", help="where to write the shipped network")
+    return run_package_model
+
+
+def run_package_model(args) -> int:
+    from . import cnn
+
+    evaluation = cnn.package(args.run_dir, args.dest, train=args.train, val=args.val, test=args.test)
+    print(f"test accuracy {evaluation['accuracy']:.4f} on {evaluation['n_samples']} samples; shipped to {args.dest}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- entry point
 
 

@@ -308,6 +308,37 @@ def integrated_gradients(model, x, class_index=None, baseline=None, steps: int =
     return ((x - base) * total).astype(np.float32)
 
 
+#: The files of a shipped network (see :func:`package`).
+SHIPPED_FILES = ("model.weights.h5", "model.json", "history.csv", "evaluation_val.json", "evaluation_test.json",
+                 "provenance.json", "datasets.json")
+
+
+def package(run, dest, *, train, val, test) -> dict:
+    """Ship a training run: copy its weights and records from ``run`` into ``dest``, evaluate it on the
+    ``test`` split (evaluation_test.json) and record how every split was made (datasets.json).
+
+    Returns the test evaluation. ``train``, ``val``, ``test`` are split directories.
+    """
+    import shutil
+
+    from . import dataset
+
+    run, dest = Path(run), Path(dest)
+    missing = [name for name in SHIPPED_FILES[:4] + ("provenance.json",) if not (run / name).exists()]
+    if missing:
+        raise ValueError(f"{run} is not a finished training run (missing {', '.join(missing)}); run `gslib train` first")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("model.weights.h5", "model.json", "history.csv", "evaluation_val.json", "provenance.json"):
+        shutil.copyfile(run / name, dest / name)
+    model, names = load_model(dest)
+    split = dataset.load_split(test)
+    evaluation = evaluate(model, names, split.x, split.label)
+    (dest / "evaluation_test.json").write_text(json.dumps(evaluation, indent=1))
+    summary = {name: dataset.summarize(path) for name, path in (("train", train), ("val", val), ("test", test))}
+    (dest / "datasets.json").write_text(json.dumps(summary, indent=1))
+    return evaluation
+
+
 def provenance(command: str, seconds: float, **extra) -> dict:
     """A provenance record of a training run: :func:`gslib.provenance.record` plus Keras version and backend."""
     from .provenance import record

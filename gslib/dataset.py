@@ -239,6 +239,17 @@ def load_split(directory, verify: bool = True) -> Split:
     return Split(manifest=manifest, **arrays)
 
 
+def summarize(directory) -> dict:
+    """What made a split: its command, pattern count, recipe, simulation seconds, machine, gslib version, date."""
+    m = load_split(directory, verify=False).manifest
+    chunks = list(m["chunks"].values())
+    scale = next((name for name, r in RECIPES.items() if asdict(r) == m["recipe"]), None)
+    command = f"gslib dataset --split {m['split']}" + (f" --scale {scale}" if scale else "") + " --out DIR"
+    return dict(command=command, split=m["split"], n_patterns=m["n_patterns"], recipe=m["recipe"],
+                gslib_version=m["gslib_version"], simulate_seconds=round(sum(c["seconds"] for c in chunks), 1),
+                machine=chunks[0]["machine"], finished=max(c["created"] for c in chunks))
+
+
 def with_overrides(recipe: Recipe, **changes) -> Recipe:
     """A copy of ``recipe`` with some fields changed (None values ignored)."""
     return replace(recipe, **{key: value for key, value in changes.items() if value is not None})

@@ -116,6 +116,17 @@ def test_cli_dataset_train_evaluate(tmp_path, capsys):
     assert cli.main(["evaluate", "--model", str(run), "--data", str(tmp_path / "val"), "--out", str(tmp_path / "ev.json")]) == 0
     assert json.loads((tmp_path / "ev.json").read_text())["n_samples"] == 45
     assert "accuracy" in capsys.readouterr().out
+    dest = tmp_path / "shipped"
+    assert cli.main(["package-model", "--run", str(run), "--train", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
+                     "--test", str(tmp_path / "val"), "--dest", str(dest)]) == 0
+    assert sorted(p.name for p in dest.iterdir()) == sorted(cnn.SHIPPED_FILES)
+    datasets = json.loads((dest / "datasets.json").read_text())
+    assert datasets["train"]["command"] == "gslib dataset --split train --scale ci --out DIR"
+    assert datasets["val"]["n_patterns"] == 45 and datasets["train"]["simulate_seconds"] > 0
+    model, names = cnn.load_model(dest)
+    assert len(names) == 15 and model.count_params() == 277_723
+    assert cli.main(["package-model", "--run", str(tmp_path), "--train", "a", "--val", "b", "--test", "c",
+                     "--dest", str(tmp_path / "x")]) == 2
 
 
 def test_unknown_pretrained_name():
