@@ -28,11 +28,8 @@ _FM = {"contract"}
 
 
 @njit(cache=True, inline="always", fastmath=_FM)
-def _cell9(un, uc, us, vn, vc, vs, uo, vo, jm, j, jp, a, b, dt, df, dfk, half, quarter, three, one, tiny):
-    su = half * (un[j] + us[j] + uc[jm] + uc[jp]) + quarter * (un[jm] + un[jp] + us[jm] + us[jp]) - three * uc[j]
-    sv = half * (vn[j] + vs[j] + vc[jm] + vc[jp]) + quarter * (vn[jm] + vn[jp] + vs[jm] + vs[jp]) - three * vc[j]
-    u = uc[j]
-    v = vc[j]
+def _react(uo, vo, j, u, v, su, sv, a, b, dt, df, dfk, one, tiny):
+    """Write the forward-Euler update of cell j given its stencil sums su, sv (times dx^2)."""
     uvv = u * v * v
     uo[j] = u + a * su - dt * uvv + df * (one - u)
     w = v + b * sv + dt * uvv - dfk * v
@@ -40,16 +37,18 @@ def _cell9(un, uc, us, vn, vc, vs, uo, vo, jm, j, jp, a, b, dt, df, dfk, half, q
 
 
 @njit(cache=True, inline="always", fastmath=_FM)
+def _cell9(un, uc, us, vn, vc, vs, uo, vo, jm, j, jp, a, b, dt, df, dfk, half, quarter, three, one, tiny):
+    su = half * (un[j] + us[j] + uc[jm] + uc[jp]) + quarter * (un[jm] + un[jp] + us[jm] + us[jp]) - three * uc[j]
+    sv = half * (vn[j] + vs[j] + vc[jm] + vc[jp]) + quarter * (vn[jm] + vn[jp] + vs[jm] + vs[jp]) - three * vc[j]
+    _react(uo, vo, j, uc[j], vc[j], su, sv, a, b, dt, df, dfk, one, tiny)
+
+
+@njit(cache=True, inline="always", fastmath=_FM)
 def _cell5(un, uc, us, vn, vc, vs, uo, vo, jm, j, jp, a, b, dt, df, dfk, half, quarter, three, one, tiny):
     four = three + one
     su = un[j] + us[j] + uc[jm] + uc[jp] - four * uc[j]
     sv = vn[j] + vs[j] + vc[jm] + vc[jp] - four * vc[j]
-    u = uc[j]
-    v = vc[j]
-    uvv = u * v * v
-    uo[j] = u + a * su - dt * uvv + df * (one - u)
-    w = v + b * sv + dt * uvv - dfk * v
-    vo[j] = w if abs(w) >= tiny else w * 0
+    _react(uo, vo, j, uc[j], vc[j], su, sv, a, b, dt, df, dfk, one, tiny)
 
 
 @njit(cache=True, fastmath=_FM)
