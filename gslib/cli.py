@@ -436,10 +436,12 @@ def run_train(args) -> int:
     evaluation = cnn.evaluate(model, names, val_split.x, val_split.label)
     out = Path(args.out)
     (out / "evaluation_val.json").write_text(json.dumps(evaluation, indent=1))
+
     def summary(split):
         return {key: split.manifest[key] for key in ("split", "recipe", "n_patterns", "gslib_version")}
 
-    record = cnn.provenance(args.command_line, seconds, epochs_run=len(history.get("epoch", [])),
+    record = cnn.provenance(args.command_line, seconds, training_seconds=cnn.training_seconds(out),
+                            epochs_run=len(history.get("epoch", [])),
                             train_data=summary(train_split), val_data=summary(val_split))
     (out / "provenance.json").write_text(json.dumps(record, indent=1))
     print(f"validation accuracy {evaluation['accuracy']:.4f} after {record['epochs_run']} epochs ({seconds:.0f} s)")

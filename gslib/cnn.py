@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -176,6 +177,7 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     out/model.weights.h5   the weights of the best epoch (lowest validation loss)
     out/model.json         class names and input size, to rebuild the network
     out/history.csv        per-epoch loss and accuracy (training and validation)
+    out/epoch_seconds.csv  wall time of every epoch, summed over resumed runs by :func:`training_seconds`
     out/backup/            Keras's BackupAndRestore state: rerun the same call after a kill
     Returns the history as a dict of lists. ``patience``: epochs without improvement of the
     validation loss before stopping early (None: never).
@@ -198,6 +200,7 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     (out / "model.json").write_text(json.dumps({"class_names": list(class_names), "size": int(x.shape[1])}, indent=1))
     callbacks = [
+        _EpochTimer(out / "epoch_seconds.csv"),
         keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         _BestWeights(net, out / "model.weights.h5"),
@@ -207,6 +210,33 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     trainer.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size, shuffle=True,
                 callbacks=callbacks, verbose=verbose)
     return read_history(out / "history.csv")
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    """Append each epoch's wall time (s) to a CSV file, so that resumed runs add up."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        with open(self.path, "a") as fh:
+            fh.write(f"{epoch},{time.perf_counter() - self.start:.3f}\n")
+
+
+def training_seconds(out) -> float | None:
+    """Total wall time (s) of the epochs of a training run in ``out`` (None if it was not recorded)."""
+    path = Path(out) / "epoch_seconds.csv"
+    if not path.exists():
+        return None
+    seconds = {}
+    for line in path.read_text().split():
+        epoch, sec = line.split(",")
+        seconds[int(epoch)] = float(sec)  # an epoch redone after a kill counts once, the last time
+    return round(sum(seconds.values()), 1)
 
 
 class _BestWeights(keras.callbacks.Callback):

@@ -82,6 +82,8 @@ def test_training_resumes_after_interruption(tmp_path):
     cnn.train(x, y, x, y, class_names=["a", "b"], out=tmp_path, epochs=2, batch_size=4, verbose=0)
     history = cnn.train(x, y, x, y, class_names=["a", "b"], out=tmp_path, epochs=3, batch_size=4, verbose=0)
     assert history["epoch"] == [0.0, 1.0, 2.0]  # the third epoch only was added
+    assert (tmp_path / "epoch_seconds.csv").read_text().count("\n") == 3
+    assert cnn.training_seconds(tmp_path) > 0
 
 
 def test_augmentation_keeps_shapes_and_is_off_at_inference():
