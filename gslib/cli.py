@@ -503,6 +503,169 @@ def run_package_model(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- infer
+
+INFER_REGIMES = ("spots", "coral", "holes")  # gslib.spde.REGIMES, repeated so that --help imports nothing
+
+
+@subcommand(
+    "scan", "classify every point of a (k, f) parameter scan with a trained CNN (resumable, optionally on Dask)",
+    "Simulate one pattern at every (k, f) point of a scan with the training recipe (gslib.scan; point i\n"
+    "from seed 7000000 + i) and classify it with a network: predicted class, probabilities, entropy and\n"
+    "the 256 activations of its embedding layer. Writes DIR/chunk_NNNNN.npz (no pickle) and\n"
+    "DIR/manifest.json (recipe, network checksum, SHA-256 per chunk, machines, timings). Run the same\n"
+    "command again after an interruption (even kill -9): finished chunks are kept, the rest computed.\n"
+    "With --scheduler the chunks run on a Dask cluster (pip install 'dask[distributed]'); this\n"
+    "process alone writes DIR.\n\n"
+    "examples:\n"
+    "  gslib scan --model pass1 --points paper --out runs/paper/scan1\n"
+    "  gslib scan --model runs/pass1 --points my_points.csv --out scan --scheduler tcp://10.0.0.5:8786\n"
+    "  gslib scan --model pass1 --points paper --out scan --scheduler local:4   # 4 local workers")
+def _scan(p: argparse.ArgumentParser):
+    p.add_argument("--model", required=True, metavar="NAME|DIR",
+                   help="a shipped network (pass1) or a directory written by `gslib train`")
+    p.add_argument("--points", default="paper", metavar="paper|FILE.csv",
+                   help="the CNN paper's 5481 points, or a CSV file with columns k, f (k first)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (created; resumed if it holds this scan)")
+    p.add_argument("--scale", choices=("ci", "book", "paper"), default=None,
+                   help="recipe size (as for `gslib dataset`); must match the network's input side "
+                        "(None = the scale whose samples fit the network: ci 48, book 64, paper 128)")
+    p.add_argument("--chunk-size", type=_int_at_least(1), default=None, metavar="P",
+                   help="points per chunk file (None = the existing scan's, else 64)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the chunks on a Dask cluster: a scheduler address (tcp://host:8786), or local:N "
+                        "for N local worker processes (None = in this process)")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="solver backend, as for simulate (resolved where each chunk runs)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=128, metavar="B", help="samples per network batch")
+    _add_quiet(p, "progress messages")
+    return run_scan
+
+
+def run_scan(args) -> int:
+    from . import dataset, scan
+
+    points = scan.scan_points(args.points)
+    recipe = None if args.scale is None else dataset.recipe_for(args.scale)
+    log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    executor = scan.DaskExecutor(args.scheduler) if args.scheduler else scan.LocalExecutor()
+    t0 = time.perf_counter()
+    try:
+        table = scan.run_scan(args.out, points, args.model, recipe, chunk_size=args.chunk_size, executor=executor,
+                              backend=args.backend, batch_size=args.batch_size, command=args.command_line, log=log)
+    finally:
+        executor.close()
+    seconds = time.perf_counter() - t0
+    names, counts = np.unique(table.label, return_counts=True)
+    summary = ", ".join(f"{n} {c}" for c, n in sorted(zip(counts, names), key=lambda t: (-t[0], t[1])))
+    print(f"scan: {len(table)} points in {args.out} ({int(table.failed.sum())} blew up); wall time {seconds:.1f} s "
+          f"this run; classes: {summary}")
+    return 0
+
+
+@subcommand(
+    "flag", "flag scan points that may show a pattern the network was not trained on",
+    "Find candidate new pattern classes in a finished scan (gslib.scan.flag_candidates): points whose\n"
+    "class probabilities have a high entropy, or whose embedding lies far from every training class\n"
+    "(Mahalanobis or k-nearest-neighbour distance, threshold calibrated on the validation split), grouped\n"
+    "into connected regions of the (k, f) lattice. The training and validation splits (written by\n"
+    "`gslib dataset` with the scan's recipe) are embedded with the scan's network.\n\n"
+    "example:\n"
+    "  gslib flag --scan runs/paper/scan1 --train runs/paper/train --val runs/paper/val --json flags.json")
+def _flag(p: argparse.ArgumentParser):
+    p.add_argument("--scan", required=True, metavar="DIR", help="scan directory written by `gslib scan`")
+    p.add_argument("--train", required=True, metavar="DIR", help="training split of the scan's network")
+    p.add_argument("--val", required=True, metavar="DIR", help="validation split (calibrates the thresholds)")
+    p.add_argument("--model", default=None, metavar="NAME|DIR",
+                   help="the scan's network (None = as recorded in the scan; its checksum is checked)")
+    p.add_argument("--method", choices=("mahalanobis", "knn"), default="mahalanobis",
+                   help="distance of an embedding from the training classes")
+    p.add_argument("--quantile", type=_positive_float, default=0.99,
+                   help="thresholds: this quantile of the validation samples' distances (and entropies)")
+    p.add_argument("--criteria", nargs="+", choices=("entropy", "distance"), default=["entropy", "distance"],
+                   help="which flags count (a point is flagged by any of them)")
+    p.add_argument("--min-size", type=_int_at_least(1), default=2, metavar="N", help="smallest region reported (points)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write thresholds and regions as JSON")
+    return run_flag
+
+
+def run_flag(args) -> int:
+    from . import dataset, scan
+
+    table = scan.load_scan_table(args.scan)
+    recorded = table.meta["model"]
+    net = scan._resolve_model(args.model or recorded["ref"])
+    if net["weights_sha256"] != recorded["weights_sha256"]:
+        raise ValueError(f"--model {net['ref']} is not the network that made the scan in {args.scan}")
+    model, _ = scan._load_network(net["directory"], net["weights_sha256"])
+    train, val = dataset.load_split(args.train), dataset.load_split(args.val)
+    train_p, train_e = scan.classify_samples(model, train.x)
+    val_p, val_e = scan.classify_samples(model, val.x)
+    found = scan.flag_candidates(table, train_e, train.label, val_embeddings=val_e, val_probabilities=val_p,
+                                 method=args.method, quantile=args.quantile, criteria=args.criteria,
+                                 min_size=args.min_size)
+    t = found.thresholds
+    print(f"{int(found.flagged.sum())} of {len(table)} points flagged (entropy > {t['entropy']:.3f} nats: "
+          f"{int(found.flag_entropy.sum())}; {t['method']} distance > {t['distance']:.3g}: "
+          f"{int(found.flag_distance.sum())}); {len(found.regions)} regions of >= {args.min_size} points")
+    print(f"{'region':>6s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} {'entropy':>7s} {'distance':>8s}  predicted")
+    for r in found.regions:
+        top = ", ".join(f"{name} {n}" for name, n in list(r["labels"].items())[:3])
+        print(f"{r['id']:6d} {r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
+              f"{r['distance_mean']:8.3g}  {top}")
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = dict(command=args.command_line, scan=str(args.scan), thresholds=t, regions=found.regions)
+        path.write_text(json.dumps(_jsonable(record), indent=1, allow_nan=False) + "\n")
+    return 0
+
+
+@subcommand(
+    "package-scan", "ship a finished scan as a compact .npz with its provenance",
+    "Write DEST/scan.npz (k, f, predicted class, probabilities, entropy, failed flags, seeds and, unless\n"
+    "--no-embedding, the embeddings as float16) and DEST/provenance.json (commands, recipe, network\n"
+    "checksum, timings, machines) from a scan directory; with --train and --val also DEST/reference.npz,\n"
+    "the embeddings of those splits, so that gslib.scan.flag_candidates runs on the shipped scan alone.\n"
+    "This is how gslib/data/scans/pass1 is made; gslib.scan.load_shipped_scan reads it.\n\n"
+    "example:\n"
+    "  gslib package-scan --scan runs/paper/scan1 --train runs/paper/train --val runs/paper/val \\\n"
+    "      --dest gslib/data/scans/pass1")
+def _package_scan(p: argparse.ArgumentParser):
+    p.add_argument("--scan", required=True, metavar="DIR", help="scan directory written by `gslib scan`")
+    p.add_argument("--dest", required=True, metavar="DIR", help="where to write scan.npz and provenance.json")
+    p.add_argument("--no-embedding", action="store_true", help="leave the embeddings out")
+    p.add_argument("--train", default=None, metavar="DIR",
+                   help="also ship the embeddings of this training split (reference.npz, for `flag` on the shipped scan)")
+    p.add_argument("--val", default=None, metavar="DIR", help="and of this validation split (with --train)")
+    return run_package_scan
+
+
+def run_package_scan(args) -> int:
+    from . import dataset, scan
+
+    reference = None
+    if (args.train is None) != (args.val is None):
+        raise ValueError("give both --train and --val, or neither")
+    if args.train is not None:
+        model_info = scan.load_scan_table(args.scan, embedding=False).meta["model"]
+        net = scan._resolve_model(model_info["ref"])
+        if net["weights_sha256"] != model_info["weights_sha256"]:
+            raise ValueError(f"the network {net['ref']} is no longer the one that made the scan in {args.scan}")
+        model, _ = scan._load_network(net["directory"], net["weights_sha256"])
+        reference = {}
+        for name, directory in (("train", args.train), ("val", args.val)):
+            split = dataset.load_split(directory)
+            probabilities, embedding = scan.classify_samples(model, split.x)
+            reference.update({f"{name}_embedding": embedding.astype(np.float16), f"{name}_label": split.label,
+                              f"{name}_probabilities": probabilities})
+    record = scan.package_scan(args.scan, args.dest, embedding=not args.no_embedding, reference=reference,
+                               command=args.command_line)
+    size = sum((Path(args.dest) / name).stat().st_size for name in record["sha256"])
+    print(f"{record['n_points']} points shipped to {args.dest} ({size / 1e6:.1f} MB)")
+    return 0
+
+
 # ----------------------------------------------------------------------------- entry point
 
 

@@ -289,6 +289,12 @@ def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
     return load_model(directory)
 
 
+def load_scan(name: str = "pass1"):
+    """The shipped paper-scale scan of the (k, f) plane classified by network ``name`` (see :mod:`gslib.scan`)."""
+    from .scan import load_shipped_scan
+    return load_shipped_scan(name)
+
+
 def evaluate(model, class_names, x, labels, batch_size: int = 128) -> dict:
     """Accuracy, confusion matrix (rows: true, columns: predicted) and per-class precision and recall."""
     y = labels_to_indices(labels, class_names)

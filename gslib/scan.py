@@ -1,0 +1,1050 @@
+"""Parameter scans with the pattern classifier, and the search for patterns it was never taught.
+
+**The scan.** Scholz & Scholz (2022) classified one simulation at each of 5481 points of the (k, f)
+plane (``gslib/data/scan_points.csv``: three overlapping blocks on one lattice, dk = 0.000625,
+df = 0.00125; 5369 distinct points) and read the resulting map; their scan took 24 h on a 6-core CPU.
+:func:`run_scan` does the same with any network and any list of points:
+
+* point ``i`` is simulated with :func:`gslib.dataset.make_samples` (the training recipe) from the
+  seed ``SEED_BASE + i`` (7 000 000 + i: never a seed of a training split), then classified by the
+  network: class probabilities (P, C), their Shannon entropy (nats) and the activations of the
+  penultimate layer ``"embedding"`` (P, 256);
+* the points are cut into chunks of ``chunk_size`` consecutive points (chunk ``c`` holds points
+  ``c * chunk_size`` up to the next chunk), each written as ``chunk_NNNNN.npz`` (plain arrays, no
+  pickle) through a temporary file and ``os.replace``; ``manifest.json`` (also replaced atomically)
+  lists every finished chunk with its SHA-256 checksum;
+* a run killed at any moment (even ``kill -9``) is finished by running it again: chunks in the
+  manifest whose checksum matches are kept, every other chunk is computed (again); a chunk is only
+  ever read through the manifest, so a half-written or unlisted file is never counted, and
+  :func:`load_scan_table` checks that the chunks tile the points exactly once, in order;
+* a member that blows up is marked (``failed``; label ``"failed"``, NaN probabilities), not fatal;
+* chunks run through an *executor*: :class:`LocalExecutor` (in this process, one chunk after the
+  other: the solver and the network already use every core) or :class:`DaskExecutor` (a Dask
+  cluster, results gathered as they complete). Only this process writes files, so Dask workers
+  need no shared disk, only gslib and the network (a shipped name, or a directory they can read).
+
+**Looking for new classes** (the step beyond the paper). A network trained on 15 classes must put
+every pattern into one of them; the paper found its 16th class, pi, by looking at the map.
+:func:`flag_candidates` looks for such places automatically. A scan point is *flagged* when
+
+(a) the network is unsure: the entropy of its probabilities exceeds a threshold (default: the
+    ``quantile`` of the entropies of held-out validation samples when their probabilities are given,
+    else ln 2, more uncertain than a coin toss between two classes); or
+(b) its embedding lies far from every training class: the distance to the nearest class is larger
+    than for the ``quantile`` (default 99 %) of held-out samples of the known classes. Distances are
+    Mahalanobis distances to the class means with one shared (tied) covariance, shrunk towards a
+    multiple of the identity (Lee et al. 2018), or, with ``method="knn"``, the distance to the k-th
+    nearest training embedding after scaling every embedding to unit length (Sun et al. 2022).
+
+A pattern the network has never seen can be classified with confidence, so (b) is what catches a
+new class; (a) also lights up the boundaries between known classes. Flagged points are then grouped
+into regions of the (k, f) plane: points closer than ``eps`` lattice steps (default 1.5: the eight
+neighbours on the scan's lattice) belong to one region (DBSCAN with min_samples = 1, which on a
+lattice is connected-component labelling). Regions come back largest first with their size, mean
+(k, f), mean entropy and distance; :meth:`Candidates.region_at` finds the region at a given point.
+
+Every point is written **(f, k)** in arguments, as in the rest of gslib; the tables hold both.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import platform
+import time
+import weakref
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import provenance
+from .dataset import RECIPES, Recipe, _sha256, _write_json_atomic, make_samples
+
+__all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "ScanTable", "classify_samples",
+           "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
+           "load_shipped_scan", "package_scan", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
+
+FORMAT = "gsbook-scan"
+FORMAT_VERSION = 1
+#: Point i of a scan uses seed SEED_BASE + i (the dataset splits use 1e6 ... 5e6 + their sizes).
+SEED_BASE = 7_000_000
+DEFAULT_CHUNK_SIZE = 64
+#: The network layer whose activations are the embedding (Dense 256, ReLU).
+EMBEDDING_LAYER = "embedding"
+#: Lattice steps (dk, df) of the paper's scan.
+PAPER_SPACING = (0.000625, 0.00125)
+FAILED = "failed"
+_MANIFEST = "manifest.json"
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def scan_points(source="paper") -> dict[str, np.ndarray]:
+    """The points of a scan: a dict of arrays ``f``, ``k`` (P,), in file order (and ``block`` if the file has one).
+
+    ``source``: ``"paper"`` (the 5481 points of Scholz & Scholz 2022, shipped as
+    ``gslib/data/scan_points.csv``) or the path of a CSV file with a header naming columns ``k`` and
+    ``f`` (**k first** as in the paper's tables; other columns are ignored, blank lines and lines
+    starting with ``#`` skipped). Rates must be finite and >= 0.
+    """
+    if isinstance(source, str) and source == "paper":
+        text = resources.files("gslib").joinpath("data/scan_points.csv").read_text()
+        return _parse_points(text, "gslib/data/scan_points.csv")
+    path = Path(source)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such points file; give 'paper' or a CSV file with columns k, f")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot be read as a text CSV file ({exc})") from None
+    return _parse_points(text, str(path))
+
+
+def _parse_points(text: str, name: str) -> dict[str, np.ndarray]:
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise ValueError(f"{name}: the file is empty; expected a header with columns k, f and one point per line")
+    rows = list(csv.reader(line for _, line in lines))
+    header = [cell.strip().lower() for cell in rows[0]]
+    for column in ("k", "f"):
+        if header.count(column) != 1:
+            problem = "no" if column not in header else "more than one"
+            raise ValueError(f"{name}: {problem} column {column!r} in the header line {lines[0][1]!r}; "
+                             "expected columns k, f (k first, as in the paper's tables)")
+    columns = {c: header.index(c) for c in ("k", "f", "block") if c in header}
+    if len(rows) == 1:
+        raise ValueError(f"{name}: no points after the header line")
+    values = {c: [] for c in columns}
+    for (line_no, _), row in zip(lines[1:], rows[1:]):
+        if len(row) != len(header):
+            raise ValueError(f"{name}, line {line_no}: {len(row)} field(s), but the header has {len(header)}")
+        for column, i in columns.items():
+            cell = row[i].strip()
+            try:
+                value = int(cell) if column == "block" else float(cell)
+            except ValueError:
+                kind = "an integer" if column == "block" else "a number"
+                raise ValueError(f"{name}, line {line_no}: {column} = {cell!r} is not {kind}") from None
+            if column != "block" and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}, line {line_no}: {column} = {cell!r}; rates must be finite and >= 0")
+            values[column].append(value)
+    out = dict(f=np.array(values["f"], dtype=np.float64), k=np.array(values["k"], dtype=np.float64))
+    if "block" in values:
+        out["block"] = np.array(values["block"], dtype=np.int64)
+    return out
+
+
+def _check_points(points) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        f = np.asarray(points["f"], dtype=np.float64)
+        k = np.asarray(points["k"], dtype=np.float64)
+    except (KeyError, TypeError, IndexError):
+        raise ValueError("points must be a mapping with arrays 'f' and 'k' (as returned by scan_points)") from None
+    if f.ndim != 1 or f.shape != k.shape or len(f) == 0:
+        raise ValueError(f"points 'f' and 'k' must be 1-D, non-empty and of equal length; got shapes {f.shape}, {k.shape}")
+    if not (np.isfinite(f).all() and np.isfinite(k).all()) or (f < 0).any() or (k < 0).any():
+        raise ValueError("points 'f' and 'k' must be finite and >= 0")
+    return f, k
+
+
+def _points_sha256(f, k) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(f, dtype="<f8").tobytes())
+    h.update(np.ascontiguousarray(k, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- executors
+
+
+class LocalExecutor:
+    """Runs the jobs in this process, one after the other (the solver and the network use every core).
+
+    ``map_unordered(fn, items)`` yields ``fn(item)`` for every item; here in order.
+    """
+
+    def map_unordered(self, fn, items):
+        for item in items:
+            yield fn(item)
+
+    def describe(self) -> str:
+        return "local (in-process, sequential)"
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError("the Dask executor needs dask.distributed, which is not installed: "
+                         "pip install 'dask[distributed]' (or gslib[scan])") from None
+    return distributed
+
+
+class DaskExecutor:
+    """Runs the jobs on a Dask cluster and yields their results as they complete.
+
+    ``address``: a scheduler address (``tcp://host:8786``), or ``"local"`` / ``"local:N"`` to start a
+    local cluster of N worker processes (default: one per 2 cores) with one thread each, closed by
+    :meth:`close`. ``client``: an existing ``distributed.Client`` instead. ``retries``: how often
+    Dask reruns a job that raised. Workers need gslib installed; Dask is imported only here.
+    """
+
+    def __init__(self, address: str | None = None, *, client=None, retries: int = 0):
+        distributed = _import_distributed()
+        self._cluster = None
+        self.retries = int(retries)
+        if client is not None:
+            self.client, self._own_client = client, False
+            return
+        if address is None or str(address).startswith("local"):
+            text = str(address or "local")
+            count = text.partition(":")[2]
+            if count and not count.isdigit():
+                raise ValueError(f"scheduler {text!r}: expected 'local' or 'local:N' with N a positive integer")
+            n = int(count) if count else max(1, (os.cpu_count() or 2) // 2)
+            if n < 1:
+                raise ValueError(f"scheduler {text!r}: needs at least one worker")
+            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                     dashboard_address=None)
+            self.client = distributed.Client(self._cluster)
+        else:
+            try:
+                self.client = distributed.Client(address, timeout="30s")
+            except OSError as exc:
+                raise ValueError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
+        self._own_client = True
+
+    def map_unordered(self, fn, items):
+        from distributed import as_completed
+
+        items = list(items)
+        if not items:
+            return
+        futures = self.client.map(fn, items, pure=False, retries=self.retries)
+        pending = set(futures)
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                pending.discard(future)
+                future.release()
+                yield result
+        finally:
+            if pending:  # the consumer stopped early or a job failed: do not leave work running
+                self.client.cancel(list(pending))
+
+    def describe(self) -> str:
+        workers = self.client.scheduler_info().get("workers", {})
+        return f"dask ({self.client.scheduler.address}, {len(workers)} workers)"
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ----------------------------------------------------------------------------- the network
+
+
+def _shipped_networks() -> list[str]:
+    root = Path(str(resources.files("gslib").joinpath("data/pretrained")))
+    return sorted(p.name for p in root.iterdir() if (p / "model.json").exists()) if root.is_dir() else []
+
+
+def _resolve_model(model) -> dict:
+    """A network's identity without loading it: directory, class names, input size, weights checksum."""
+    text = str(model)
+    if "/" not in text and os.sep not in text and text in _shipped_networks():
+        directory = Path(str(resources.files("gslib").joinpath(f"data/pretrained/{text}")))
+    else:
+        directory = Path(text)
+    if not (directory / "model.json").is_file() or not (directory / "model.weights.h5").is_file():
+        raise ValueError(f"model {text!r} is neither a shipped network ({', '.join(_shipped_networks()) or 'none'}) "
+                         "nor a directory with model.json and model.weights.h5 (written by `gslib train`)")
+    meta = json.loads((directory / "model.json").read_text())
+    return dict(ref=text, directory=str(directory.resolve()), class_names=list(meta["class_names"]),
+                size=meta.get("size"), weights_sha256=_sha256(directory / "model.weights.h5"))
+
+
+_TWO_HEADED = weakref.WeakKeyDictionary()
+_LOADED: dict = {}
+
+
+def _two_headed(model):
+    """The network with a second output: the activations of its embedding layer."""
+    try:
+        return _TWO_HEADED[model]
+    except (KeyError, TypeError):
+        pass
+    import keras
+
+    try:
+        layer = model.get_layer(EMBEDDING_LAYER)
+    except ValueError:
+        raise ValueError(f"the network has no layer named {EMBEDDING_LAYER!r} (build it with gslib.cnn.build_model)") from None
+    both = keras.Model(model.inputs, [layer.output, model.outputs[0]], name="scan_heads")
+    try:
+        _TWO_HEADED[model] = both
+    except TypeError:
+        pass
+    return both
+
+
+def classify_samples(model, x, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (B, C) and embedding-layer activations (B, 256) of samples x (B, S, S, 3), float32.
+
+    The probabilities are those of :func:`gslib.cnn.predict_proba` (softmax of the logits), from the
+    same forward pass as the embedding.
+    """
+    from keras import ops
+
+    from . import cnn
+
+    x = cnn.check_samples(x, model.inputs[0].shape[1])
+    embedding, logits = _two_headed(model).predict(x, batch_size=batch_size, verbose=0)
+    return np.asarray(ops.softmax(logits, axis=-1), dtype=np.float32), np.asarray(embedding, dtype=np.float32)
+
+
+def _load_network(directory: str, weights_sha256: str):
+    key = (directory, weights_sha256)
+    if key not in _LOADED:
+        found = _sha256(Path(directory) / "model.weights.h5")
+        if found != weights_sha256:
+            raise ValueError(f"the network in {directory} on {platform.node()} is not the one this scan uses "
+                             f"(weights checksum {found[:12]}..., expected {weights_sha256[:12]}...)")
+        from . import cnn
+
+        _LOADED.clear()  # one network at a time per process
+        _LOADED[key] = cnn.load_model(directory)
+    return _LOADED[key]
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row of probabilities (NaN rows stay NaN)."""
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    h = terms.sum(axis=-1)
+    return np.where(np.isnan(p).any(axis=-1), np.nan, h)
+
+
+# ----------------------------------------------------------------------------- one chunk
+
+
+def _simulate(f, k, seeds, recipe: Recipe, backend: str):
+    """Samples for a chunk with make_samples; members that blow up are marked and the rest rerun."""
+    from .solvers import BlowUpError
+
+    failed = np.zeros(len(f), dtype=bool)
+    x = np.full((len(f), recipe.size, recipe.size, 3), np.nan, dtype=np.dtype(recipe.dtype))
+    while not failed.all():
+        ok = np.flatnonzero(~failed)
+        try:
+            x[ok] = make_samples(f[ok], k[ok], seeds[ok], size=recipe.size, t_end=recipe.t_end, gap=recipe.gap,
+                                 dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv, stencil=recipe.stencil,
+                                 square=recipe.square, shift=recipe.shift, backend=backend, dtype=recipe.dtype)
+            break
+        except BlowUpError as exc:  # rare: rerun the others (each member's run depends on its seed only)
+            failed[ok[exc.members]] = True
+    return x, failed
+
+
+def compute_chunk(job: dict) -> dict:
+    """Simulate and classify one chunk of a scan; runs wherever the executor puts it (plain data in, out).
+
+    ``job``: chunk, start, stop, f, k, seed (arrays), recipe (dict), model_dir, weights_sha256, backend,
+    batch_size. Returns the chunk's arrays (probabilities, embedding, entropy, label_index, failed)
+    and where and how fast it ran.
+    """
+    from .solvers import resolve_backend
+
+    recipe = Recipe(**job["recipe"])
+    f, k, seed = (np.asarray(job[key]) for key in ("f", "k", "seed"))
+    t0 = time.perf_counter()
+    x, failed = _simulate(f, k, seed, recipe, job["backend"])
+    t1 = time.perf_counter()
+    model, names = _load_network(job["model_dir"], job["weights_sha256"])
+    width = model.get_layer(EMBEDDING_LAYER).units
+    probabilities = np.full((len(f), len(names)), np.nan, dtype=np.float32)
+    embedding = np.full((len(f), width), np.nan, dtype=np.float32)
+    if not failed.all():
+        probabilities[~failed], embedding[~failed] = classify_samples(model, x[~failed], job["batch_size"])
+    label_index = np.where(failed, -1, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1)).astype(np.int32)
+    return dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
+                embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
+                failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
+                backend=resolve_backend(job["backend"]), host=platform.node(), machine=provenance.machine())
+
+
+# ----------------------------------------------------------------------------- the scan
+
+
+def _chunk_name(i: int) -> str:
+    return f"chunk_{i:05d}.npz"
+
+
+def _recipe_for_size(size) -> Recipe:
+    for name in ("paper", "book", "ci"):
+        if RECIPES[name].size == size:
+            return RECIPES[name]
+    raise ValueError(f"no scale's recipe makes {size} x {size} samples for this network; pass a recipe "
+                     "(gslib.dataset.Recipe) with size = the network's input side")
+
+
+def _check_recipe(recipe: Recipe, size) -> None:
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a gslib.dataset.Recipe; got {type(recipe).__name__}")
+    if size is not None and recipe.size != size:
+        raise ValueError(f"the network takes {size} x {size} samples but the recipe makes {recipe.size} x "
+                         f"{recipe.size}; use the recipe (scale) the network was trained with")
+    if not (recipe.gap > 0 and recipe.t_end >= 2 * recipe.gap):
+        raise ValueError(f"recipe gap={recipe.gap} and t_end={recipe.t_end}: need gap > 0 and t_end >= 2 * gap")
+    steps = round(recipe.t_end / recipe.dt)
+    if abs(steps * recipe.dt - recipe.t_end) > 1e-9 * recipe.t_end:
+        raise ValueError(f"recipe t_end={recipe.t_end} must be a multiple of dt={recipe.dt}")
+
+
+def _write_chunk(path: Path, arrays: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _read_manifest(out: Path) -> dict | None:
+    path = out / _MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is unreadable ({exc}); remove the directory or choose another --out") from None
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{out} holds something other than a scan ({manifest.get('format')!r}); choose another --out")
+    return manifest
+
+
+def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, chunk_size: int | None = None,
+             executor=None, backend: str = "auto", batch_size: int = 128, command: str | None = None,
+             log=print) -> "ScanTable":
+    """Classify every point of ``points`` with a network into directory ``out_dir``; resumes; returns the table.
+
+    points      dict of arrays ``f``, ``k`` (P,), e.g. :func:`scan_points`
+    model       a shipped network's name (``"pass1"``) or a directory written by ``gslib train``
+    recipe      how samples are made (:class:`gslib.dataset.Recipe`); None: the scale whose sample
+                size is the network's input side (ci 48, book 64, paper 128)
+    chunk_size  points per chunk file; None: the existing scan's, else 64
+    executor    :class:`LocalExecutor` (default) or :class:`DaskExecutor`
+    backend     solver backend, as for :func:`gslib.integrate` (chosen where each chunk runs)
+    command     the command line, recorded in the manifest
+    A directory holding a scan of other points, recipe, chunk size or network is refused (ValueError).
+    """
+    f, k = _check_points(points)
+    net = _resolve_model(model)
+    recipe = _recipe_for_size(net["size"]) if recipe is None else recipe
+    _check_recipe(recipe, net["size"])
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _Lock(out):
+        return _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, command, log)
+
+
+class _Lock:
+    """An exclusive lock on a scan directory (released by the OS if the process dies), so that two
+    runs never write the same scan at once."""
+
+    def __init__(self, out: Path):
+        self.path = out / ".lock"
+
+    def __enter__(self):
+        self.fh = open(self.path, "a")
+        try:
+            import fcntl
+        except ImportError:  # not on a POSIX system: no lock
+            return self
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise ValueError(f"{self.path.parent} is being written by another scan run; wait for it to finish") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, command, log):
+    from . import __version__
+
+    old = _read_manifest(out)
+    if chunk_size is None:
+        chunk_size = old["chunk_size"] if old else DEFAULT_CHUNK_SIZE
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer")
+    P = len(f)
+    header = dict(format=FORMAT, format_version=FORMAT_VERSION, n_points=P, points_sha256=_points_sha256(f, k),
+                  seed_base=SEED_BASE, recipe=asdict(recipe), chunk_size=chunk_size,
+                  model=dict(ref=net["ref"], weights_sha256=net["weights_sha256"], class_names=net["class_names"],
+                             size=net["size"]),
+                  embedding_layer=EMBEDDING_LAYER, gslib_version=__version__)
+    manifest = dict(header, chunks={}, runs=[], complete=False)
+    if old is not None:
+        checks = dict(format_version=("format_version",), points=("n_points", "points_sha256"), seeds=("seed_base",),
+                      recipe=("recipe",), chunk_size=("chunk_size",))
+        differ = [what for what, keys in checks.items() if any(old.get(key) != header[key] for key in keys)]
+        old_model = old.get("model", {})
+        if (old_model.get("weights_sha256"), old_model.get("class_names")) != (net["weights_sha256"], net["class_names"]):
+            differ.append("network")
+        if differ:
+            raise ValueError(f"{out} holds a different scan (differs in {', '.join(differ)}); "
+                             "choose another --out or remove it")
+        manifest["chunks"] = old.get("chunks", {})
+        manifest["runs"] = old.get("runs", [])
+        manifest["model"]["ref"] = old_model.get("ref", net["ref"])
+
+    n_chunks = -(-P // chunk_size)
+    todo = []
+    for i in range(n_chunks):
+        name = _chunk_name(i)
+        entry = manifest["chunks"].get(name)
+        if entry is not None and (out / name).is_file() and _sha256(out / name) == entry["sha256"]:
+            continue
+        if entry is not None:
+            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
+            del manifest["chunks"][name]
+        todo.append(i)
+    if not todo and old is not None and old.get("complete"):
+        return load_scan_table(out)  # finished before: nothing to write
+    for stale in out.glob("*.tmp"):  # left by a killed run
+        stale.unlink()
+
+    executor = executor or LocalExecutor()
+    started = time.perf_counter()
+    run = dict(started=provenance.now(), finished=None, wall_seconds=None, chunks_computed=0,
+               chunks_kept=n_chunks - len(todo), executor=executor.describe(), command=command)
+    manifest["runs"].append(run)
+    _write_json_atomic(out / _MANIFEST, manifest)
+    if todo:
+        log(f"scan: {P} points in {n_chunks} chunks of {chunk_size}; {n_chunks - len(todo)} done, "
+            f"{len(todo)} to compute on {run['executor']}")
+    seeds = SEED_BASE + np.arange(P, dtype=np.int64)
+    jobs = []
+    for i in todo:
+        start, stop = i * chunk_size, min(P, (i + 1) * chunk_size)
+        jobs.append(dict(chunk=i, start=start, stop=stop, f=f[start:stop], k=k[start:stop], seed=seeds[start:stop],
+                         recipe=asdict(recipe), model_dir=net["directory"], weights_sha256=net["weights_sha256"],
+                         backend=backend, batch_size=batch_size))
+    for result in executor.map_unordered(compute_chunk, jobs):
+        i, start, stop = result["chunk"], result["start"], result["stop"]
+        name = _chunk_name(i)
+        if result["probabilities"].shape != (stop - start, len(net["class_names"])):
+            raise RuntimeError(f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
+                               f"expected {(stop - start, len(net['class_names']))}")
+        _write_chunk(out / name, dict(index=np.arange(start, stop, dtype=np.int64), f=f[start:stop], k=k[start:stop],
+                                      seed=seeds[start:stop], label_index=result["label_index"],
+                                      probabilities=result["probabilities"], entropy=result["entropy"],
+                                      embedding=result["embedding"], failed=result["failed"]))
+        manifest["chunks"][name] = dict(start=start, stop=stop, sha256=_sha256(out / name),
+                                        n_failed=int(result["failed"].sum()),
+                                        seconds_simulate=round(result["seconds_simulate"], 3),
+                                        seconds_classify=round(result["seconds_classify"], 3),
+                                        backend=result["backend"], host=result["host"], machine=result["machine"],
+                                        created=provenance.now())
+        run["chunks_computed"] += 1
+        run["wall_seconds"] = round(time.perf_counter() - started, 1)
+        _write_json_atomic(out / _MANIFEST, manifest)
+        failed = f", {int(result['failed'].sum())} blew up" if result["failed"].any() else ""
+        log(f"{name} (points {start}-{stop - 1}): {result['seconds_simulate']:.1f} s simulate + "
+            f"{result['seconds_classify']:.1f} s classify on {result['backend']}{failed}; "
+            f"{len(manifest['chunks'])}/{n_chunks} chunks done")
+    missing = [_chunk_name(i) for i in range(n_chunks) if _chunk_name(i) not in manifest["chunks"]]
+    if missing:  # only possible with an executor that dropped jobs
+        raise RuntimeError(f"{out}: chunks {missing[:5]} were not computed; run the scan again to finish it")
+    manifest["complete"] = True
+    run.update(finished=provenance.now(), wall_seconds=round(time.perf_counter() - started, 1))
+    _write_json_atomic(out / _MANIFEST, manifest)
+    return load_scan_table(out)
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True, eq=False)
+class ScanTable:
+    """A classified scan, one row per point in point order.
+
+    f, k           rates (P,)
+    label          predicted class name (P,); ``"failed"`` where the run blew up
+    label_index    index into class_names (P,); -1 where failed
+    probabilities  class probabilities (P, C), float32; NaN where failed
+    entropy        Shannon entropy of the probabilities in nats (P,); NaN where failed
+    failed         (P,) bool
+    class_names    the network's classes (C,)
+    embedding      activations of the layer "embedding" (P, 256), or None (not kept)
+    seed           the seed of each point's initial condition (P,), or None
+    meta           the manifest (a run) or the provenance record (a shipped scan)
+    reference      shipped reference embeddings for :func:`flag_candidates`, or None
+    Works as a mapping too: ``table["k"]``.
+    """
+
+    f: np.ndarray
+    k: np.ndarray
+    label: np.ndarray
+    label_index: np.ndarray
+    probabilities: np.ndarray
+    entropy: np.ndarray
+    failed: np.ndarray
+    class_names: tuple
+    embedding: np.ndarray | None = None
+    seed: np.ndarray | None = None
+    meta: dict | None = None
+    reference: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.f)
+
+    def __getitem__(self, key: str):
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self.keys() and getattr(self, key) is not None
+
+    def keys(self) -> tuple[str, ...]:
+        return ("f", "k", "label", "label_index", "probabilities", "entropy", "failed", "embedding", "seed")
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The largest class probability of each point (P,); NaN where failed."""
+        return np.where(self.failed, np.nan, np.nan_to_num(self.probabilities, nan=0.0).max(axis=1))
+
+
+def _labels(label_index, class_names) -> np.ndarray:
+    names = np.array(list(class_names) + [FAILED])
+    return names[np.where(label_index < 0, len(class_names), label_index)]
+
+
+def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> ScanTable:
+    """Load a finished scan written by :func:`run_scan`; ValueError if it is incomplete or corrupt."""
+    out = Path(out_dir)
+    manifest = _read_manifest(out)
+    if manifest is None:
+        raise ValueError(f"{out} holds no scan (no {_MANIFEST}); make one with `gslib scan`")
+    if not manifest.get("complete"):
+        raise ValueError(f"{out}: the scan is incomplete; rerun `gslib scan` with the same --out to finish it")
+    P, size = manifest["n_points"], manifest["chunk_size"]
+    keys = ["index", "f", "k", "seed", "label_index", "probabilities", "entropy", "failed"] + (["embedding"] if embedding else [])
+    parts = {key: [] for key in keys}
+    for i in range(-(-P // size)):
+        name = _chunk_name(i)
+        entry, file = manifest["chunks"].get(name), out / name
+        if entry is None or not file.is_file():
+            raise ValueError(f"{file} is missing; rerun `gslib scan` with the same --out to recompute it")
+        if verify and _sha256(file) != entry["sha256"]:
+            raise ValueError(f"{file} is corrupt (checksum mismatch); rerun `gslib scan` with the same --out to recompute it")
+        try:
+            with np.load(file, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in keys}
+        except Exception as exc:  # a damaged file (zip, CRC, format errors), with verify=False
+            raise ValueError(f"{file} is unreadable ({type(exc).__name__}: {exc}); rerun `gslib scan` with the same "
+                             "--out to recompute it") from None
+        if not np.array_equal(arrays["index"], np.arange(i * size, min(P, (i + 1) * size))):
+            raise ValueError(f"{file} does not hold points {i * size}-{min(P, (i + 1) * size) - 1}")
+        for key in keys:
+            parts[key].append(arrays[key])
+    arrays = {key: np.concatenate(value) for key, value in parts.items()}
+    if len(arrays["index"]) != P or _points_sha256(arrays["f"], arrays["k"]) != manifest["points_sha256"]:
+        raise ValueError(f"{out}: the chunks do not hold the scan's {P} points")
+    names = tuple(manifest["model"]["class_names"])
+    return ScanTable(f=arrays["f"], k=arrays["k"], label=_labels(arrays["label_index"], names),
+                     label_index=arrays["label_index"], probabilities=arrays["probabilities"],
+                     entropy=arrays["entropy"], failed=arrays["failed"], class_names=names,
+                     embedding=arrays.get("embedding"), seed=arrays["seed"], meta=manifest)
+
+
+# ----------------------------------------------------------------------------- shipped scans
+
+
+def shipped_scan_dir(name: str) -> Path:
+    """Directory of a shipped scan: ``gslib/data/scans/<name>/`` (scan.npz, provenance.json)."""
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"{name!r} is not a scan name (such as 'pass1')")
+    return Path(str(resources.files("gslib").joinpath(f"data/scans/{name}")))
+
+
+def _shipped_scans() -> list[str]:
+    root = Path(str(resources.files("gslib").joinpath("data/scans")))
+    return sorted(p.name for p in root.iterdir() if (p / "scan.npz").is_file()) if root.is_dir() else []
+
+
+def load_shipped_scan(name: str = "pass1") -> ScanTable:
+    """The paper-scale scan shipped with gslib (made by ``gslib scan`` and :func:`package_scan`).
+
+    Reads ``gslib/data/scans/<name>/scan.npz`` (k, f, label, probabilities, ...) and provenance.json
+    (into ``meta``); ``reference.npz``, when shipped, fills ``reference`` (training and validation
+    embeddings for :func:`flag_candidates`). ValueError if the scan is not shipped.
+    """
+    directory = shipped_scan_dir(name)
+    file = directory / "scan.npz"
+    if not file.is_file():
+        available = ", ".join(_shipped_scans()) or "none yet"
+        raise ValueError(f"no shipped scan {name!r} in this installation ({file} is missing; shipped: {available}); "
+                         "make one with `gslib scan --scale paper` and `gslib package-scan`")
+    with np.load(file, allow_pickle=False) as data:
+        d = {key: data[key] for key in data.files}
+    names = tuple(d["class_names"].tolist())
+    label_index = d["label_index"] if "label_index" in d else _indices(d["label"], names)
+    probabilities = d["probabilities"].astype(np.float32)
+    failed = d["failed"] if "failed" in d else label_index < 0
+    meta_file = directory / "provenance.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else None
+    reference = None
+    if (directory / "reference.npz").is_file():
+        with np.load(directory / "reference.npz", allow_pickle=False) as data:
+            reference = {key: data[key] for key in data.files}
+    return ScanTable(f=d["f"].astype(np.float64), k=d["k"].astype(np.float64), label=d["label"],
+                     label_index=label_index, probabilities=probabilities,
+                     entropy=d["entropy"] if "entropy" in d else _entropy(probabilities).astype(np.float32),
+                     failed=failed, class_names=names,
+                     embedding=d["embedding"].astype(np.float32) if "embedding" in d else None,
+                     seed=d.get("seed"), meta=meta, reference=reference)
+
+
+def _indices(labels, names) -> np.ndarray:
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index.get(label, -1) for label in np.asarray(labels).tolist()], dtype=np.int32)
+
+
+def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None,
+                 command: str | None = None) -> dict:
+    """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``; returns the record.
+
+    scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
+    and, with ``embedding``, the embeddings as float16 (2.8 MB before compression for the paper's 5481 points).
+    ``reference``: optional arrays for :func:`flag_candidates` (e.g. train_embedding, train_label,
+    val_embedding, val_probabilities), written to reference.npz.
+    """
+    table = load_scan_table(scan_dir, embedding=embedding)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    arrays = dict(k=table.k, f=table.f, label=table.label, label_index=table.label_index,
+                  probabilities=table.probabilities.astype(np.float32), entropy=table.entropy.astype(np.float32),
+                  failed=table.failed, seed=table.seed, class_names=np.array(table.class_names))
+    if embedding:
+        arrays["embedding"] = table.embedding.astype(np.float16)
+    _write_chunk(dest / "scan.npz", arrays)
+    if reference is not None:
+        _write_chunk(dest / "reference.npz", {key: np.asarray(value) for key, value in reference.items()})
+    m = table.meta
+    chunks = list(m["chunks"].values())
+    record = provenance.record(
+        command or f"gslib package-scan --scan {scan_dir} --dest {dest}",
+        seconds=sum(r["wall_seconds"] or 0 for r in m["runs"]),
+        scan_commands=[r["command"] for r in m["runs"] if r.get("command")], n_points=m["n_points"],
+        recipe=m["recipe"], seed_base=m["seed_base"], model=m["model"], n_failed=int(table.failed.sum()),
+        simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
+        classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
+        backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
+        scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
+        sha256={name: _sha256(dest / name) for name in ("scan.npz", "reference.npz") if (dest / name).is_file()})
+    _write_json_atomic(dest / "provenance.json", record)
+    return record
+
+
+# ----------------------------------------------------------------------------- the (k, f) lattice
+
+
+def grid_spacing(k, f) -> tuple[float, float]:
+    """Lattice steps (dk, df) of a set of points: the median gap between their distinct k (f) values."""
+    steps = []
+    for values in (k, f):
+        distinct = np.unique(np.round(np.asarray(values, dtype=np.float64), 12))
+        gaps = np.diff(distinct)
+        steps.append(float(np.median(gaps)) if len(gaps) else 1.0)
+    return steps[0], steps[1]
+
+
+def scan_image(k, f, values, *, spacing=None, fill=np.nan):
+    """Put per-point values on the scan's lattice, for ``imshow(origin="lower", extent=...)``.
+
+    Returns (k_axis (nk,), f_axis (nf,), image (nf, nk, ...)): rows are f (ascending), columns k;
+    lattice cells without a point hold ``fill``; where points repeat, the last one wins.
+    """
+    k, f = np.asarray(k, dtype=np.float64), np.asarray(f, dtype=np.float64)
+    values = np.asarray(values)
+    dk, df = spacing or grid_spacing(k, f)
+    ik, jf = np.rint((k - k.min()) / dk).astype(int), np.rint((f - f.min()) / df).astype(int)
+    nk, nf = ik.max() + 1, jf.max() + 1
+    dtype = np.result_type(values.dtype, np.asarray(fill).dtype)
+    image = np.full((nf, nk) + values.shape[1:], fill, dtype=dtype)
+    image[jf, ik] = values
+    return k.min() + dk * np.arange(nk), f.min() + df * np.arange(nf), image
+
+
+def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size: int = 1) -> np.ndarray:
+    """Group points into regions: those closer than ``eps`` lattice steps are joined (transitively).
+
+    Distances are measured in units of the lattice steps (dk, df) (default :func:`grid_spacing`), so
+    ``eps = 1.5`` joins the eight neighbours on the lattice (connected components); it is DBSCAN with
+    min_samples = 1. Only points where ``mask`` is True take part. Returns region ids (P,): 0 for the
+    largest region, 1 for the next, ...; -1 for points outside ``mask`` or in regions smaller than ``min_size``.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    k, f = np.asarray(k, dtype=np.float64), np.asarray(f, dtype=np.float64)
+    mask = np.ones(len(k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    region = np.full(len(k), -1, dtype=np.int64)
+    members = np.flatnonzero(mask)
+    if len(members) == 0:
+        return region
+    dk, df = spacing or grid_spacing(k, f)
+    xy = np.column_stack([k[members] / dk, f[members] / df])
+    pairs = cKDTree(xy).query_pairs(eps, output_type="ndarray")
+    n = len(members)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    sizes = np.bincount(component)
+    first = np.full(len(sizes), n)
+    np.minimum.at(first, component, np.arange(n))
+    order = sorted(range(len(sizes)), key=lambda c: (-sizes[c], first[c]))
+    rank = {c: r for r, c in enumerate(c for c in order if sizes[c] >= min_size)}
+    region[members] = [rank.get(c, -1) for c in component]
+    return region
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+class EmbeddingDistance:
+    """Distance of embeddings from the classes of a training set, and the nearest class.
+
+    ``method="mahalanobis"``: class means and one pooled within-class covariance S, shrunk to
+    (1 - shrinkage) S + shrinkage (tr S / d) I; distance = min over classes of the Mahalanobis distance.
+    ``method="knn"``: embeddings scaled to unit length; distance = the Euclidean distance to the
+    ``n_neighbors``-th nearest training embedding; the nearest class is that of the nearest one.
+    """
+
+    METHODS = ("mahalanobis", "knn")
+
+    def __init__(self, method: str = "mahalanobis", *, shrinkage: float = 0.1, n_neighbors: int = 5):
+        if method not in self.METHODS:
+            raise ValueError(f"method={method!r}; allowed: {', '.join(self.METHODS)}")
+        if not 0 < shrinkage <= 1:
+            raise ValueError(f"shrinkage={shrinkage!r} must lie in (0, 1]")
+        if not isinstance(n_neighbors, int) or n_neighbors < 1:
+            raise ValueError(f"n_neighbors={n_neighbors!r} must be a positive integer")
+        self.method, self.shrinkage, self.n_neighbors = method, float(shrinkage), n_neighbors
+
+    def fit(self, embeddings, labels) -> "EmbeddingDistance":
+        x = _check_embeddings(embeddings, "train_embeddings")
+        labels = np.asarray(labels)
+        if labels.shape != (len(x),):
+            raise ValueError(f"train_labels must have one label per embedding ({len(x)}); got shape {labels.shape}")
+        self.classes, y = np.unique(labels, return_inverse=True)
+        if self.method == "knn":
+            from scipy.spatial import cKDTree
+
+            if len(x) < self.n_neighbors:
+                raise ValueError(f"knn needs at least n_neighbors={self.n_neighbors} training embeddings")
+            self._tree, self._y = cKDTree(_unit(x)), y
+            return self
+        means = np.stack([x[y == c].mean(axis=0) for c in range(len(self.classes))])
+        resid = x - means[y]
+        cov = resid.T @ resid / max(len(x) - len(self.classes), 1)
+        scale = np.trace(cov) / len(cov)
+        scale = scale if scale > 0 else 1.0
+        cov = (1 - self.shrinkage) * cov + self.shrinkage * scale * np.eye(len(cov))
+        w, v = np.linalg.eigh(cov)
+        self._whiten = v / np.sqrt(np.maximum(w, 1e-12 * w.max()))
+        self._means = means @ self._whiten
+        return self
+
+    def score(self, embeddings) -> tuple[np.ndarray, np.ndarray]:
+        """(distance (n,), nearest class (n,)) for embeddings (n, d); NaN rows give NaN and ''."""
+        x = np.asarray(embeddings, dtype=np.float64)
+        ok = np.isfinite(x).all(axis=1)
+        distance = np.full(len(x), np.nan)
+        nearest = np.full(len(x), -1)
+        if ok.any():
+            if self.method == "knn":
+                d, i = self._tree.query(_unit(x[ok]), k=self.n_neighbors)
+                d, i = d.reshape(ok.sum(), -1), i.reshape(ok.sum(), -1)
+                distance[ok], nearest[ok] = d[:, -1], self._y[i[:, 0]]
+            else:
+                z = x[ok] @ self._whiten
+                d2 = (z ** 2).sum(axis=1)[:, None] - 2 * z @ self._means.T + (self._means ** 2).sum(axis=1)[None]
+                nearest[ok] = d2.argmin(axis=1)
+                distance[ok] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        names = np.array([str(c) for c in self.classes] + [""])
+        return distance, names[np.where(nearest < 0, len(self.classes), nearest)]
+
+
+def _unit(x):
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def _check_embeddings(x, name):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (n, d); got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite")
+    return x
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """What :func:`flag_candidates` found, per point (P,) and per region.
+
+    k, f            the scan's points
+    entropy         entropy of the network's probabilities (nats)
+    distance        distance of the embedding from the nearest training class (see EmbeddingDistance)
+    nearest_class   that class
+    flag_entropy    entropy > thresholds["entropy"]
+    flag_distance   distance > thresholds["distance"]
+    flagged         flagged by any of the criteria used (never a failed point)
+    region          region id of each flagged point (-1: none); regions[i]["id"] == i
+    regions         list of dicts, largest first: id, size (points), n_cells (distinct lattice cells),
+                    k_mean, f_mean, k_min, k_max, f_min, f_max, entropy_mean, distance_mean,
+                    distance_max, n_flag_entropy, n_flag_distance, labels (predicted class counts),
+                    nearest_class (most common), indices (the points)
+    thresholds      entropy, distance, quantile, method, criteria, eps, min_size, n_calibration
+    """
+
+    k: np.ndarray
+    f: np.ndarray
+    entropy: np.ndarray
+    distance: np.ndarray
+    nearest_class: np.ndarray
+    flag_entropy: np.ndarray
+    flag_distance: np.ndarray
+    flagged: np.ndarray
+    region: np.ndarray
+    regions: list
+    thresholds: dict
+
+    def region_at(self, k: float, f: float, *, spacing=None, tolerance: float = 1.0) -> dict | None:
+        """The region holding the scan point nearest to (k, f) (within ``tolerance`` lattice steps), or None."""
+        dk, df = spacing or grid_spacing(self.k, self.f)
+        d = np.hypot((self.k - k) / dk, (self.f - f) / df)
+        i = int(np.argmin(d))
+        if d[i] > tolerance or self.region[i] < 0:
+            return None
+        return self.regions[self.region[i]]
+
+
+def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=None, val_probabilities=None,
+                    method: str = "mahalanobis", quantile: float = 0.99, entropy_threshold: float | None = None,
+                    criteria=("entropy", "distance"), eps: float = 1.5, min_size: int = 2, spacing=None,
+                    shrinkage: float = 0.1, n_neighbors: int = 5) -> Candidates:
+    """Flag scan points that may show a pattern outside the training classes, and group them into regions.
+
+    table              a :class:`ScanTable` (or mapping with k, f, embedding, and entropy or probabilities)
+    train_embeddings   embeddings (n, d) of the training samples (:func:`classify_samples`), train_labels (n,)
+    val_embeddings     embeddings of held-out samples of the same classes, to calibrate the distance
+                       threshold (its ``quantile``); None: every 5th training sample of each class is
+                       held out, the distance model is fitted on the others
+    val_probabilities  their class probabilities, to calibrate the entropy threshold the same way
+    entropy_threshold  nats; None: calibrated from val_probabilities, or ln 2 without them
+    criteria           which flags count: any of "entropy", "distance" (a point is flagged by either)
+    eps, min_size      regions: points within eps lattice steps are joined; smaller regions are dropped
+    The method is described in the module's docstring.
+    """
+    criteria = tuple(criteria)
+    if not criteria or set(criteria) - {"entropy", "distance"}:
+        raise ValueError(f"criteria={criteria!r}; allowed: one or both of 'entropy', 'distance'")
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile={quantile!r} must lie in (0, 1)")
+    k, f = np.asarray(table["k"], dtype=np.float64), np.asarray(table["f"], dtype=np.float64)
+    if "embedding" not in table or table["embedding"] is None:
+        raise ValueError("the scan has no embeddings (load it with embedding=True, or ship it with them)")
+    embedding = np.asarray(table["embedding"], dtype=np.float64)
+    if embedding.shape[0] != len(k):
+        raise ValueError(f"the scan has {len(k)} points but {embedding.shape[0]} embeddings")
+    entropy = np.asarray(table["entropy"], dtype=np.float64) if "entropy" in table else _entropy(table["probabilities"])
+    failed = np.asarray(table["failed"], dtype=bool) if "failed" in table else ~np.isfinite(embedding).all(axis=1)
+
+    train = _check_embeddings(train_embeddings, "train_embeddings")
+    labels = np.asarray(train_labels)
+    if train.shape[1] != embedding.shape[1]:
+        raise ValueError(f"train_embeddings have {train.shape[1]} features but the scan's embeddings {embedding.shape[1]}")
+    scorer = EmbeddingDistance(method, shrinkage=shrinkage, n_neighbors=n_neighbors)
+    if val_embeddings is None:
+        held = np.zeros(len(train), dtype=bool)
+        for c in np.unique(labels):
+            held[np.flatnonzero(labels == c)[4::5]] = True
+        if not held.any() or held.all():
+            raise ValueError("too few training embeddings to hold some out; pass val_embeddings")
+        scorer.fit(train[~held], labels[~held])
+        calibration = train[held]
+    else:
+        scorer.fit(train, labels)
+        calibration = _check_embeddings(val_embeddings, "val_embeddings")
+    distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
+    if entropy_threshold is None:
+        entropy_threshold = (float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None
+                             else math.log(2))
+    distance, nearest = scorer.score(embedding)
+
+    ok = ~failed & np.isfinite(distance)
+    flag_entropy = ok & (entropy > entropy_threshold)
+    flag_distance = ok & (distance > distance_threshold)
+    flagged = np.zeros(len(k), dtype=bool)
+    if "entropy" in criteria:
+        flagged |= flag_entropy
+    if "distance" in criteria:
+        flagged |= flag_distance
+    spacing = spacing or grid_spacing(k, f)
+    region = cluster_points(k, f, flagged, spacing=spacing, eps=eps, min_size=min_size)
+    predicted = np.asarray(table["label"]) if "label" in table else np.full(len(k), "")
+    regions = []
+    for r in range(region.max() + 1):
+        idx = np.flatnonzero(region == r)
+        cells = {(round(a / spacing[0]), round(b / spacing[1])) for a, b in zip(k[idx], f[idx])}
+        names, counts = np.unique(nearest[idx], return_counts=True)
+        got, got_counts = np.unique(predicted[idx], return_counts=True)
+        regions.append(dict(
+            id=r, size=len(idx), n_cells=len(cells), k_mean=float(k[idx].mean()), f_mean=float(f[idx].mean()),
+            k_min=float(k[idx].min()), k_max=float(k[idx].max()), f_min=float(f[idx].min()), f_max=float(f[idx].max()),
+            entropy_mean=float(entropy[idx].mean()), distance_mean=float(distance[idx].mean()),
+            distance_max=float(distance[idx].max()), n_flag_entropy=int(flag_entropy[idx].sum()),
+            n_flag_distance=int(flag_distance[idx].sum()),
+            labels={str(a): int(b) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])},
+            nearest_class=str(names[counts.argmax()]), indices=idx))
+    thresholds = dict(entropy=float(entropy_threshold), distance=distance_threshold, quantile=quantile, method=method,
+                      criteria=list(criteria), eps=eps, min_size=min_size, n_calibration=len(calibration),
+                      spacing=list(spacing))
+    return Candidates(k=k, f=f, entropy=entropy, distance=distance, nearest_class=nearest, flag_entropy=flag_entropy,
+                      flag_distance=flag_distance, flagged=flagged, region=region, regions=regions,
+                      thresholds=thresholds)

@@ -1,0 +1,454 @@
+"""Parameter scans: the paper's points, resumable chunked scans (local and Dask), shipped scans, discovery."""
+
+import json
+import math
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+from gslib import cli, cnn, dataset, scan
+
+TINY = dataset.Recipe(size=48, t_end=200.0, gap=30.0, square=12)
+CLASSES = ["alpha", "beta", "L"]
+
+
+def tiny_points():
+    """12 points on a 4 (k) x 3 (f) lattice; point 5 has f = 10, which blows up (forward Euler, dt f > 2)."""
+    k = np.repeat([0.05, 0.055, 0.06, 0.065], 3)
+    f = np.tile([0.02, 0.03, 0.04], 4)
+    f[5] = 10.0
+    return dict(f=f, k=k)
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    """An untrained network for 48 x 48 samples, saved the way cnn.train saves one."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    directory = tmp_path_factory.mktemp("net")
+    cnn.build_model(len(CLASSES), 48).save_weights(str(directory / "model.weights.h5"))
+    (directory / "model.json").write_text(json.dumps({"class_names": CLASSES, "size": 48}))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def scanned(net, tmp_path_factory):
+    out = tmp_path_factory.mktemp("scan")
+    table = scan.run_scan(out, tiny_points(), net, TINY, chunk_size=5, backend="numpy", log=lambda m: None)
+    return out, table
+
+
+def same_table(a, b):
+    for key in ("f", "k", "label", "label_index", "failed", "seed"):
+        np.testing.assert_array_equal(a[key], b[key])
+    for key in ("probabilities", "entropy", "embedding"):
+        np.testing.assert_array_equal(a[key], b[key])  # NaN rows (failed) compare equal
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def test_paper_points():
+    p = scan.scan_points("paper")
+    assert len(p["f"]) == len(p["k"]) == 5481
+    assert len(set(zip(p["k"].tolist(), p["f"].tolist()))) == 5369
+    assert (p["f"][0], p["k"][0]) == (0.004, 0.04)  # the CSV's first row is k = 0.04, f = 0.004
+    assert np.bincount(p["block"]).tolist() == [0, 2115, 2070, 1296]
+    dk, df = scan.grid_spacing(p["k"], p["f"])
+    assert math.isclose(dk, scan.PAPER_SPACING[0]) and math.isclose(df, scan.PAPER_SPACING[1])
+    k_axis, f_axis, image = scan.scan_image(p["k"], p["f"], p["block"], fill=0)
+    assert image.shape == (95, 87) and len(k_axis) == 87 and len(f_axis) == 95  # the paper's 87 (k) x 95 (f) map
+    assert math.isclose(k_axis[0], 0.02375) and math.isclose(k_axis[-1], 0.0775)
+    assert math.isclose(f_axis[0], 0.0015) and math.isclose(f_axis[-1], 0.119)
+
+
+def test_user_points_file(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("# my points\nname, f, k\na, 0.03, 0.06\n\nb, 0.04, 0.065\n")
+    p = scan.scan_points(good)
+    assert p["f"].tolist() == [0.03, 0.04] and p["k"].tolist() == [0.06, 0.065] and "block" not in p
+    cases = {
+        "missing.csv": None,
+        "empty.csv": "\n",
+        "nok.csv": "f,kk\n0.1,0.2\n",
+        "nopoints.csv": "k,f\n",
+        "word.csv": "k,f\n0.06,0.03\n0.06,abc\n",
+        "negative.csv": "k,f\n0.06,-0.03\n",
+        "nan.csv": "k,f\n0.06,nan\n",
+        "short.csv": "k,f\n0.06\n",
+        "twice.csv": "k,f,k\n0.06,0.03,0.06\n",
+    }
+    messages = {}
+    for name, text in cases.items():
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        with pytest.raises(ValueError) as info:
+            scan.scan_points(path)
+        messages[name] = str(info.value)
+        assert str(path) in messages[name]  # every message names the file
+    assert "no such points file" in messages["missing.csv"]
+    assert "empty" in messages["empty.csv"]
+    assert "no column 'k'" in messages["nok.csv"]
+    assert "no points" in messages["nopoints.csv"]
+    assert "line 3: f = 'abc' is not a number" in messages["word.csv"]
+    assert ">= 0" in messages["negative.csv"] and "finite" in messages["nan.csv"]
+    assert "line 2: 1 field(s)" in messages["short.csv"]
+    assert "more than one column 'k'" in messages["twice.csv"]
+
+
+# ----------------------------------------------------------------------------- the scan
+
+
+def test_scan_table(net, scanned):
+    out, table = scanned
+    points = tiny_points()
+    assert len(table) == 12 and table.class_names == tuple(CLASSES)
+    np.testing.assert_array_equal(table.f, points["f"])
+    np.testing.assert_array_equal(table.k, points["k"])
+    np.testing.assert_array_equal(table.seed, scan.SEED_BASE + np.arange(12))
+    # the blown-up point is marked, the others classified
+    assert table.failed.tolist() == [i == 5 for i in range(12)]
+    assert table.label[5] == "failed" and table.label_index[5] == -1
+    assert np.isnan(table.probabilities[5]).all() and np.isnan(table.entropy[5]) and np.isnan(table.embedding[5]).all()
+    ok = ~table.failed
+    assert table.probabilities.shape == (12, 3) and table.embedding.shape == (12, 256)
+    np.testing.assert_allclose(table.probabilities[ok].sum(axis=1), 1, rtol=1e-5)
+    p = table.probabilities[ok].astype(np.float64)
+    np.testing.assert_allclose(table.entropy[ok], -(p * np.log(p)).sum(axis=1), rtol=1e-5)
+    assert set(table.label[ok]) <= set(CLASSES)
+    assert (table.embedding[ok] >= 0).all()  # ReLU activations
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and len(manifest["chunks"]) == 3 and manifest["chunks"]["chunk_00001.npz"]["n_failed"] == 1
+    # a row is make_samples + the network, from the point's own seed
+    model, _ = cnn.load_model(net)
+    x = dataset.make_samples(table.f[7], table.k[7], scan.SEED_BASE + 7, size=48, t_end=200.0, square=12, backend="numpy")
+    probabilities, embedding = scan.classify_samples(model, x)
+    np.testing.assert_allclose(probabilities[0], table.probabilities[7], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(embedding[0], table.embedding[7], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cnn.predict_proba(model, x), probabilities, rtol=1e-5, atol=1e-7)
+    with np.load(out / "chunk_00000.npz", allow_pickle=False) as data:  # plain arrays, no pickle
+        assert set(data.files) == {"index", "f", "k", "seed", "label_index", "probabilities", "entropy", "embedding",
+                                   "failed"}
+
+
+def test_finished_scan_is_not_recomputed(net, scanned):
+    out, table = scanned
+    before = (out / "manifest.json").read_text()
+    logs = []
+    again = scan.run_scan(out, tiny_points(), net, TINY, backend="numpy", log=logs.append)  # chunk size from the manifest
+    assert logs == [] and (out / "manifest.json").read_text() == before
+    same_table(again, table)
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("where", ["compute", "manifest"])
+def test_resume_after_a_crash(net, scanned, tmp_path, monkeypatch, where):
+    """A run that dies after 2 chunks (in a chunk's computation, or between writing a chunk and listing it)
+    is finished by a second run: every point exactly once, the same table, finished chunks kept."""
+    out = tmp_path / "scan"
+    calls = []
+    if where == "compute":
+        real = scan.compute_chunk
+
+        def flaky(job):
+            if len(calls) == 2:
+                raise Crash()
+            calls.append(job["chunk"])
+            return real(job)
+        monkeypatch.setattr(scan, "compute_chunk", flaky)
+    else:
+        real = scan._write_json_atomic
+
+        def flaky(path, obj):  # the 1st write opens the run; writes 2 and 3 list chunks 0 and 1
+            calls.append(len(obj["chunks"]))
+            if len(calls) == 4:
+                raise Crash()
+            real(path, obj)
+        monkeypatch.setattr(scan, "_write_json_atomic", flaky)
+    with pytest.raises(Crash):
+        scan.run_scan(out, tiny_points(), net, TINY, chunk_size=5, backend="numpy", log=lambda m: None)
+    monkeypatch.undo()
+    done = json.loads((out / "manifest.json").read_text())
+    assert not done["complete"] and sorted(done["chunks"]) == ["chunk_00000.npz", "chunk_00001.npz"]
+    if where == "manifest":
+        assert (out / "chunk_00002.npz").exists()  # written, but never listed: it is computed again
+    with pytest.raises(ValueError, match="incomplete"):
+        scan.load_scan_table(out)
+    table = scan.run_scan(out, tiny_points(), net, TINY, backend="numpy", log=lambda m: None)
+    final = json.loads((out / "manifest.json").read_text())
+    assert final["complete"] and len(final["runs"]) == 2 and final["runs"][1]["chunks_computed"] == 1
+    for name, entry in done["chunks"].items():
+        assert final["chunks"][name] == entry
+    assert len(table) == 12
+    same_table(table, scanned[1])
+
+
+@pytest.mark.slow
+def test_killed_cli_scan_resumes(net, tmp_path):
+    points = tmp_path / "points.csv"
+    k, f = np.meshgrid([0.05, 0.055, 0.06, 0.065], [0.02, 0.03, 0.04])
+    points.write_text("k,f\n" + "".join(f"{a},{b}\n" for a, b in zip(k.ravel(), f.ravel())))
+    out = tmp_path / "scan"
+    args = ["scan", "--model", str(net), "--points", str(points), "--out", str(out), "--chunk-size", "1",
+            "--backend", "numpy", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "gslib.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    manifest = out / "manifest.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists() and len(json.loads(manifest.read_text())["chunks"]) >= 1:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = json.loads(manifest.read_text())
+    assert not done["complete"] and 1 <= len(done["chunks"]) < 12
+    assert cli.main(args) == 0
+    final = json.loads(manifest.read_text())
+    assert final["complete"] and final["recipe"] == json.loads(json.dumps(asdict(dataset.RECIPES["ci"])))
+    for name, entry in done["chunks"].items():
+        assert final["chunks"][name] == entry
+    table = scan.load_scan_table(out)
+    assert len(table) == 12
+    np.testing.assert_array_equal(table.k, k.ravel())
+    np.testing.assert_array_equal(table.f, f.ravel())
+
+
+def test_corrupt_or_missing_chunks(net, scanned, tmp_path):
+    out = tmp_path / "scan"
+    shutil.copytree(scanned[0], out)
+    path = out / "chunk_00001.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="chunk_00001.npz is corrupt"):
+        scan.load_scan_table(out)
+    with pytest.raises(ValueError, match="chunk_00001.npz is unreadable"):
+        scan.load_scan_table(out, verify=False)
+    (out / "chunk_00002.npz").unlink()
+    with pytest.raises(ValueError, match="chunk_00001.npz is corrupt"):
+        scan.load_scan_table(out)
+    shutil.copyfile(scanned[0] / "chunk_00001.npz", out / "chunk_00001.npz")
+    with pytest.raises(ValueError, match="chunk_00002.npz is missing"):
+        scan.load_scan_table(out)
+    path.write_bytes(bytes(data))
+    logs = []
+    table = scan.run_scan(out, tiny_points(), net, TINY, backend="numpy", log=logs.append)
+    assert any("chunk_00001.npz: missing or corrupt" in line for line in logs)
+    assert any("chunk_00002.npz: missing or corrupt" in line for line in logs)
+    assert not any("chunk_00000.npz" in line for line in logs)
+    same_table(table, scanned[1])
+
+
+def test_a_different_scan_is_refused(net, scanned, tmp_path):
+    out = scanned[0]
+    other = tiny_points()
+    other["f"] = other["f"] + 0.001
+    with pytest.raises(ValueError, match="holds a different scan .*points"):
+        scan.run_scan(out, other, net, TINY)
+    with pytest.raises(ValueError, match="holds a different scan .*recipe"):
+        scan.run_scan(out, tiny_points(), net, dataset.with_overrides(TINY, t_end=260.0))
+    with pytest.raises(ValueError, match="holds a different scan .*chunk_size"):
+        scan.run_scan(out, tiny_points(), net, TINY, chunk_size=4)
+    with pytest.raises(ValueError, match="takes 48 x 48 samples but the recipe makes 64"):
+        scan.run_scan(tmp_path, tiny_points(), net, dataset.RECIPES["book"])
+    with pytest.raises(ValueError, match="neither a shipped network"):
+        scan.run_scan(tmp_path, tiny_points(), tmp_path / "nothing", TINY)
+    with pytest.raises(ValueError, match="holds no scan"):
+        scan.load_scan_table(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="must be a mapping"):
+        scan.run_scan(tmp_path, [0.1, 0.2], net, TINY)
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_table(net, scanned, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with scan.DaskExecutor(cluster.scheduler_address) as executor:
+            table = scan.run_scan(tmp_path, tiny_points(), net, TINY, chunk_size=5, executor=executor, backend="numpy",
+                                  log=lambda m: None)
+            assert "dask" in executor.describe()
+    local = scanned[1]
+    for key in ("f", "k", "seed", "label", "label_index", "failed"):
+        np.testing.assert_array_equal(table[key], local[key])
+    # the same computation in other processes: equal to rounding (bitwise equal on the project's machines)
+    for key in ("probabilities", "entropy", "embedding"):
+        np.testing.assert_allclose(table[key], local[key], rtol=1e-5, atol=1e-6)
+    assert json.loads((tmp_path / "manifest.json").read_text())["runs"][0]["executor"].startswith("dask")
+
+
+def test_dask_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
+    with pytest.raises(ValueError, match="pip install 'dask\\[distributed\\]'"):
+        scan.DaskExecutor("tcp://127.0.0.1:8786")
+
+
+def test_dask_local_address_is_checked():
+    pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="'local' or 'local:N'"):
+        scan.DaskExecutor("local:two")
+
+
+def test_local_executor_is_lazy_and_ordered():
+    seen = []
+    results = scan.LocalExecutor().map_unordered(lambda x: seen.append(x) or x * x, [1, 2, 3])
+    assert seen == [] and list(results) == [1, 4, 9]
+
+
+# ----------------------------------------------------------------------------- shipped scans
+
+
+def test_package_and_load_a_shipped_scan(scanned, tmp_path, monkeypatch):
+    out, table = scanned
+    record = scan.package_scan(out, tmp_path / "pass1", reference={"train_embedding": np.ones((2, 256))})
+    assert record["n_points"] == 12 and record["n_failed"] == 1 and record["model"]["class_names"] == CLASSES
+    assert set(record["sha256"]) == {"scan.npz", "reference.npz"}
+    monkeypatch.setattr(scan, "shipped_scan_dir", lambda name: tmp_path / name)
+    shipped = scan.load_shipped_scan("pass1")
+    for key in ("f", "k", "label", "label_index", "failed", "seed"):
+        np.testing.assert_array_equal(shipped[key], table[key])
+    np.testing.assert_array_equal(shipped.probabilities, table.probabilities)
+    np.testing.assert_allclose(shipped.embedding, table.embedding, rtol=1e-3)  # shipped as float16
+    assert shipped.meta["n_points"] == 12 and shipped.reference["train_embedding"].shape == (2, 256)
+
+
+def test_missing_shipped_scan_is_a_clear_error():
+    with pytest.raises(ValueError, match="no shipped scan 'no-such-scan'"):
+        scan.load_shipped_scan("no-such-scan")
+    with pytest.raises(ValueError, match="is not a scan name"):
+        scan.load_shipped_scan("../pretrained")
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+def test_cluster_points_joins_lattice_neighbours():
+    k, f = np.meshgrid(np.arange(6) * 0.000625, np.arange(5) * 0.00125)
+    k, f = k.ravel(), f.ravel()
+    mask = np.zeros(30, dtype=bool)
+    mask[[0, 7, 14]] = True  # a diagonal line: one region with 8-neighbour connectivity
+    mask[[4, 5, 10, 11]] = True  # a 2 x 2 block
+    mask[27] = True  # alone
+    region = scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING)
+    assert region[[4, 5, 10, 11]].tolist() == [0] * 4 and region[[0, 7, 14]].tolist() == [1] * 3
+    assert region[27] == 2 and (region[~mask] == -1).all()
+    assert scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING, min_size=2)[27] == -1
+    assert scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING, eps=1.0)[7] != region[0]  # 4-neighbours only
+
+
+def synthetic(rng, n_per_class, centres, dim=16):
+    labels = np.repeat(np.arange(len(centres)), n_per_class)
+    return np.abs(centres[labels] + rng.normal(size=(len(labels), dim))), labels
+
+
+def test_flag_finds_a_planted_unknown_class():
+    """Embeddings of three known classes fill a 12 x 12 lattice; a 3 x 3 block holds a fourth, unseen class
+    that the network (like pass 1 at pi) labels with confidence. Only that block comes back as a region."""
+    rng = np.random.default_rng(1)
+    dim = 16
+    centres = np.zeros((4, dim))
+    for c in range(4):
+        centres[c, 4 * c:4 * c + 4] = 8.0
+    train, train_labels = synthetic(rng, 200, centres[:3], dim)
+    val, _ = synthetic(rng, 100, centres[:3], dim)
+    k, f = np.meshgrid(0.05 + 0.000625 * np.arange(12), 0.02 + 0.00125 * np.arange(12))
+    k, f = k.ravel(), f.ravel()
+    known = np.minimum(np.arange(144) % 12 // 4, 2)  # the class of each lattice column
+    planted = np.flatnonzero((np.arange(144) // 12 >= 5) & (np.arange(144) // 12 < 8)
+                             & (np.arange(144) % 12 >= 5) & (np.arange(144) % 12 < 8))
+    truth = known.copy()
+    truth[planted] = 3
+    embedding = np.abs(centres[truth] + rng.normal(size=(144, dim)))
+    probabilities = np.full((144, 3), 0.015)
+    probabilities[np.arange(144), known] = 0.97  # confidently labelled, the planted block too
+    table = dict(k=k, f=f, embedding=embedding, probabilities=probabilities, failed=np.zeros(144, dtype=bool),
+                 label=np.array(CLASSES)[known])
+    for method in ("mahalanobis", "knn"):
+        found = scan.flag_candidates(table, train, np.array(CLASSES)[train_labels], val_embeddings=val, method=method)
+        assert len(found.regions) == 1, method
+        region = found.regions[0]
+        assert region["indices"].tolist() == planted.tolist() and region["size"] == region["n_cells"] == 9
+        assert region["n_flag_distance"] == 9 and region["n_flag_entropy"] == 0
+        assert math.isclose(region["k_mean"], k[planted].mean()) and math.isclose(region["f_mean"], f[planted].mean())
+        assert region["distance_mean"] > found.thresholds["distance"]
+        assert found.flagged.sum() - 9 <= 3  # in-distribution points: at most a few isolated ones
+        assert found.region_at(k[planted].mean(), f[planted].mean())["id"] == 0
+        assert found.region_at(0.05, 0.02) is None
+    # without validation embeddings, held-out training samples calibrate the threshold
+    found = scan.flag_candidates(table, train, train_labels)
+    assert [r["size"] for r in found.regions] == [9] and found.thresholds["n_calibration"] == 120
+    # high entropy alone: a 2 x 2 block of unsure points
+    unsure = np.array([0, 1, 12, 13])
+    probabilities[unsure] = 1 / 3
+    found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"])
+    assert [r["indices"].tolist() for r in found.regions] == [unsure.tolist()]
+    assert math.isclose(found.regions[0]["entropy_mean"], math.log(3), rel_tol=1e-6)
+
+
+def test_flag_on_a_real_scan(scanned):
+    _, table = scanned
+    ok = ~table.failed
+    found = scan.flag_candidates(table, table.embedding[ok], table.label[ok], min_size=1)
+    assert not found.flagged[5] and np.isnan(found.distance[5])  # the blown-up point is never flagged
+    assert found.flag_entropy[ok].all()  # an untrained network is unsure everywhere: entropy ~ ln 3 > ln 2
+    assert sum(r["size"] for r in found.regions) == 11
+    with pytest.raises(ValueError, match="criteria"):
+        scan.flag_candidates(table, table.embedding[ok], table.label[ok], criteria=["size"])
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
+    assert cli.main(["scan", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for option in ("--model", "--points", "--out", "--scale", "--chunk-size", "--scheduler", "--backend"):
+        assert option in out
+    points = tmp_path / "points.csv"
+    points.write_text("k,f\n0.06,0.03\n0.065,0.04\n0.05,0.02\n")
+    args = ["scan", "--model", str(net), "--points", str(points), "--out", str(tmp_path / "scan"), "--backend", "numpy"]
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    assert "scan: 3 points" in captured.out and "wall time" in captured.out and "chunk_00000.npz" in captured.err
+    table = scan.load_scan_table(tmp_path / "scan")
+    assert table.meta["recipe"] == asdict(dataset.RECIPES["ci"])  # the scale that fits a 48 x 48 network
+    assert table.meta["runs"][0]["command"].startswith("gslib scan --model")
+    # a scale whose samples do not fit the network is a usage error
+    assert cli.main(["scan", "--model", str(net), "--points", str(points), "--out", str(tmp_path / "x"),
+                     "--scale", "paper"]) == 2
+    assert "takes 48 x 48 samples" in capsys.readouterr().err
+    assert cli.main(["scan", "--model", str(net), "--points", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x")]) == 2
+
+    tiny = dataset.Recipe(size=48, t_end=100.0, gap=30.0, square=12, count_fraction=0.02)
+    for split in ("train", "val"):
+        dataset.build_split(split, tmp_path / split, tiny, chunk_size=16, backend="numpy", log=lambda m: None)
+    report = tmp_path / "flags.json"
+    assert cli.main(["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train"), "--val",
+                     str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]) == 0
+    assert "points flagged" in capsys.readouterr().out
+    record = json.loads(report.read_text())
+    assert record["thresholds"]["method"] == "mahalanobis" and isinstance(record["regions"], list)
+
+    shipped = tmp_path / "shipped"
+    assert cli.main(["package-scan", "--scan", str(tmp_path / "scan"), "--dest", str(shipped), "--train",
+                     str(tmp_path / "train"), "--val", str(tmp_path / "val")]) == 0
+    assert "3 points shipped" in capsys.readouterr().out
+    assert json.loads((shipped / "provenance.json").read_text())["n_points"] == 3
+    monkeypatch.setattr(scan, "shipped_scan_dir", lambda name: shipped)
+    table = scan.load_shipped_scan("pass1")
+    r = table.reference
+    assert r["train_embedding"].shape == (15, 256) and r["val_probabilities"].shape == (15, 3)
+    found = scan.flag_candidates(table, r["train_embedding"], r["train_label"], val_embeddings=r["val_embedding"],
+                                 val_probabilities=r["val_probabilities"], min_size=1)
+    assert len(found.flagged) == 3
