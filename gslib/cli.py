@@ -416,6 +416,7 @@ def _train(p: argparse.ArgumentParser):
                    help="stop after this many epochs without a lower validation loss (None: never)")
     p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed of weights, shuffling, augmentation")
+    p.add_argument("--note", default=None, help="a remark stored in provenance.json (e.g. how a run was resumed)")
     _add_quiet(p, "per-epoch output")
     return run_train
 
@@ -442,7 +443,8 @@ def run_train(args) -> int:
 
     record = cnn.provenance(args.command_line, seconds, training_seconds=cnn.training_seconds(out),
                             epochs_run=len(history.get("epoch", [])),
-                            train_data=summary(train_split), val_data=summary(val_split))
+                            train_data=summary(train_split), val_data=summary(val_split),
+                            **({"note": args.note} if args.note else {}))
     (out / "provenance.json").write_text(json.dumps(record, indent=1))
     print(f"validation accuracy {evaluation['accuracy']:.4f} after {record['epochs_run']} epochs ({seconds:.0f} s)")
     return 0
@@ -506,6 +508,164 @@ def run_package_model(args) -> int:
 # ----------------------------------------------------------------------------- infer
 
 INFER_REGIMES = ("spots", "coral", "holes")  # gslib.spde.REGIMES, repeated so that --help imports nothing
+
+
+@subcommand(
+    "infer", "discover the stochastic equations of u and v from frames (force inference + PASTIS)",
+    "Infer the equations du = F_u dt + noise, dv = F_v dt + noise from recorded frames of u and v\n"
+    "(gslib.inference): linear force inference over a library of 17 candidate terms per field (1, U, V,\n"
+    "..., UV^2, V^3, lap U, lap V, gradient products, lap^2 U, lap^2 V), with the O(dt) bias of frames\n"
+    "far apart removed (trapezoidal estimator + Richardson extrapolation over frame lags), then sparse\n"
+    "selection with PASTIS (or AIC/BIC) over an exhaustive search of the supports.\n\n"
+    "DATA.npz must hold u and v, float arrays of shape (T, N, M) (frames, rows, columns), and dt (time\n"
+    "between frames); optionally dx (grid spacing, default 1) and mask (bool, (N, M) or (T, N, M),\n"
+    "True = valid; NaN is allowed where the mask is False). The result (.json) lists the selected\n"
+    "terms per field with coefficients and standard errors, the noise estimate and the Pareto front.\n\n"
+    "example:\n"
+    "  gslib infer frames.npz --out result.json\n"
+    "  gslib infer --simulate coral --seed 1 --save-data coral.npz --out result.json")
+def _infer(p: argparse.ArgumentParser):
+    p.add_argument("data", nargs="?", default=None, metavar="DATA.npz",
+                   help="frames to analyse (omit with --simulate)")
+    p.add_argument("--out", default=None, metavar="FILE.json", help="write the result to this JSON file")
+    g = p.add_argument_group("estimator and selection")
+    g.add_argument("--criterion", choices=("PASTIS", "AIC", "BIC"), default="PASTIS",
+                   help="model selection criterion: I - |B| ln(n0/p), I - |B|, I - |B| ln(tau)/2")
+    g.add_argument("--p", type=_positive_float, default=0.001,
+                   help="PASTIS: tolerated probability of a false term in the whole model, in (0, 1)")
+    g.add_argument("--method", choices=("strat", "ito"), default="strat",
+                   help="trapezoidal (Stratonovich) or plain Ito estimator")
+    g.add_argument("--lags", type=_int_at_least(1), default=3,
+                   help="frame lags combined by Richardson extrapolation (1 = the plain estimator)")
+    g.add_argument("--weight", choices=("auto", "spectral", "white"), default="auto",
+                   help="weight of the estimator: inverse noise covariance per Fourier mode (spectral), a "
+                        "scalar (white), or auto (spectral unless cells are masked)")
+    g.add_argument("--noise", choices=("auto", "conserved", "white"), default="auto",
+                   help="noise model fitted to the data: a(q) = 2 (d0 + s2 |q|^2) / dV (auto), s2 only "
+                        "(conserved), d0 only (white)")
+    g.add_argument("--stencil", choices=STENCILS, default="9pt", help="Laplacian of the candidate terms")
+    s = p.add_argument_group("simulated data (instead of DATA.npz)")
+    s.add_argument("--simulate", choices=INFER_REGIMES, default=None, metavar="REGIME",
+                   help=f"simulate the StochasticForceInference Gray-Scott example in a regime "
+                        f"({', '.join(INFER_REGIMES)}): 64 x 64, conserved noise 0.01, frames 0.5 apart")
+    s.add_argument("--seed", type=_int_at_least(0), default=0, help="seed of the simulation (--simulate)")
+    s.add_argument("--frames", type=_int_at_least(6), default=500, help="recorded frames (--simulate)")
+    s.add_argument("--save-data", default=None, metavar="FILE.npz", help="also save the simulated frames (--simulate)")
+    _add_quiet(p, "the table of selected terms")
+    return run_infer
+
+
+def _load_frames(path: str):
+    """u, v, dt, dx, mask from an .npz file; ValueError with a clear message for a bad file."""
+    import zipfile
+
+    p = Path(path)
+    if p.suffix.lower() != ".npz":
+        raise ValueError(f"DATA={path!r} must be an .npz file")
+    if not p.is_file():
+        raise ValueError(f"DATA={path!r}: no such file")
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{path}: not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            keys = set(npz.files)
+            missing = [k for k in ("u", "v", "dt") if k not in keys]
+            if missing:
+                raise ValueError(f"{path}: missing key(s) {', '.join(missing)} (found: "
+                                 f"{', '.join(sorted(keys)) or 'none'}); the file needs u and v (T, N, M) and dt")
+            data = {k: npz[k] for k in ("u", "v", "dt", "dx", "mask") if k in keys}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read") from None
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+
+    def scalar(name, default=None):
+        if name not in data:
+            return default
+        a = np.asarray(data[name])
+        if a.size != 1 or a.dtype.kind not in "fiu":
+            raise ValueError(f"{path}: {name} must be one number; got dtype {a.dtype}, shape {a.shape}")
+        value = float(a.reshape(()))
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{path}: {name} = {value!r} must be a finite number > 0")
+        return value
+
+    dt, dx = scalar("dt"), scalar("dx", 1.0)
+    u, v = np.asarray(data["u"]), np.asarray(data["v"])
+    for name, a in (("u", u), ("v", v)):
+        if a.dtype.kind not in "fiu" or a.ndim != 3:
+            raise ValueError(f"{path}: {name} must be a real array of shape (T, N, M); "
+                             f"got dtype {a.dtype}, shape {a.shape}")
+    if u.shape != v.shape:
+        raise ValueError(f"{path}: u and v must have the same shape; got {u.shape} and {v.shape}")
+    if u.shape[0] < 6:
+        raise ValueError(f"{path}: too few frames ({u.shape[0]}); force inference with 3 lags needs at least 6, "
+                         "and hundreds for a reliable selection")
+    return u, v, dt, dx, data.get("mask")
+
+
+def run_infer(args) -> int:
+    from . import inference, spde
+    from .provenance import record as provenance_record
+
+    out = _check_output(args.out, ".json", "--out")
+    save = _check_output(args.save_data, ".npz", "--save-data")
+    if not 0 < args.p < 1:
+        raise ValueError(f"--p={args.p:g} must lie in (0, 1)")
+    truth = None
+    t0 = time.perf_counter()
+    if args.simulate is not None:
+        if args.data is not None:
+            raise ValueError("give either DATA.npz or --simulate REGIME, not both")
+        run = spde.sfi_example(args.simulate, seed=args.seed, frames=args.frames)
+        if save is not None:
+            save.parent.mkdir(parents=True, exist_ok=True)
+            run.save(save)
+        u, v, dt, dx, mask = run.u, run.v, run.dt, run.dx, None
+        truth = spde.true_coefficients(*spde.REGIMES[args.simulate])
+        source = {"simulated": args.simulate, "seed": args.seed}
+    else:
+        if args.data is None:
+            raise ValueError("no data: give DATA.npz (or --simulate REGIME)")
+        if save is not None:
+            raise ValueError("--save-data only applies with --simulate")
+        u, v, dt, dx, mask = _load_frames(args.data)
+        source = {"data": str(args.data)}
+    t_sim = time.perf_counter() - t0
+    res = inference.infer({"u": u, "v": v}, dt, dx, criterion=args.criterion, p=args.p, method=args.method,
+                          lags=args.lags, weight=args.weight, noise=args.noise, mask=mask, stencil=args.stencil)
+    seconds = time.perf_counter() - t0
+    result = res.to_dict()
+    if truth is not None:
+        result["truth"] = truth
+        result["relative_errors"] = inference.relative_errors(res.terms, truth)
+        result["simulation_seconds"] = round(t_sim, 2)
+    result.update(source)
+    result["provenance"] = provenance_record(args.command_line, seconds)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
+    if not args.quiet:
+        sel = res.selection
+        print(f"{sel.criterion} (p = {sel.p:g}, n0 = {sel.n0}): {sel.size} of {sel.n0} terms, "
+              f"information {sel.information:.6g}; {res.inference.method} estimator, {res.inference.lags} lag(s), "
+              f"{res.inference.weight} weight; {seconds:.1f} s")
+        for name in res.terms:
+            print(f"  d{name}/dt:")
+            for label, c in res.terms[name].items():
+                line = f"    {label:15s} {c:+.5f} +- {res.stderr[name][label]:.5f}"
+                if truth is not None:
+                    t = truth[name].get(label)
+                    line += f"   (true {t:+.5f})" if t is not None else "   (spurious)"
+                print(line)
+        for name, d in res.diffusion.items():
+            print(f"  noise of {name}: D_eff = {d['D_eff']:.3e} (conserved sigma {d['conserved_sigma']:.4g}, "
+                  f"white part {d['white_d0']:.2e}, measurement noise {d['measurement_noise']:.2e})")
+        if out is not None:
+            print(f"wrote {out}")
+    return 0
 
 
 @subcommand(

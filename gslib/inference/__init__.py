@@ -1,0 +1,145 @@
+"""Discovering stochastic field equations from data: features, force inference, sparse selection.
+
+Three small pieces, usable on their own:
+
+:mod:`~gslib.inference.features`   composable candidate terms (``lap(U)``, ``U * V**2``,
+                                   ``dot(grad(U), grad(V))``...) with automatic labels, and the
+                                   17-term library of the StochasticForceInference Gray-Scott example;
+:mod:`~gslib.inference.estimator`  linear force inference (Gram matrix, moments, standard errors,
+                                   information; noise and diffusion estimators), with the O(dt) bias
+                                   of frames far apart removed (trapezoidal estimator + Richardson
+                                   extrapolation over lags), and missing pixels;
+:mod:`~gslib.inference.selection`  PASTIS, AIC, BIC over an exhaustive search of the supports.
+
+:func:`infer` chains them::
+
+    from gslib import spde
+    from gslib.inference import infer
+    run = spde.sfi_example("coral", seed=1)
+    result = infer({"u": run.u, "v": run.v}, dt=run.dt)
+    result.terms["u"]      # {'1': 0.042..., 'U': -0.042..., 'UV^2': -1.00..., 'lap U': 0.160...}
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from dataclasses import dataclass
+from dataclasses import field as _dc_field
+
+from . import estimator, features, selection
+from .estimator import (ForceInference, NoiseModel, diffusion_estimates, estimate_noise, infer_force,
+                        richardson_weights)
+from .features import (Library, biharmonic, d_x, d_y, dot, grad, gray_scott_library, lap, one, polynomials)
+from .features import field
+from .selection import Selection, pareto_front, select
+
+__all__ = ["InferenceResult", "infer", "infer_force", "select", "pareto_front", "estimate_noise",
+           "diffusion_estimates", "richardson_weights", "NoiseModel", "ForceInference", "Selection", "Library",
+           "gray_scott_library", "polynomials", "lap", "biharmonic", "grad", "dot", "d_x", "d_y", "one",
+           "field", "features", "estimator", "selection", "relative_errors", "model_force", "bootstrap"]
+
+
+@dataclass
+class InferenceResult:
+    """Selected model and everything behind it (:func:`infer`)."""
+
+    terms: dict
+    stderr: dict
+    selection: Selection
+    inference: ForceInference
+    diffusion: dict
+    seconds: float
+    options: dict = _dc_field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON record of ``gslib infer``."""
+        inf, sel = self.inference, self.selection
+        return {
+            "terms": self.terms, "stderr": self.stderr, "diffusion": self.diffusion,
+            "criterion": sel.criterion, "p": sel.p, "n0": sel.n0, "penalty": sel.penalty,
+            "information": sel.information, "score": sel.score, "n_terms": sel.size,
+            "other_criteria": {c: {"size": v["size"], "terms": v["supports"]} for c, v in sel.criteria.items()},
+            "front": [{"size": r["size"], "information": r["information"]} for r in sel.front],
+            "n_frames": inf.n_frames, "grid": list(inf.shape), "dt": inf.dt, "dx": inf.dx,
+            "method": inf.method, "lags": inf.lags, "weight": inf.weight, "stencil": inf.stencil,
+            "valid_fraction": inf.valid_fraction,
+            "inflation": {n: eq.inflation for n, eq in inf.equations.items()},
+            "library": inf.library_labels, "seconds": self.seconds, **self.options,
+        }
+
+
+def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p: float = 0.001, n0=None,
+          method: str = "strat", lags: int = 3, weight: str = "auto", noise="auto", mask=None,
+          stencil: str = "9pt", search: str = "auto") -> InferenceResult:
+    """Force inference (:func:`~gslib.inference.estimator.infer_force`) + selection (:func:`select`).
+
+    Returns the selected terms with their coefficients and standard errors per field, the selection
+    (Pareto front, other criteria), the moments, and the noise estimate (``diffusion``: per field the
+    fitted noise ``D_eff``, its white and conserved parts).
+    """
+    t0 = time.perf_counter()
+    inf = infer_force(data, dt, dx, library, stencil=stencil, method=method, lags=lags, weight=weight,
+                      noise=noise, mask=mask)
+    sel = select(inf, criterion=criterion, p=p, n0=n0, search=search)
+    n, m = inf.shape
+    diffusion = inf.noise.as_dict(n, m, inf.dx)
+    for name, d in diffusion.items():
+        d.update({key: inf.noise.details.get(name, {}).get(key) for key in ("measurement_noise", "msd")})
+    return InferenceResult(sel.terms, sel.stderr, sel, inf, diffusion, time.perf_counter() - t0)
+
+
+def relative_errors(terms: dict, truth: dict) -> dict:
+    """``{field: {label: (inferred - true) / |true|}}`` over the true terms (missing ones count -1),
+    plus ``"spurious"``: the selected labels that are not true terms, per field."""
+    out = {"spurious": {}}
+    for name, true_terms in truth.items():
+        got = terms.get(name, {})
+        out[name] = {label: (got.get(label, 0.0) - c) / abs(c) for label, c in true_terms.items()}
+        out["spurious"][name] = sorted(set(got) - set(true_terms))
+    return out
+
+
+def model_force(terms: dict, dx=1.0, stencil: str = "9pt", library=None):
+    """The force of an inferred model, as a function ``{field: (N, M)} -> {field: rate}``.
+
+    ``terms`` is ``{field: {label: coefficient}}`` (e.g. ``InferenceResult.terms``); labels are
+    looked up in ``library`` (default: the Gray-Scott library of the fields' symbols).
+    """
+    names = list(terms)
+    if library is None:
+        library = gray_scott_library()
+    libs = library if isinstance(library, dict) else {n: library for n in names}
+    parts = {}
+    for name in names:
+        lib = libs[name]
+        parts[name] = [(lib[label], float(c)) for label, c in terms[name].items()]
+
+    def force(fields: dict) -> dict:
+        cache: dict = {}
+        out = {}
+        for name in names:
+            rate = 0.0
+            for feature, c in parts[name]:
+                rate = rate + c * feature.evaluate(fields, dx, stencil, cache)
+            out[name] = rate + np.zeros(np.shape(fields[name]))
+        return out
+
+    return force
+
+
+def bootstrap(result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, substeps: int = 4,
+              burn_in: int = 0) -> dict:
+    """Simulate the inferred model (terms and noise) from ``x0`` with the data's ``dt`` and ``dx``.
+
+    Returns ``{field: frames (T, N, M)}`` (and ``"times"``), to compare with the data.
+    """
+    from ..spde import simulate_force
+
+    inf = result.inference
+    n, m = inf.shape
+    symbols = {name: inf.noise.symbol(name, n, m, inf.dx) for name in result.terms}
+    force = model_force(result.terms, inf.dx, inf.stencil)
+    return simulate_force(force, {name: x0[name] for name in result.terms}, symbols, dt=inf.dt,
+                          substeps=substeps, frames=frames, burn_in=burn_in, seed=seed)
