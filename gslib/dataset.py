@@ -125,7 +125,7 @@ def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
     return np.ascontiguousarray(np.moveaxis(res.frames_u, 1, -1))
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -133,14 +133,32 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_json_atomic(path: Path, obj) -> None:
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON to ``path`` through a temporary file and an atomic rename."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
 
-def _chunk_name(i: int) -> str:
+def chunk_name(i: int) -> str:
+    """File name of chunk i of a chunked run (datasets, scans)."""
     return f"chunk_{i:05d}.npz"
+
+
+def pending_chunks(out: Path, chunks: dict, n_chunks: int, log=print) -> list[int]:
+    """Indices of the chunks of a chunked run in ``out`` still to compute: missing from the manifest's
+    ``chunks``, or listed but missing or corrupt on disk (those entries are removed from ``chunks``)."""
+    todo = []
+    for i in range(n_chunks):
+        name = chunk_name(i)
+        entry = chunks.get(name)
+        if entry is not None and (out / name).is_file() and sha256_file(out / name) == entry["sha256"]:
+            continue
+        if entry is not None:
+            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
+            del chunks[name]
+        todo.append(i)
+    return todo
 
 
 def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) -> dict:
@@ -173,13 +191,8 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
         manifest["chunks"] = old.get("chunks", {})
     P = len(plan["label"])
     n_chunks = -(-P // chunk_size)
-    for i in range(n_chunks):
-        name = _chunk_name(i)
-        entry = manifest["chunks"].get(name)
-        if entry is not None and (out / name).exists() and _sha256(out / name) == entry["sha256"]:
-            continue
-        if entry is not None:
-            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
+    for i in pending_chunks(out, manifest["chunks"], n_chunks, log):
+        name = chunk_name(i)
         sl = slice(i * chunk_size, min(P, (i + 1) * chunk_size))
         t0 = time.perf_counter()
         x = make_samples(plan["f"][sl], plan["k"][sl], plan["seed"][sl], size=recipe.size, t_end=recipe.t_end,
@@ -190,12 +203,12 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl])
         os.replace(tmp, out / name)
-        manifest["chunks"][name] = dict(start=sl.start, stop=sl.stop, sha256=_sha256(out / name), seconds=round(seconds, 3),
+        manifest["chunks"][name] = dict(start=sl.start, stop=sl.stop, sha256=sha256_file(out / name), seconds=round(seconds, 3),
                                         machine=provenance.machine(), created=provenance.now())
-        _write_json_atomic(path, manifest)
+        write_json_atomic(path, manifest)
         log(f"{split}: chunk {i + 1}/{n_chunks} ({sl.stop - sl.start} patterns) in {seconds:.1f} s")
     manifest["complete"] = True
-    _write_json_atomic(path, manifest)
+    write_json_atomic(path, manifest)
     return manifest
 
 
@@ -228,7 +241,7 @@ def load_split(directory, verify: bool = True) -> Split:
         file = directory / name
         if not file.exists():
             raise ValueError(f"{file} is missing; rerun `gslib dataset` with the same --out to recompute it")
-        if verify and _sha256(file) != entry["sha256"]:
+        if verify and sha256_file(file) != entry["sha256"]:
             raise ValueError(f"{file} is corrupt (checksum mismatch); rerun `gslib dataset` with the same --out to recompute it")
         with np.load(file, allow_pickle=False) as data:
             for key in parts:

@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from . import provenance
-from .dataset import RECIPES, Recipe, _sha256, _write_json_atomic, make_samples
+from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
 __all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "ScanTable", "classify_samples",
            "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
@@ -286,7 +286,7 @@ def _resolve_model(model) -> dict:
                          "nor a directory with model.json and model.weights.h5 (written by `gslib train`)")
     meta = json.loads((directory / "model.json").read_text())
     return dict(ref=text, directory=str(directory.resolve()), class_names=list(meta["class_names"]),
-                size=meta.get("size"), weights_sha256=_sha256(directory / "model.weights.h5"))
+                size=meta.get("size"), weights_sha256=sha256_file(directory / "model.weights.h5"))
 
 
 _TWO_HEADED = weakref.WeakKeyDictionary()
@@ -331,7 +331,7 @@ def classify_samples(model, x, batch_size: int = 128) -> tuple[np.ndarray, np.nd
 def _load_network(directory: str, weights_sha256: str):
     key = (directory, weights_sha256)
     if key not in _LOADED:
-        found = _sha256(Path(directory) / "model.weights.h5")
+        found = sha256_file(Path(directory) / "model.weights.h5")
         if found != weights_sha256:
             raise ValueError(f"the network in {directory} on {platform.node()} is not the one this scan uses "
                              f"(weights checksum {found[:12]}..., expected {weights_sha256[:12]}...)")
@@ -401,9 +401,6 @@ def compute_chunk(job: dict) -> dict:
 
 # ----------------------------------------------------------------------------- the scan
 
-
-def _chunk_name(i: int) -> str:
-    return f"chunk_{i:05d}.npz"
 
 
 def _recipe_for_size(size) -> Recipe:
@@ -530,16 +527,7 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
         manifest["model"]["ref"] = old_model.get("ref", net["ref"])
 
     n_chunks = -(-P // chunk_size)
-    todo = []
-    for i in range(n_chunks):
-        name = _chunk_name(i)
-        entry = manifest["chunks"].get(name)
-        if entry is not None and (out / name).is_file() and _sha256(out / name) == entry["sha256"]:
-            continue
-        if entry is not None:
-            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
-            del manifest["chunks"][name]
-        todo.append(i)
+    todo = pending_chunks(out, manifest["chunks"], n_chunks, log)
     if not todo and old is not None and old.get("complete"):
         return load_scan_table(out)  # finished before: nothing to write
     for stale in out.glob("*.tmp"):  # left by a killed run
@@ -550,7 +538,7 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
     run = dict(started=provenance.now(), finished=None, wall_seconds=None, chunks_computed=0,
                chunks_kept=n_chunks - len(todo), executor=executor.describe(), command=command)
     manifest["runs"].append(run)
-    _write_json_atomic(out / _MANIFEST, manifest)
+    write_json_atomic(out / _MANIFEST, manifest)
     if todo:
         log(f"scan: {P} points in {n_chunks} chunks of {chunk_size}; {n_chunks - len(todo)} done, "
             f"{len(todo)} to compute on {run['executor']}")
@@ -563,7 +551,7 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
                          backend=backend, batch_size=batch_size))
     for result in executor.map_unordered(compute_chunk, jobs):
         i, start, stop = result["chunk"], result["start"], result["stop"]
-        name = _chunk_name(i)
+        name = chunk_name(i)
         if result["probabilities"].shape != (stop - start, len(net["class_names"])):
             raise RuntimeError(f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
                                f"expected {(stop - start, len(net['class_names']))}")
@@ -571,7 +559,7 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
                                       seed=seeds[start:stop], label_index=result["label_index"],
                                       probabilities=result["probabilities"], entropy=result["entropy"],
                                       embedding=result["embedding"], failed=result["failed"]))
-        manifest["chunks"][name] = dict(start=start, stop=stop, sha256=_sha256(out / name),
+        manifest["chunks"][name] = dict(start=start, stop=stop, sha256=sha256_file(out / name),
                                         n_failed=int(result["failed"].sum()),
                                         seconds_simulate=round(result["seconds_simulate"], 3),
                                         seconds_classify=round(result["seconds_classify"], 3),
@@ -579,17 +567,17 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
                                         created=provenance.now())
         run["chunks_computed"] += 1
         run["wall_seconds"] = round(time.perf_counter() - started, 1)
-        _write_json_atomic(out / _MANIFEST, manifest)
+        write_json_atomic(out / _MANIFEST, manifest)
         failed = f", {int(result['failed'].sum())} blew up" if result["failed"].any() else ""
         log(f"{name} (points {start}-{stop - 1}): {result['seconds_simulate']:.1f} s simulate + "
             f"{result['seconds_classify']:.1f} s classify on {result['backend']}{failed}; "
             f"{len(manifest['chunks'])}/{n_chunks} chunks done")
-    missing = [_chunk_name(i) for i in range(n_chunks) if _chunk_name(i) not in manifest["chunks"]]
+    missing = [chunk_name(i) for i in range(n_chunks) if chunk_name(i) not in manifest["chunks"]]
     if missing:  # only possible with an executor that dropped jobs
         raise RuntimeError(f"{out}: chunks {missing[:5]} were not computed; run the scan again to finish it")
     manifest["complete"] = True
     run.update(finished=provenance.now(), wall_seconds=round(time.perf_counter() - started, 1))
-    _write_json_atomic(out / _MANIFEST, manifest)
+    write_json_atomic(out / _MANIFEST, manifest)
     return load_scan_table(out)
 
 
@@ -664,11 +652,11 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
     keys = ["index", "f", "k", "seed", "label_index", "probabilities", "entropy", "failed"] + (["embedding"] if embedding else [])
     parts = {key: [] for key in keys}
     for i in range(-(-P // size)):
-        name = _chunk_name(i)
+        name = chunk_name(i)
         entry, file = manifest["chunks"].get(name), out / name
         if entry is None or not file.is_file():
             raise ValueError(f"{file} is missing; rerun `gslib scan` with the same --out to recompute it")
-        if verify and _sha256(file) != entry["sha256"]:
+        if verify and sha256_file(file) != entry["sha256"]:
             raise ValueError(f"{file} is corrupt (checksum mismatch); rerun `gslib scan` with the same --out to recompute it")
         try:
             with np.load(file, allow_pickle=False) as data:
@@ -774,8 +762,8 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
         classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
         backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
         scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
-        sha256={name: _sha256(dest / name) for name in ("scan.npz", "reference.npz") if (dest / name).is_file()})
-    _write_json_atomic(dest / "provenance.json", record)
+        sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz") if (dest / name).is_file()})
+    write_json_atomic(dest / "provenance.json", record)
     return record
 
 
