@@ -126,6 +126,7 @@ def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
