@@ -168,14 +168,14 @@ def test_resume_after_a_crash(net, scanned, tmp_path, monkeypatch, where):
             return real(job)
         monkeypatch.setattr(scan, "compute_chunk", flaky)
     else:
-        real = scan._write_json_atomic
+        real = scan.write_json_atomic
 
         def flaky(path, obj):  # the 1st write opens the run; writes 2 and 3 list chunks 0 and 1
             calls.append(len(obj["chunks"]))
             if len(calls) == 4:
                 raise Crash()
             real(path, obj)
-        monkeypatch.setattr(scan, "_write_json_atomic", flaky)
+        monkeypatch.setattr(scan, "write_json_atomic", flaky)
     with pytest.raises(Crash):
         scan.run_scan(out, tiny_points(), net, TINY, chunk_size=5, backend="numpy", log=lambda m: None)
     monkeypatch.undo()
