@@ -9,7 +9,10 @@ Three small pieces, usable on their own:
                                    information; noise and diffusion estimators), with the O(dt) bias
                                    of frames far apart removed (trapezoidal estimator + Richardson
                                    extrapolation over lags), and missing pixels;
-:mod:`~gslib.inference.selection`  PASTIS, AIC, BIC over an exhaustive search of the supports.
+:mod:`~gslib.inference.selection`  PASTIS, AIC, BIC over an exhaustive search of the supports;
+:mod:`~gslib.inference.degrade`    degraded data for robustness tests: missing pixels
+                                   (``random_mask``), measurement noise (``add_measurement_noise``),
+                                   block-averaged coarser grids (``coarsen``).
 
 :func:`infer` chains them::
 
@@ -28,7 +31,8 @@ import numpy as np
 from dataclasses import dataclass
 from dataclasses import field as _dc_field
 
-from . import estimator, features, selection
+from . import degrade, estimator, features, selection
+from .degrade import add_measurement_noise, coarsen, random_mask
 from .estimator import (ForceInference, NoiseModel, diffusion_estimates, estimate_noise, infer_force,
                         richardson_weights)
 from .features import (Library, biharmonic, d_x, d_y, dot, grad, gray_scott_library, lap, one, polynomials)
@@ -38,7 +42,8 @@ from .selection import Selection, pareto_front, select
 __all__ = ["InferenceResult", "infer", "infer_force", "select", "pareto_front", "estimate_noise",
            "diffusion_estimates", "richardson_weights", "NoiseModel", "ForceInference", "Selection", "Library",
            "gray_scott_library", "polynomials", "lap", "biharmonic", "grad", "dot", "d_x", "d_y", "one",
-           "field", "features", "estimator", "selection", "relative_errors", "model_force", "bootstrap"]
+           "field", "features", "estimator", "selection", "relative_errors", "model_force", "bootstrap",
+           "degrade", "random_mask", "add_measurement_noise", "coarsen"]
 
 
 @dataclass
