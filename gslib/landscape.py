@@ -1,0 +1,1034 @@
+"""Why gradient descent through a steady state fails, and how the residual recovers the parameters.
+
+This module reproduces and completes the diagnosis of *Loss Landscape Diagnosis for Gradient-Based
+Gray-Scott System Inversion* (bib key ``landscape2025``): recover ``(Du, Dv, F, k)`` from one steady
+pattern.
+
+Differentiable simulation (TensorFlow)
+    :func:`simulate_tf` unrolls the FTCS scheme in a ``tf.while_loop`` inside a ``tf.function``; a
+    ``tf.GradientTape`` around it differentiates through every step. :func:`forward` /
+    :func:`backward` do the same with checkpoints: the forward run advances in XLA-compiled blocks of
+    ``check_every`` steps (stopping at a steady state as :func:`gslib.integrate` does) and keeps the
+    state at each block start; the backward pass re-runs one block at a time under a tape, so memory
+    grows with the block, not with the tens of thousands of steps to a steady state.
+    :func:`value_and_grad` chains them with a loss.
+Losses
+    :func:`spectral_loss` (MSE between log power spectra of the mean-subtracted patterns, fftshifted),
+    :func:`windowed_spectral_loss` (the same on non-overlapping 16 x 16 tiles), :func:`gram_loss`
+    (Gram matrices of a user-supplied feature network; VGG-19 weights cannot be downloaded here), and
+    NumPy twins of the spectral losses (``*_np``) that take a batch of predictions at once.
+Gradient descent
+    :func:`fit_backprop`: SGD with weight decay on the paper's raw parameters (``Du, Dv =
+    softplus(raw)``, ``F, k = 0.1 sigmoid(raw)``) and its step safeguard.
+Cross-sections
+    :func:`cross_section` runs one batch of the compiled engine (:func:`gslib.integrate`, steady-state
+    stops) per 1-D or 2-D slice of parameter space and evaluates the losses in NumPy.
+The residual
+    on a steady state the equations' right-hand sides vanish and are *linear* in ``(Du, Dv, F, k)``:
+    :func:`residual_fit` solves the least-squares problem in closed form (``gslib invert``), optionally
+    corrected for known measurement noise (errors in variables), and :func:`residual_loss` evaluates
+    the quadratic bowl anywhere. :func:`load_steady` reads and checks a pattern file.
+
+Parameters are ordered ``(Du, Dv, F, k)`` throughout (:data:`PARAMS`); lengths in grid cells
+(``dx = 1`` in the paper), times in model time units.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .solvers.reference import laplacian as _laplacian_np
+from .solvers.stencils import FLUSH_THRESHOLD, check_stencil, stability_limit
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow (imported lazily) keeps its start-up chatter to itself
+
+__all__ = [
+    "PARAMS", "PAPER", "Setup", "setup_for", "target_pattern", "initial_state",
+    "simulate_tf", "forward", "backward", "value_and_grad",
+    "power_spectrum", "spectral_loss", "windowed_spectral_loss", "gram_loss", "vgg19_features",
+    "power_spectrum_np", "spectral_loss_np", "windowed_spectral_loss_np", "LOSSES",
+    "params_from_raw", "raw_from_params", "fit_backprop", "FitHistory",
+    "cross_section", "CrossSection", "DEFAULT_RANGES",
+    "residual_design", "residual_loss", "residual_fit", "ResidualFit", "check_steady_pattern", "load_steady",
+    "WeightsUnavailableError", "ForwardRun", "gram_matrices", "VGG19_LAYERS", "SPECTRUM_FLOOR", "WINDOW",
+]
+
+#: The parameters, in the order used by every array here.
+PARAMS = ("Du", "Dv", "F", "k")
+
+#: Floor added to the power spectrum before the logarithm (the paper's 1e-8).
+SPECTRUM_FLOOR = 1e-8
+#: Side of the tiles of the windowed spectral loss (cells).
+WINDOW = 16
+
+
+# ----------------------------------------------------------------------------- the setup
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One inversion experiment: grid, seed, true parameters, discretisation and steady-state stops.
+
+    ``n`` x ``n`` periodic cells from :func:`gslib.initial.landscape_seed` (``seed``, ``square``,
+    ``noise``); true parameters ``Du, Dv, F, k``; FTCS with ``dt``, ``dx`` and ``stencil``. A run stops
+    when the largest change of u or v in one step falls below ``target_tol`` (the target) or
+    ``train_tol`` (predictions during training), or after ``max_steps`` steps.
+    """
+
+    n: int = 128
+    square: int = 20
+    noise: float = 0.02
+    seed: int = 0
+    Du: float = 0.16
+    Dv: float = 0.08
+    F: float = 0.035
+    k: float = 0.065
+    dt: float = 1.0
+    dx: float = 1.0
+    stencil: str = "5pt"
+    max_steps: int = 40_000
+    target_tol: float = 1e-4
+    train_tol: float = 5e-5
+
+    @property
+    def params(self) -> np.ndarray:
+        """The true ``(Du, Dv, F, k)`` as a float64 array (4,)."""
+        return np.array([self.Du, self.Dv, self.F, self.k], dtype=np.float64)
+
+
+#: The paper's setup: 128 x 128, 5-point Laplacian, dt = dx = 1, up to 40 000 steps to a steady state.
+PAPER = Setup()
+
+#: Smaller setups for the book's scales. The seed block keeps the paper's 20 cells (a block scaled
+#: down with the grid dies at these parameters), the grid and the step cap shrink.
+_SCALED = {
+    "ci": dict(n=48, max_steps=12_000),
+    "book": dict(n=48, max_steps=12_000),
+    "paper": {},
+}
+
+
+def setup_for(scale: str | None = None, **changes) -> Setup:
+    """The :class:`Setup` of a ``GSLIB_SCALE`` (ci and book: 48 x 48, <= 12 000 steps; paper:
+    :data:`PAPER`), with ``changes`` applied (``dataclasses.replace``)."""
+    from .scale import current
+
+    scale = current() if scale is None else scale
+    if scale not in _SCALED:
+        raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(_SCALED)}")
+    return replace(PAPER, **{**_SCALED[scale], **changes})
+
+
+def initial_state(setup: Setup) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's seed on the setup's grid: :func:`gslib.initial.landscape_seed` (float64, (n, n))."""
+    from .initial import landscape_seed
+
+    return landscape_seed(setup.seed, n=setup.n, square=setup.square, noise=setup.noise)
+
+
+def _as_params(params, name="params") -> np.ndarray:
+    if isinstance(params, dict):
+        missing = [p for p in PARAMS if p not in params]
+        if missing:
+            raise ValueError(f"{name} lacks {', '.join(missing)}; give all of {', '.join(PARAMS)}")
+        params = [params[p] for p in PARAMS]
+    arr = np.asarray(params, dtype=np.float64)
+    if arr.shape[-1:] != (4,):
+        raise ValueError(f"{name} must hold the 4 values (Du, Dv, F, k) along its last axis; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got {arr}")
+    return arr
+
+
+def target_pattern(setup: Setup, params=None, *, tol=None, backend="auto", dtype=np.float64):
+    """Run the setup's seed to a steady state with ``params`` (default: the true ones).
+
+    Returns the engine's :class:`gslib.SimulationResult` (fields (n, n); ``steps``, ``steady``).
+    ``tol``: steady-state tolerance (default ``setup.target_tol``), checked every 100 steps; the run
+    stops at ``setup.max_steps`` in any case.
+    """
+    from .solvers import integrate
+
+    p = setup.params if params is None else _as_params(params)
+    u0, v0 = initial_state(setup)
+    return integrate(u0, v0, p[2], p[3], Du=p[0], Dv=p[1], dt=setup.dt, dx=setup.dx, steps=setup.max_steps,
+                     stencil=setup.stencil, backend=backend, dtype=dtype,
+                     steady_tol=setup.target_tol if tol is None else tol, check_every=100)
+
+
+# ----------------------------------------------------------------------------- differentiable FTCS
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+def _laplacian_tf(a, stencil: str, dx: float):
+    tf = _tf()
+    north = tf.roll(a, 1, axis=-2)
+    south = tf.roll(a, -1, axis=-2)
+    west = tf.roll(a, 1, axis=-1)
+    east = tf.roll(a, -1, axis=-1)
+    if stencil == "5pt":
+        return (north + south + west + east - 4.0 * a) / (dx * dx)
+    corners = tf.roll(north, 1, axis=-1) + tf.roll(north, -1, axis=-1) + tf.roll(south, 1, axis=-1) \
+        + tf.roll(south, -1, axis=-1)
+    return (0.5 * (north + south + west + east) + 0.25 * corners - 3.0 * a) / (dx * dx)
+
+
+def _step_tf(u, v, theta, *, dt, dx, stencil, flush):
+    """One FTCS step (TensorFlow); |v| below ``flush`` is set to 0 as in the engine."""
+    tf = _tf()
+    Du, Dv, F, k = theta[0], theta[1], theta[2], theta[3]
+    uvv = u * v * v
+    u_new = u + dt * (Du * _laplacian_tf(u, stencil, dx) - uvv + F * (1.0 - u))
+    v_new = v + dt * (Dv * _laplacian_tf(v, stencil, dx) + uvv - (F + k) * v)
+    # flush tiny nonzero v (exact zeros keep the v_new branch: its derivative is the true one)
+    tiny = tf.logical_and(tf.abs(v_new) < flush, tf.not_equal(v_new, 0.0))
+    v_new = tf.where(tiny, tf.zeros_like(v_new), v_new)
+    return u_new, v_new
+
+
+def _change(u_new, v_new, u, v):
+    tf = _tf()
+    return tf.maximum(tf.reduce_max(tf.abs(u_new - u)), tf.reduce_max(tf.abs(v_new - v)))
+
+
+@functools.lru_cache(maxsize=None)
+def _kernels(stencil: str, dt: float, dx: float, dtype_name: str, block: int):
+    """Compiled TF functions for one discretisation, dtype and block length.
+
+    ``run(u, v, theta, nsteps, tol)``  up to nsteps steps, stopping once one step changes less than
+                                       tol; a plain ``tf.function`` that a tape can differentiate.
+    ``advance(u, v, theta)``           exactly ``block`` steps (XLA); returns u, v, change of the last step.
+    ``vjp(u, v, theta, gu, gv)``       the vector-Jacobian product of ``advance`` (XLA; the tape
+                                       inside runs through every step of the block).
+    """
+    tf = _tf()
+    opts = dict(dt=dt, dx=dx, stencil=stencil, flush=float(FLUSH_THRESHOLD[np.dtype(dtype_name)]))
+
+    @tf.function(reduce_retracing=True, autograph=False)
+    def run(u, v, theta, nsteps, tol):
+        def body(i, u, v, change):
+            u_new, v_new = _step_tf(u, v, theta, **opts)
+            return i + 1, u_new, v_new, _change(u_new, v_new, u, v)
+
+        def cond(i, u, v, change):
+            return tf.logical_and(i < nsteps, tf.logical_not(change < tol))
+
+        start = (tf.constant(0, tf.int32), u, v, tf.constant(np.inf, u.dtype))
+        i, u, v, change = tf.while_loop(cond, body, start)
+        return u, v, i
+
+    def steps(u, v, theta):
+        def body(i, u, v):
+            return (i + 1, *_step_tf(u, v, theta, **opts))
+
+        _, u, v = tf.while_loop(lambda i, u, v: i < block - 1, body, (tf.constant(0), u, v),
+                                maximum_iterations=block - 1)
+        u_new, v_new = _step_tf(u, v, theta, **opts)
+        return u_new, v_new, _change(u_new, v_new, u, v)
+
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
+    def advance(u, v, theta):
+        return steps(u, v, theta)
+
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
+    def vjp(u, v, theta, gu, gv):
+        with tf.GradientTape() as tape:
+            tape.watch([u, v, theta])
+            u1, v1, _ = steps(u, v, theta)
+        return tape.gradient([u1, v1], [u, v, theta], output_gradients=[gu, gv])
+
+    return run, advance, vjp
+
+
+def _check_discretisation(theta, dt, dx, stencil):
+    check_stencil(stencil)
+    for name, value in (("dt", dt), ("dx", dx)):
+        if not (isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a finite number > 0")
+    D = float(np.max(np.asarray(theta)[:2]))
+    limit = stability_limit(D, dx, stencil)
+    if dt > limit:
+        raise ValueError(f"dt={dt:g} exceeds the forward-Euler stability bound {limit:.6g} of the {stencil} stencil "
+                         f"for max(Du, Dv) = {D:g}")
+
+
+def _dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype={dt.name!r} is not supported; allowed: float32, float64")
+    return dt
+
+
+def _check_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "dtype") and hasattr(x.dtype, "as_numpy_dtype")
+
+
+def simulate_tf(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", steady_tol=None, dtype=None):
+    """Unrolled, differentiable FTCS in TensorFlow; returns ``(u, v, steps_taken)`` (tensors).
+
+    ``theta``: ``(Du, Dv, F, k)``, a tensor or variable (watch it with a ``tf.GradientTape``) or
+    numbers; ``u0``, ``v0``: (N, M) fields; ``steps``: the most steps; ``steady_tol``: stop once one
+    step changes u and v by less than this everywhere (None: run all steps). ``dtype`` (float32 or
+    float64) defaults to theta's when it is a tensor, else float64. The loop is one ``tf.function``
+    (a ``tf.while_loop``); a tape around the call differentiates through every step. Its memory
+    grows with the steps taken: for long runs use :func:`forward` and :func:`backward`.
+    """
+    tf = _tf()
+    if dtype is None:
+        dtype = theta.dtype.as_numpy_dtype if _is_tensor(theta) else np.float64
+    dtype = _dtype(dtype)
+    if not _is_tensor(theta):
+        theta = tf.constant(_as_params(theta, "theta"), dtype=dtype)
+    _check_discretisation(np.asarray(theta), dt, dx, stencil)
+    steps = _check_int("steps", steps)
+    run, _, _ = _kernels(stencil, float(dt), float(dx), dtype.name, 1)
+    u = tf.cast(u0, dtype) if tf.is_tensor(u0) else tf.constant(np.asarray(u0, dtype))
+    v = tf.cast(v0, dtype) if tf.is_tensor(v0) else tf.constant(np.asarray(v0, dtype))
+    tol = tf.constant(-1.0 if steady_tol is None else float(steady_tol), dtype)
+    return run(u, v, theta, tf.constant(steps, tf.int32), tol)
+
+
+@dataclass
+class ForwardRun:
+    """A checkpointed forward run (:func:`forward`): final fields and what :func:`backward` needs."""
+
+    u: np.ndarray
+    v: np.ndarray
+    steps: int
+    steady: bool
+    last_change: float
+    theta: np.ndarray
+    checkpoints: list = field(repr=False, default_factory=list)  # (u, v, nsteps) at each block start
+    options: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.u)) and np.all(np.isfinite(self.v)))
+
+    @property
+    def valid(self) -> bool:
+        """Finite, with v in [0, 1] at the end: the paper's test of an acceptable step."""
+        return self.finite and bool(self.v.min() >= 0.0 and self.v.max() <= 1.0)
+
+
+def forward(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", steady_tol=None, dtype=np.float64,
+            check_every: int = 100) -> ForwardRun:
+    """Run the scheme in TensorFlow (XLA) without a tape, in blocks of ``check_every`` steps.
+
+    After each block the change of its last step is compared with ``steady_tol`` (as
+    :func:`gslib.integrate` does with the same ``check_every``), and a non-finite state stops the
+    run. The state at the start of every block is kept (a checkpoint) for :func:`backward`.
+    """
+    tf = _tf()
+    dtype = _dtype(dtype)
+    theta = _as_params(theta, "theta")
+    _check_discretisation(theta, dt, dx, stencil)
+    steps = _check_int("steps", steps)
+    check_every = _check_int("check_every", check_every)
+    th = tf.constant(theta, dtype)
+    u = tf.constant(np.asarray(u0, dtype))
+    v = tf.constant(np.asarray(v0, dtype))
+    checkpoints, done, steady, change = [], 0, False, np.inf
+    while done < steps:
+        n = min(check_every, steps - done)
+        _, advance, _ = _kernels(stencil, float(dt), float(dx), dtype.name, n)
+        checkpoints.append((u, v, n))
+        u, v, ch = advance(u, v, th)
+        done += n
+        change = float(ch)
+        if not math.isfinite(change):
+            break
+        if steady_tol is not None and change < steady_tol:
+            steady = True
+            break
+    return ForwardRun(u=u.numpy(), v=v.numpy(), steps=done, steady=steady, last_change=change, theta=theta,
+                      checkpoints=checkpoints, options=dict(dt=float(dt), dx=float(dx), stencil=stencil, dtype=dtype))
+
+
+def backward(run: ForwardRun, grad_u, grad_v):
+    """Vector-Jacobian product of a :func:`forward` run.
+
+    Given dL/du and dL/dv at its final fields, returns ``(dL/dtheta (4,), dL/du0, dL/dv0)``. The
+    blocks are taken last first; each recomputes its steps from its checkpoint under a tape.
+    """
+    tf = _tf()
+    o = run.options
+    dtype = o["dtype"]
+    th = tf.constant(run.theta, dtype)
+    gu = tf.constant(np.asarray(grad_u, dtype))
+    gv = tf.constant(np.asarray(grad_v, dtype))
+    g_theta = np.zeros(4)
+    for u, v, n in reversed(run.checkpoints):
+        _, _, vjp = _kernels(o["stencil"], o["dt"], o["dx"], dtype.name, n)
+        gu, gv, gt = vjp(u, v, th, gu, gv)
+        g_theta += gt.numpy()
+    return g_theta, gu.numpy(), gv.numpy()
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def power_spectrum(x):
+    """``fftshift(log(|FFT2(x - mean x)|^2 + 1e-8))`` over the last two axes of a TF tensor (..., N, M)."""
+    tf = _tf()
+    x = tf.convert_to_tensor(x)
+    centred = x - tf.reduce_mean(x, axis=[-2, -1], keepdims=True)
+    spec = tf.signal.fft2d(tf.complex(centred, tf.zeros_like(centred)))
+    power = tf.math.real(spec) ** 2 + tf.math.imag(spec) ** 2
+    return tf.signal.fftshift(tf.math.log(power + SPECTRUM_FLOOR), axes=[-2, -1])
+
+
+def _tiles_tf(x, window):
+    tf = _tf()
+    n, m = x.shape[-2] // window, x.shape[-1] // window
+    x = x[..., : n * window, : m * window]
+    lead = tf.shape(x)[:-2]
+    t = tf.reshape(x, tf.concat([lead, [n, window, m, window]], 0))
+    rank = len(x.shape)
+    perm = list(range(rank - 2)) + [rank - 2, rank, rank - 1, rank + 1]
+    return tf.transpose(t, perm)  # (..., n, m, window, window)
+
+
+def spectral_loss(pred, target):
+    """MSE between the log power spectra (:func:`power_spectrum`) of ``pred`` and ``target`` (TF).
+
+    Both (N, M), or ``pred`` (B, N, M) against one target: then one loss per member (B,).
+    """
+    tf = _tf()
+    pred = tf.convert_to_tensor(pred)
+    target = tf.cast(target, pred.dtype)
+    diff = power_spectrum(pred) - power_spectrum(target)
+    return tf.reduce_mean(diff * diff, axis=[-2, -1])
+
+
+def windowed_spectral_loss(pred, target, window: int = WINDOW):
+    """:func:`spectral_loss` on non-overlapping ``window`` x ``window`` tiles, each with its own mean
+    removed, averaged over tiles and modes (TF). Rows and columns beyond the last whole tile are left out."""
+    tf = _tf()
+    window = _check_window(window, tuple(tf.convert_to_tensor(pred).shape[-2:]))
+    pred = tf.convert_to_tensor(pred)
+    target = tf.cast(target, pred.dtype)
+    diff = power_spectrum(_tiles_tf(pred, window)) - power_spectrum(_tiles_tf(target, window))
+    return tf.reduce_mean(diff * diff, axis=[-4, -3, -2, -1])
+
+
+def _check_window(window, shape):
+    window = _check_int("window", window)
+    if shape[0] < window or shape[1] < window:
+        raise ValueError(f"window={window} is larger than the pattern {shape[0]} x {shape[1]}")
+    return window
+
+
+def power_spectrum_np(x) -> np.ndarray:
+    """NumPy twin of :func:`power_spectrum` (float64), over the last two axes."""
+    x = np.asarray(x, dtype=np.float64)
+    centred = x - x.mean(axis=(-2, -1), keepdims=True)
+    power = np.abs(np.fft.fft2(centred)) ** 2
+    return np.fft.fftshift(np.log(power + SPECTRUM_FLOOR), axes=(-2, -1))
+
+
+def _tiles_np(x, window):
+    n, m = x.shape[-2] // window, x.shape[-1] // window
+    x = x[..., : n * window, : m * window]
+    t = x.reshape(x.shape[:-2] + (n, window, m, window))
+    return np.moveaxis(t, -3, -2)  # (..., n, m, window, window)
+
+
+def spectral_loss_np(pred, target) -> np.ndarray:
+    """NumPy twin of :func:`spectral_loss`; ``pred`` (..., N, M) against ``target`` (N, M): loss (...).
+
+    Members that are not finite (blown-up runs) get NaN.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = power_spectrum_np(pred) - power_spectrum_np(target)
+        return np.mean(diff * diff, axis=(-2, -1))
+
+
+def windowed_spectral_loss_np(pred, target, window: int = WINDOW) -> np.ndarray:
+    """NumPy twin of :func:`windowed_spectral_loss` (batch over leading axes of ``pred``)."""
+    pred = np.asarray(pred, dtype=np.float64)
+    window = _check_window(window, pred.shape[-2:])
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = power_spectrum_np(_tiles_np(pred, window)) - power_spectrum_np(_tiles_np(np.asarray(target), window))
+        return np.mean(diff * diff, axis=(-4, -3, -2, -1))
+
+
+# ----------------------------------------------------------------------------- Gram-matrix loss
+
+
+class WeightsUnavailableError(FileNotFoundError):
+    """The pretrained weights of a feature network are not available (and cannot be downloaded here)."""
+
+
+#: VGG-19 layers of the usual style (Gram) loss.
+VGG19_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+_NO_VGG = ("the VGG-19 ImageNet weights are not shipped with gslib and cannot be downloaded here (no network "
+           "access): pass features=<a keras.Model that maps images (B, H, W, 3) to one or more feature maps>, "
+           "or weights=<path to a VGG-19 weights file, e.g. vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+           "obtained elsewhere>")
+
+
+def vgg19_features(weights, layers=VGG19_LAYERS):
+    """A VGG-19 feature extractor (outputs: ``layers``) with the weights of a local file.
+
+    ``weights``: path to Keras' ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5`` (or any file
+    ``load_weights`` accepts for the convolutional part). Raises :class:`WeightsUnavailableError` when
+    it is None, ``"imagenet"`` (no download here) or a missing file.
+    """
+    if weights is None or (isinstance(weights, str) and weights == "imagenet"):
+        raise WeightsUnavailableError(_NO_VGG)
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsUnavailableError(f"no weights file at {str(path)!r}; {_NO_VGG}")
+    import keras
+
+    base = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    base.load_weights(str(path))
+    return keras.Model(base.input, [base.get_layer(name).output for name in layers], name="vgg19_features")
+
+
+def _vgg_preprocess(x):
+    """A field (B, N, M) in [0, 1] as VGG-19 input: three equal channels, 0..255, ImageNet means removed."""
+    tf = _tf()
+    img = tf.repeat(x[..., None] * 255.0, 3, axis=-1)
+    return img - tf.constant([103.939, 116.779, 123.68], dtype=img.dtype)
+
+
+def gram_matrices(features, x, preprocess=None):
+    """Gram matrices ``G = F^T F / (H W)`` of every output of ``features`` for fields ``x`` (B, N, M)."""
+    tf = _tf()
+    x = tf.convert_to_tensor(x)
+    if len(x.shape) == 2:
+        x = x[None]
+    img = preprocess(x) if preprocess is not None else tf.repeat(x[..., None], 3, axis=-1)
+    img = tf.cast(img, features.inputs[0].dtype if getattr(features, "inputs", None) else tf.float32)
+    outs = features(img)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    grams = []
+    for f in outs:
+        shape = tf.shape(f)
+        flat = tf.reshape(f, (shape[0], shape[1] * shape[2], shape[3]))
+        grams.append(tf.matmul(flat, flat, transpose_a=True) / tf.cast(shape[1] * shape[2], flat.dtype))
+    return grams
+
+
+def gram_loss(pred, target, features=None, *, weights=None, preprocess="auto"):
+    """Style loss: sum over the feature maps of the MSE between Gram matrices of ``pred`` and ``target``.
+
+    ``features``: a ``keras.Model`` mapping images (B, H, W, 3) to one or more feature maps; when
+    None, a VGG-19 is built from the local ``weights`` file (:func:`vgg19_features`; VGG-19's weights
+    cannot be downloaded here, and :class:`WeightsUnavailableError` says so). ``preprocess``: a
+    function from fields (B, N, M) to images, None (three equal channels), or "auto" (ImageNet
+    preprocessing for VGG-19, none for a user model). Fields (N, M) or (B, N, M); returns (B,) or a scalar.
+    """
+    tf = _tf()
+    if features is None:
+        features = vgg19_features(weights)
+        prep = _vgg_preprocess if preprocess == "auto" else preprocess
+    else:
+        prep = None if preprocess == "auto" else preprocess
+    single = len(tf.convert_to_tensor(pred).shape) == 2
+    gp = gram_matrices(features, pred, prep)
+    gt = gram_matrices(features, target, prep)
+    loss = tf.add_n([tf.reduce_mean((a - b) ** 2, axis=[-2, -1]) for a, b in zip(gp, gt)])
+    return loss[0] if single else loss
+
+
+#: The losses by name: (TensorFlow version, NumPy version).
+LOSSES = {
+    "spectral": (spectral_loss, spectral_loss_np),
+    "windowed": (windowed_spectral_loss, windowed_spectral_loss_np),
+}
+
+
+def _loss_pair(loss):
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r} is not a loss here; allowed: {', '.join(map(repr, LOSSES))}")
+    return LOSSES[loss]
+
+
+def value_and_grad(theta, u0, v0, target, *, loss="spectral", field="v", steps=2000, steady_tol=None, dt=1.0,
+                   dx=1.0, stencil="5pt", dtype=np.float64, check_every: int = 100, run: ForwardRun | None = None):
+    """Loss of the pattern reached from (u0, v0) with ``theta`` against ``target`` and its gradient.
+
+    Returns ``(loss, dloss/dtheta (4,), run)``: the :func:`forward` run (pass ``run`` to reuse one)
+    followed by :func:`backward`. ``field``: which field ("u" or "v") is compared.
+    """
+    tf = _tf()
+    tf_loss, _ = _loss_pair(loss)
+    if field not in ("u", "v"):
+        raise ValueError(f"field={field!r}; allowed: 'u', 'v'")
+    if run is None:
+        run = forward(theta, u0, v0, steps, dt=dt, dx=dx, stencil=stencil, steady_tol=steady_tol, dtype=dtype,
+                      check_every=check_every)
+    final = tf.constant(run.u if field == "u" else run.v)
+    with tf.GradientTape() as tape:
+        tape.watch(final)
+        value = tf_loss(final, tf.constant(np.asarray(target, final.dtype.as_numpy_dtype)))
+    g = tape.gradient(value, final).numpy()
+    zero = np.zeros_like(g)
+    g_theta, _, _ = backward(run, g if field == "u" else zero, g if field == "v" else zero)
+    return float(value), g_theta, run
+
+
+# ----------------------------------------------------------------------------- gradient descent
+
+
+def params_from_raw(raw) -> np.ndarray:
+    """The paper's parametrisation: ``Du, Dv = softplus(raw)``, ``F, k = 0.1 sigmoid(raw)`` (last axis)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    out = np.empty_like(raw)
+    out[..., :2] = np.logaddexp(0.0, raw[..., :2])
+    out[..., 2:] = 0.1 * _sigmoid(raw[..., 2:])
+    return out
+
+
+def _sigmoid(x):
+    from scipy.special import expit
+
+    return expit(x)
+
+
+def raw_from_params(params) -> np.ndarray:
+    """Inverse of :func:`params_from_raw`; needs Du, Dv > 0 and 0 < F, k < 0.1."""
+    p = _as_params(params)
+    if np.any(p[..., :2] <= 0) or np.any(p[..., 2:] <= 0) or np.any(p[..., 2:] >= 0.1):
+        raise ValueError(f"params {p} outside the parametrisation's range: Du, Dv > 0 and 0 < F, k < 0.1")
+    out = np.empty_like(p)
+    out[..., :2] = p[..., :2] + np.log(-np.expm1(-p[..., :2]))   # softplus^-1
+    out[..., 2:] = np.log(p[..., 2:] / (0.1 - p[..., 2:]))        # logit(10 p)
+    return out
+
+
+def _dparams_draw(raw) -> np.ndarray:
+    """Diagonal of d params / d raw."""
+    raw = np.asarray(raw, dtype=np.float64)
+    sig = _sigmoid(raw)
+    return np.concatenate([sig[..., :2], 0.1 * sig[..., 2:] * (1.0 - sig[..., 2:])], axis=-1)
+
+
+@dataclass
+class FitHistory:
+    """Record of :func:`fit_backprop`, one row per iteration (row 0: the initial guess).
+
+    loss, params (I, 4), grad (dloss/dparams, (I, 4)), lr (the learning rate of the accepted step, 0
+    where every trial was rejected), rejected (trial steps refused by the safeguard), steps (steps of
+    the unrolled run), steady (it met the tolerance), seconds (wall time since the start).
+    """
+
+    loss: list = field(default_factory=list)
+    params: list = field(default_factory=list)
+    grad: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    steady: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    truth: np.ndarray | None = None
+    options: dict = field(default_factory=dict)
+
+    def arrays(self) -> dict:
+        """The columns as NumPy arrays."""
+        return {key: np.asarray(getattr(self, key)) for key in
+                ("loss", "params", "grad", "lr", "rejected", "steps", "steady", "seconds")}
+
+    def relative_error(self) -> np.ndarray:
+        """|params / truth - 1| per iteration, (I, 4)."""
+        return np.abs(np.asarray(self.params) / self.truth - 1.0)
+
+
+def fit_backprop(setup: Setup, init, iterations: int, *, lr=1e-4, weight_decay=5e-4, max_reductions=4,
+                 loss="spectral", field="v", target=None, dtype=np.float64, check_every=100,
+                 time_budget=None, callback=None) -> FitHistory:
+    """Gradient descent through the unrolled steady state, as in the paper.
+
+    The raw parameters (:func:`raw_from_params` of ``init``) take SGD steps
+    ``raw -= lr_try (grad_raw + weight_decay raw)`` (weight decay as in PyTorch's SGD). A trial step
+    is accepted only if its run stays finite with v in [0, 1]; otherwise ``lr_try`` is divided by 10,
+    up to ``max_reductions`` times, after which the iteration keeps the old parameters. Each run
+    starts from the setup's seed and stops at ``setup.train_tol`` or ``setup.max_steps``; the target
+    (default: the seed run with the true parameters to ``setup.target_tol``) is compared with
+    ``loss`` on ``field``. ``time_budget`` (s) stops early; ``callback(history)`` is called per row.
+    """
+    iterations = _check_int("iterations", iterations, 0)
+    u0, v0 = initial_state(setup)
+    opts = dict(dt=setup.dt, dx=setup.dx, stencil=setup.stencil, dtype=dtype, check_every=check_every)
+    if target is None:
+        ref = forward(setup.params, u0, v0, setup.max_steps, steady_tol=setup.target_tol, **opts)
+        target = ref.u if field == "u" else ref.v
+    raw = raw_from_params(init)
+    hist = FitHistory(truth=setup.params, options=dict(lr=lr, weight_decay=weight_decay, loss=loss, field=field,
+                                                       max_reductions=max_reductions, setup=setup))
+    start = time.perf_counter()
+
+    def run_at(r):
+        p = params_from_raw(r)
+        if setup.dt > stability_limit(float(max(p[0], p[1])), setup.dx, setup.stencil):
+            # beyond the forward-Euler bound the checkerboard mode grows by |1 - 8 D dt / dx^2| per step
+            # (5 points): the run would blow up, so the trial is refused without running it
+            return None
+        return forward(p, u0, v0, setup.max_steps, steady_tol=setup.train_tol, **opts)
+
+    run = run_at(raw)
+    if run is None or not run.valid:
+        raise ValueError(f"the initial guess {params_from_raw(raw)} gives a run that is not finite with v in [0, 1]")
+    value, g, run = value_and_grad(None, u0, v0, target, loss=loss, field=field, run=run)
+
+    def record(lr_used, rejected):
+        hist.loss.append(value)
+        hist.params.append(params_from_raw(raw))
+        hist.grad.append(g)
+        hist.lr.append(lr_used)
+        hist.rejected.append(rejected)
+        hist.steps.append(run.steps)
+        hist.steady.append(run.steady)
+        hist.seconds.append(time.perf_counter() - start)
+        if callback is not None:
+            callback(hist)
+
+    record(0.0, 0)
+    for _ in range(iterations):
+        if time_budget is not None and time.perf_counter() - start > time_budget:
+            break
+        update = g * _dparams_draw(raw) + weight_decay * raw
+        lr_try, accepted = lr, None
+        for attempt in range(max_reductions + 1):
+            trial_raw = raw - lr_try * update
+            trial = run_at(trial_raw)
+            if trial is not None and trial.valid:
+                accepted = attempt
+                break
+            lr_try *= 0.1
+        if accepted is None:
+            record(0.0, max_reductions + 1)
+            continue
+        raw = trial_raw
+        value, g, run = value_and_grad(None, u0, v0, target, loss=loss, field=field, run=trial)
+        record(lr_try, accepted)
+    return hist
+
+
+# ----------------------------------------------------------------------------- cross-sections
+
+#: Default ranges of the cross-sections (5-point stencil with dt = 1 is stable for D <= 0.25).
+DEFAULT_RANGES = {"Du": (0.02, 0.24), "Dv": (0.01, 0.24), "F": (0.005, 0.08), "k": (0.04, 0.075)}
+
+
+@dataclass
+class CrossSection:
+    """Losses along a 1-D or over a 2-D slice of parameter space, against one target pattern.
+
+    ``names``: the varied parameter(s); ``axes``: their values (1-D arrays); ``params``: every
+    member's (Du, Dv, F, k), shape ``grid + (4,)``; ``losses``: name -> array of shape ``grid`` (NaN
+    where the run blew up); ``steps``, ``steady``, ``failed``: per member; ``v``: the final v of
+    every member (float32) when kept; ``seconds``: wall time of the batch; ``grid`` is
+    ``(len(axes[0]),)`` or ``(len(axes[0]), len(axes[1]))``.
+    """
+
+    names: tuple
+    axes: tuple
+    params: np.ndarray
+    losses: dict
+    steps: np.ndarray
+    steady: np.ndarray
+    failed: np.ndarray
+    seconds: float
+    truth: np.ndarray
+    backend: str
+    v: np.ndarray | None = None
+
+    @property
+    def grid(self) -> tuple:
+        return tuple(len(a) for a in self.axes)
+
+
+def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spectral", "windowed", "residual"),
+                  field="v", base=None, tol=None, backend="auto", dtype=np.float32, check_every=100,
+                  keep_fields=False) -> CrossSection:
+    """Loss cross-section: one batch of the engine with every parameter point of ``vary``.
+
+    ``vary``: ``{"F": values}`` (1-D) or ``{"F": values, "k": values}`` (2-D, first name along rows);
+    the other parameters stay at ``base`` (default: the setup's true ones). Every member starts from
+    the setup's seed and runs to ``tol`` (default ``setup.train_tol``) or ``setup.max_steps`` with
+    :func:`gslib.integrate` (``on_blowup="mark"``). Losses: "spectral", "windowed" (on ``field``,
+    against ``target_u``/``target_v``), "residual" (:func:`residual_loss` of the *target* at the
+    member's parameters: it needs no simulation).
+    """
+    from .solvers import integrate
+
+    if not isinstance(vary, dict) or not 1 <= len(vary) <= 2:
+        raise ValueError("vary must be a dict of one or two parameter names -> values")
+    for name in vary:
+        if name not in PARAMS:
+            raise ValueError(f"{name!r} is not a parameter; allowed: {', '.join(PARAMS)}")
+    for name in losses:
+        if name not in LOSSES and name != "residual":
+            raise ValueError(f"loss {name!r} unknown; allowed: {', '.join(list(LOSSES) + ['residual'])}")
+    names = tuple(vary)
+    axes = tuple(np.asarray(vary[n], dtype=np.float64).ravel() for n in names)
+    base = setup.params if base is None else _as_params(base, "base")
+    mesh = np.meshgrid(*axes, indexing="ij")
+    params = np.broadcast_to(base, mesh[0].shape + (4,)).copy()
+    for name, m in zip(names, mesh):
+        params[..., PARAMS.index(name)] = m
+    flat = params.reshape(-1, 4)
+    u0, v0 = initial_state(setup)
+    B = len(flat)
+    start = time.perf_counter()
+    res = integrate(np.broadcast_to(u0, (B,) + u0.shape), np.broadcast_to(v0, (B,) + v0.shape), flat[:, 2], flat[:, 3],
+                    Du=flat[:, 0], Dv=flat[:, 1], dt=setup.dt, dx=setup.dx, steps=setup.max_steps,
+                    stencil=setup.stencil, backend=backend, dtype=dtype,
+                    steady_tol=setup.train_tol if tol is None else tol, check_every=check_every, on_blowup="mark")
+    seconds = time.perf_counter() - start
+    grid = mesh[0].shape
+    pred = res.u if field == "u" else res.v
+    target = target_u if field == "u" else target_v
+    out = {}
+    for name in losses:
+        if name == "residual":
+            out[name] = residual_loss(target_u, target_v, flat, dx=setup.dx, stencil=setup.stencil).reshape(grid)
+        else:
+            out[name] = LOSSES[name][1](pred, target).reshape(grid)
+    return CrossSection(names=names, axes=axes, params=params, losses=out, steps=res.steps.reshape(grid),
+                        steady=res.steady.reshape(grid), failed=res.failed.reshape(grid), seconds=seconds,
+                        truth=setup.params, backend=res.backend,
+                        v=res.v.astype(np.float32).reshape(grid + res.v.shape[1:]) if keep_fields else None)
+
+
+# ----------------------------------------------------------------------------- the residual
+
+
+def check_steady_pattern(u, v, dx=1.0, *, source="the pattern"):
+    """Validate a steady pattern: u, v real (N, M) arrays, same shape, N, M >= 3, finite; dx > 0.
+
+    Returns ``(u, v, dx)`` as float64. Raises ValueError naming the problem; a uniform pattern is
+    refused because its Laplacians vanish, so the diffusivities do not enter its residual at all.
+    """
+    arrays = []
+    for name, a in (("u", u), ("v", v)):
+        a = np.asarray(a)
+        if a.dtype.kind not in "fiu" or a.dtype == bool:
+            raise ValueError(f"{source}: {name} must be a real-valued array; got dtype {a.dtype}")
+        if a.ndim != 2 or min(a.shape) < 3:
+            raise ValueError(f"{source}: {name} must have shape (N, M) with N, M >= 3; got {a.shape}")
+        bad = int(np.count_nonzero(~np.isfinite(a)))
+        if bad:
+            raise ValueError(f"{source}: {name} contains {bad} NaN or infinite value(s); the residual needs finite fields")
+        arrays.append(a.astype(np.float64))
+    u, v = arrays
+    if u.shape != v.shape:
+        raise ValueError(f"{source}: u and v must have the same shape; got {u.shape} and {v.shape}")
+    dxa = np.asarray(dx)
+    if dxa.size != 1 or dxa.dtype.kind not in "fiu" or not np.isfinite(dxa).all() or float(dxa.reshape(())) <= 0:
+        raise ValueError(f"{source}: dx must be one finite number > 0; got {dx!r}")
+    if np.ptp(u) == 0 and np.ptp(v) == 0:
+        raise ValueError(f"{source} is uniform (u = {u.flat[0]:g}, v = {v.flat[0]:g} everywhere): its Laplacians "
+                         "vanish, so Du and Dv do not enter the residual and a homogeneous state fixes at most "
+                         "two relations between F and k; a uniform pattern carries no information on the "
+                         "parameters, give a pattern")
+    return u, v, float(dxa.reshape(()))
+
+
+def residual_design(u, v, dx=1.0, stencil="5pt"):
+    """The linear model of the steady-state residual: ``r = A theta - b`` with theta = (Du, Dv, F, k).
+
+    Rows of u (N M): ``[lap u, 0, 1 - u, 0]``, ``b = u v^2``; rows of v: ``[0, lap v, -v, -v]``,
+    ``b = -u v^2``; so that ``r_u = Du lap u - u v^2 + F (1 - u)`` and
+    ``r_v = Dv lap v + u v^2 - (F + k) v``. Returns ``(A (2 N M, 4), b (2 N M,))``.
+    """
+    check_stencil(stencil)
+    u, v, dx = check_steady_pattern(u, v, dx)
+    lu = _laplacian_np(u, dx, stencil).ravel()
+    lv = _laplacian_np(v, dx, stencil).ravel()
+    uf, vf = u.ravel(), v.ravel()
+    zero = np.zeros_like(uf)
+    A = np.block([[lu[:, None], zero[:, None], (1.0 - uf)[:, None], zero[:, None]],
+                  [zero[:, None], lv[:, None], -vf[:, None], -vf[:, None]]])
+    uvv = uf * vf * vf
+    return A, np.concatenate([uvv, -uvv])
+
+
+def residual_loss(u, v, params, dx=1.0, stencil="5pt") -> np.ndarray:
+    """``mean(r_u^2 + r_v^2)`` over the cells of the pattern (u, v), for ``params`` (..., 4).
+
+    A quadratic in the parameters: evaluated from the normal matrices, so any number of parameter
+    points costs one pass over the pattern.
+    """
+    A, b = residual_design(u, v, dx, stencil)
+    cells = len(b) // 2
+    Q, c, s = A.T @ A / cells, A.T @ b / cells, b @ b / cells
+    p = _as_params(params)
+    value = np.einsum("...i,ij,...j->...", p, Q, p) - 2.0 * p @ c + s
+    return np.maximum(value, 0.0)
+
+
+@dataclass
+class ResidualFit:
+    """Least-squares parameters of a steady pattern (:func:`residual_fit`).
+
+    ``params`` and ``stderr``: dicts over Du, Dv, F, k; ``cov`` (4, 4); ``residual_rms``: root mean
+    square of the residuals at the fit; ``condition``: condition number of the column-scaled design;
+    ``cells``: N M; ``stencil``, ``dx``; ``noise``: the noise level corrected for (0: none).
+    """
+
+    params: dict
+    stderr: dict
+    cov: np.ndarray
+    residual_rms: float
+    condition: float
+    cells: int
+    stencil: str
+    dx: float
+    noise: float = 0.0
+
+    def array(self) -> np.ndarray:
+        return np.array([self.params[p] for p in PARAMS])
+
+    def to_dict(self) -> dict:
+        """The JSON record of ``gslib invert`` (without provenance)."""
+        return {"params": dict(self.params), "stderr": dict(self.stderr),
+                "relative_stderr": {p: self.stderr[p] / abs(self.params[p]) if self.params[p] else None
+                                    for p in PARAMS},
+                "covariance": self.cov.tolist(), "residual_rms": self.residual_rms, "condition": self.condition,
+                "cells": self.cells, "stencil": self.stencil, "dx": self.dx, "noise": self.noise}
+
+
+#: Per stencil: (centre weight, sum of the squared weights) of the Laplacian, times dx^2 and dx^4.
+_STENCIL_MOMENTS = {"5pt": (-4.0, 20.0), "9pt": (-3.0, 10.25)}
+
+
+def _noise_correction(u, v, dx, stencil, sigma):
+    """Expected contribution of white noise (std ``sigma`` on u and v) to A^T A and A^T b (errors in variables).
+
+    With xi, eta the noise on u, v: <lap xi lap xi> = s2 sigma^2 and <lap xi xi> = c0 sigma^2 per cell
+    (c0, s2 from :data:`_STENCIL_MOMENTS`), which enter the Laplacian columns and their products with
+    the columns 1 - u and -v; the products of the noisy fields with b = +-u v^2 add the terms in ``e``.
+    The sums use the observed fields (the error is of order sigma^4).
+    """
+    c0, s2 = _STENCIL_MOMENTS[stencil]
+    c0, s2 = c0 / dx**2, s2 / dx**4
+    cells = u.size
+    E = np.zeros((4, 4))
+    E[0, 0] = E[1, 1] = s2
+    E[0, 2] = E[2, 0] = E[1, 2] = E[2, 1] = E[1, 3] = E[3, 1] = -c0
+    E[2, 2] = 2.0
+    E[2, 3] = E[3, 2] = E[3, 3] = 1.0
+    uv = float(np.sum(u * v))
+    e = np.array([c0 * np.sum(v * v), -2.0 * c0 * uv, np.sum((1.0 - u) * u - v * v) + 3.0 * uv, 3.0 * uv])
+    return sigma**2 * cells * E, sigma**2 * e
+
+
+def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
+    """Recover (Du, Dv, F, k) from one steady pattern by linear least squares on its residual.
+
+    Minimises ``sum(r_u^2 + r_v^2)`` (:func:`residual_design`) in closed form. Standard errors come
+    from the residual variance, ``s^2 = RSS / (2 N M - 4)``, ``cov = s^2 (A^T A)^-1``: they treat the
+    residuals as independent, which they are not exactly (a pattern that still moves leaves a smooth
+    residual), so read them as a scale of the error.
+
+    ``noise``: the standard deviation of white measurement noise on u and v, when known. Noise in
+    the Laplacian columns biases the diffusivities towards zero (errors in variables, a bias that
+    grows like noise^2); ``noise > 0`` subtracts its expected contribution from the normal equations.
+
+    Raises ValueError for a bad or uninformative pattern (uniform, v = 0 everywhere, or any
+    combination of parameters the pattern cannot fix).
+    """
+    A, b = residual_design(u, v, dx, stencil)
+    u, v, dx = check_steady_pattern(u, v, dx)
+    noise = float(noise)
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise={noise!r} must be a finite number >= 0 (standard deviation of the noise)")
+    norms = np.sqrt(np.sum(A * A, axis=0))
+    scale_ref = np.sqrt(len(b)) * max(np.max(np.abs(A)), 1e-300)
+    empty = [PARAMS[i] for i in range(4) if norms[i] <= 1e-12 * scale_ref]
+    if empty:
+        why = {"Du": "lap u vanishes everywhere", "Dv": "lap v vanishes everywhere", "k": "v vanishes everywhere",
+               "F": "u = 1 and v = 0 everywhere"}
+        raise ValueError(f"the pattern carries no information on {', '.join(empty)} "
+                         f"({'; '.join(why[p] for p in empty)}): give a non-uniform steady pattern")
+    As = A / norms
+    sv = np.linalg.svd(As, compute_uv=False)
+    condition = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    if not condition < 1e10:
+        raise ValueError(f"the pattern cannot separate the parameters (condition number {condition:.3g} of the "
+                         "scaled least-squares problem): some combination of Du, Dv, F, k leaves its residual unchanged")
+    G = As.T @ As
+    if noise > 0:
+        dG, de = _noise_correction(u, v, dx, stencil, noise)
+        G = G - dG / np.outer(norms, norms)
+        rhs = As.T @ b - de / norms
+        if np.linalg.eigvalsh(G).min() <= 0:
+            raise ValueError(f"noise={noise:g} is too large for this pattern: the corrected normal matrix is not "
+                             "positive definite (the noise would explain all the variance of the Laplacians)")
+        theta = np.linalg.solve(G, rhs) / norms
+    else:
+        sol, *_ = np.linalg.lstsq(As, b, rcond=None)
+        theta = sol / norms
+    r = A @ theta - b
+    dof = len(b) - 4
+    s2 = float(r @ r) / dof
+    cov = s2 * np.linalg.inv(G) / np.outer(norms, norms)
+    err = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    return ResidualFit(params={p: float(x) for p, x in zip(PARAMS, theta)},
+                       stderr={p: float(e) for p, e in zip(PARAMS, err)}, cov=cov,
+                       residual_rms=float(np.sqrt(np.mean(r * r))), condition=condition, cells=len(b) // 2,
+                       stencil=stencil, dx=dx, noise=noise)
+
+
+def load_steady(path):
+    """Read a steady pattern from an .npz file with ``u``, ``v`` ((N, M) each) and ``dx``.
+
+    Returns ``(u, v, dx, extra)``, ``extra`` holding the true parameters when the file has them (the
+    keys Du, Dv, and f or F, and k, as written by ``gslib simulate --out``). ValueError with a clear
+    message for anything else.
+    """
+    import zipfile
+
+    p = Path(path)
+    if p.suffix.lower() != ".npz":
+        raise ValueError(f"STEADY={str(path)!r} must be an .npz file")
+    if not p.is_file():
+        raise ValueError(f"STEADY={str(path)!r}: no such file")
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{path}: not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            keys = set(npz.files)
+            missing = [key for key in ("u", "v", "dx") if key not in keys]
+            if missing:
+                raise ValueError(f"{path}: missing key(s) {', '.join(missing)} (found: {', '.join(sorted(keys)) or 'none'}); "
+                                 "the file needs u and v, arrays of shape (N, M), and dx, the grid spacing")
+            data = {key: npz[key] for key in ("u", "v", "dx", "Du", "Dv", "f", "F", "k") if key in keys}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read") from None
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+    u, v, dx = check_steady_pattern(data["u"], data["v"], data["dx"], source=str(path))
+    truth = {}
+    for name, keys in (("Du", ("Du",)), ("Dv", ("Dv",)), ("F", ("F", "f")), ("k", ("k",))):
+        for key in keys:
+            if key in data and np.asarray(data[key]).size == 1 and np.asarray(data[key]).dtype.kind in "fiu":
+                truth[name] = float(np.asarray(data[key]).reshape(()))
+                break
+    return u, v, dx, (truth if len(truth) == 4 else {})
