@@ -841,7 +841,7 @@ def run_package_scan(args) -> int:
     "biases the diffusivities towards zero; if its level is known, --noise removes that bias.\n\n"
     "STEADY.npz must hold u and v, real arrays of shape (N, M), and dx (the grid spacing); files written\n"
     "by `gslib simulate --out` qualify (their true parameters are then compared with the fit).\n"
-    "params.json holds {\"params\": {\"Du\", \"Dv\", \"F\", \"k\"}, \"stderr\": {same keys},\n"
+    "params.json holds {\"Du\", \"Dv\", \"F\", \"k\", \"stderr\": {same keys},\n"
     "\"relative_stderr\", \"covariance\" (order Du, Dv, F, k), \"residual_rms\", \"condition\", ...}.\n\n"
     "example:\n"
     "  gslib simulate --initial landscape --Du 0.16 --Dv 0.08 --f 0.035 --k 0.065 --dt 1 --stencil 5pt \\\n"
@@ -880,6 +880,7 @@ def run_invert(args) -> int:
     fit = landscape.residual_fit(u, v, dx, stencil, noise=args.noise)
     seconds = time.perf_counter() - t0
     result = fit.to_dict()
+    result = {**result.pop("params"), **result}  # Du, Dv, F, k at the top, their errors under "stderr"
     result.update(source=str(args.steady), grid=list(u.shape))
     if truth:
         result["truth"] = truth
