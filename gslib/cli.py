@@ -557,29 +557,10 @@ def _infer(p: argparse.ArgumentParser):
 
 def _load_frames(path: str):
     """u, v, dt, dx, mask from an .npz file; ValueError with a clear message for a bad file."""
-    import zipfile
+    from .npz import read_npz
 
-    p = Path(path)
-    if p.suffix.lower() != ".npz":
-        raise ValueError(f"DATA={path!r} must be an .npz file")
-    if not p.is_file():
-        raise ValueError(f"DATA={path!r}: no such file")
-    if not zipfile.is_zipfile(p):
-        raise ValueError(f"{path}: not a readable .npz file (not a zip archive)")
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            missing = [k for k in ("u", "v", "dt") if k not in keys]
-            if missing:
-                raise ValueError(f"{path}: missing key(s) {', '.join(missing)} (found: "
-                                 f"{', '.join(sorted(keys)) or 'none'}); the file needs u and v (T, N, M) and dt")
-            data = {k: npz[k] for k in ("u", "v", "dt", "dx", "mask") if k in keys}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError(f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read") from None
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+    data = read_npz(path, ("u", "v", "dt"), ("dx", "mask"), arg="DATA",
+                    needs="the file needs u and v (T, N, M) and dt")
 
     def scalar(name, default=None):
         if name not in data:

@@ -1001,29 +1001,10 @@ def load_steady(path):
     keys Du, Dv, and f or F, and k, as written by ``gslib simulate --out``). ValueError with a clear
     message for anything else.
     """
-    import zipfile
+    from .npz import read_npz
 
-    p = Path(path)
-    if p.suffix.lower() != ".npz":
-        raise ValueError(f"STEADY={str(path)!r} must be an .npz file")
-    if not p.is_file():
-        raise ValueError(f"STEADY={str(path)!r}: no such file")
-    if not zipfile.is_zipfile(p):
-        raise ValueError(f"{path}: not a readable .npz file (not a zip archive)")
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            missing = [key for key in ("u", "v", "dx") if key not in keys]
-            if missing:
-                raise ValueError(f"{path}: missing key(s) {', '.join(missing)} (found: {', '.join(sorted(keys)) or 'none'}); "
-                                 "the file needs u and v, arrays of shape (N, M), and dx, the grid spacing")
-            data = {key: npz[key] for key in ("u", "v", "dx", "Du", "Dv", "f", "F", "k") if key in keys}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError(f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read") from None
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+    data = read_npz(path, ("u", "v", "dx"), ("Du", "Dv", "f", "F", "k"), arg="STEADY",
+                    needs="the file needs u and v, arrays of shape (N, M), and dx, the grid spacing")
     u, v, dx = check_steady_pattern(data["u"], data["v"], data["dx"], source=str(path))
     truth = {}
     for name, keys in (("Du", ("Du",)), ("Dv", ("Dv",)), ("F", ("F", "f")), ("k", ("k",))):
