@@ -187,9 +187,10 @@ class BuildResult:
         return self.html_dir / f"{strip_suffix(docname)}.html"
 
     def warnings(self) -> list[str]:
-        """Sphinx warnings (and errors) printed during the build."""
+        """Sphinx warnings (and errors) printed during the build, less the known stderr lines of kernels."""
         pattern = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b:")
-        return [line for line in self.log.splitlines() if pattern.search(line)]
+        known = {line for line, _ in KNOWN_KERNEL_STDERR}
+        return [line for line in self.log.splitlines() if pattern.search(line) and line.strip() not in known]
 
     def tail(self, n_chars: int = 6000) -> str:
         return self.log[-n_chars:]
@@ -324,6 +325,16 @@ def serve_directory(directory: Path):
         server.server_close()
         thread.join(timeout=5)
 
+
+#: Lines that notebook kernels print to their own stderr (so into the build log) that are not Sphinx
+#: warnings. Each entry: (exact line, why it is tolerated). Keep this list short and exact.
+KNOWN_KERNEL_STDERR = [
+    (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "printed by TensorFlow's C++ runtime (absl) when chapters import it, before any log setting "
+        "(TF_CPP_MIN_LOG_LEVEL included) applies; it is not about the book.",
+    ),
+]
 
 #: Errors every page of a jupyter-book 1.x build raises, known upstream and harmless here.
 #: Each entry: (exact message, why it is tolerated). Keep this list short and exact.
