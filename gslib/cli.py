@@ -191,6 +191,13 @@ def _check_output(path: str | None, suffix: str, option: str) -> Path | None:
     return p
 
 
+def _write_json(path, obj) -> None:
+    """Write ``obj`` to ``path`` as strict JSON (NumPy values converted, NaN as null), creating folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
+
+
 def _jsonable(obj):
     """``obj`` with NumPy scalars and arrays as Python values and NaN/Inf as None (strict JSON)."""
     if isinstance(obj, dict):
@@ -355,11 +362,8 @@ def run_bench(args) -> int:
                                    dtypes=list(dict.fromkeys(args.dtypes)), progress=not args.quiet)
     print(benchmark.format_table(rows))
     if args.json is not None:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
         from .provenance import record as provenance_record
-        record = provenance_record(args.command_line, rows=list(rows))
-        path.write_text(json.dumps(_jsonable(record), indent=2, allow_nan=False) + "\n")
+        _write_json(args.json, provenance_record(args.command_line, rows=list(rows)))
     return 0
 
 
@@ -436,7 +440,7 @@ def run_train(args) -> int:
     model, names = cnn.load_model(args.out)
     evaluation = cnn.evaluate(model, names, val_split.x, val_split.label)
     out = Path(args.out)
-    (out / "evaluation_val.json").write_text(json.dumps(evaluation, indent=1))
+    _write_json(out / "evaluation_val.json", evaluation)
 
     def summary(split):
         return {key: split.manifest[key] for key in ("split", "recipe", "n_patterns", "gslib_version")}
@@ -445,7 +449,7 @@ def run_train(args) -> int:
                             epochs_run=len(history.get("epoch", [])),
                             train_data=summary(train_split), val_data=summary(val_split),
                             **({"note": args.note} if args.note else {}))
-    (out / "provenance.json").write_text(json.dumps(record, indent=1))
+    _write_json(out / "provenance.json", record)
     print(f"validation accuracy {evaluation['accuracy']:.4f} after {record['epochs_run']} epochs ({seconds:.0f} s)")
     return 0
 
@@ -476,8 +480,7 @@ def run_evaluate(args) -> int:
         p, r = evaluation["precision"][name], evaluation["recall"][name]
         print(f"{name:8s} {'-' if p is None else f'{p:.3f}':>9s} {'-' if r is None else f'{r:.3f}':>7s}")
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(evaluation, indent=1))
+        _write_json(args.out, evaluation)
     return 0
 
 
@@ -626,8 +629,7 @@ def run_infer(args) -> int:
     result.update(source)
     result["provenance"] = provenance_record(args.command_line, seconds)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
+        _write_json(out, result)
     if not args.quiet:
         sel = res.selection
         print(f"{sel.criterion} (p = {sel.p:g}, n0 = {sel.n0}): {sel.size} of {sel.n0} terms, "
@@ -755,10 +757,8 @@ def run_flag(args) -> int:
         print(f"{r['id']:6d} {r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
               f"{r['distance_mean']:8.3g}  {top}")
     if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = dict(command=args.command_line, scan=str(args.scan), thresholds=t, regions=found.regions)
-        path.write_text(json.dumps(_jsonable(record), indent=1, allow_nan=False) + "\n")
+        _write_json(args.json, dict(command=args.command_line, scan=str(args.scan), thresholds=t,
+                                    regions=found.regions))
     return 0
 
 
@@ -869,8 +869,7 @@ def run_invert(args) -> int:
                                      for name in landscape.PARAMS}
     result["provenance"] = provenance_record(args.command_line, seconds)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
+        _write_json(out, result)
     if not args.quiet:
         corrected = f", corrected for noise {args.noise:g}" if args.noise > 0 else ""
         print(f"{u.shape[0]} x {u.shape[1]} pattern, {stencil} stencil, dx = {dx:g}{corrected}: residual rms "
