@@ -15,13 +15,12 @@ import time
 
 import numpy as np
 
+from .classes import PASS1_CLASSES
 from .initial import cnn_seed
 from .solvers import cuda_available, simulate
 
 #: The CNN paper's first-pass training points as (f, k), used to fill the benchmark batch.
-TRAINING_POINTS = ((0.015, 0.05), (0.025, 0.05), (0.025, 0.055), (0.03, 0.055), (0.015, 0.055),
-                   (0.025, 0.06), (0.03, 0.06), (0.03, 0.0565), (0.05, 0.06), (0.046, 0.063),
-                   (0.04, 0.065), (0.05, 0.065), (0.05, 0.0675), (0.035, 0.055), (0.005, 0.05))
+TRAINING_POINTS = tuple(c.training_point for c in PASS1_CLASSES)
 #: Peak memory bandwidth of an H100 SXM (bytes/s), the limit one GPU update is compared with.
 GPU_BANDWIDTH = 3.35e12
 
