@@ -226,3 +226,22 @@ def save(fig, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=STYLE["savefig.dpi"], bbox_inches="tight")
     return path
+
+
+def html_table(header, rows, caption=None) -> str:
+    """A small HTML table (header: column names; rows: sequences of values, shown with ``str``), escaped."""
+    import html
+
+    def cells(tag, row):
+        return "".join(f"<{tag}>{html.escape(str(x))}</{tag}>" for x in row)
+
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table>{cap}<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def show_table(header, rows, caption=None) -> None:
+    """Display :func:`html_table` in a notebook; it renders alike in Jupyter and in the static book."""
+    from IPython.display import HTML, display
+
+    display(HTML(html_table(header, rows, caption)))

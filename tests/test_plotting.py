@@ -232,3 +232,11 @@ def test_save_creates_directories(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pdf = plotting.save(fig, str(tmp_path / "fig.pdf"))
     assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_html_table_escapes_and_has_every_cell():
+    from gslib.plotting import html_table
+    text = html_table(["a", "b<c"], [[1, "x&y"], [2.5, None]], caption="T <1>")
+    assert text.startswith("<table><caption>T &lt;1&gt;</caption>")
+    assert "<th>b&lt;c</th>" in text and "<td>x&amp;y</td>" in text and "<td>None</td>" in text
+    assert text.count("<tr>") == 3
