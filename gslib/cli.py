@@ -661,7 +661,8 @@ def run_infer(args) -> int:
     "With --scheduler the chunks run on a Dask cluster (pip install 'dask[distributed]'); this\n"
     "process alone writes DIR.\n\n"
     "examples:\n"
-    "  gslib scan --model pass1 --points paper --out runs/paper/scan1\n"
+    "  gslib scan --model pass1 --points paper --out runs/paper/scan1 --samples runs/paper/scan_samples\n"
+    "  gslib scan --model pass2 --points paper --out runs/paper/scan2 --samples runs/paper/scan_samples\n"
     "  gslib scan --model runs/pass1 --points my_points.csv --out scan --scheduler tcp://10.0.0.5:8786\n"
     "  gslib scan --model pass1 --points paper --out scan --scheduler local:4   # 4 local workers")
 def _scan(p: argparse.ArgumentParser):
@@ -681,6 +682,9 @@ def _scan(p: argparse.ArgumentParser):
     p.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="solver backend, as for simulate (resolved where each chunk runs)")
     p.add_argument("--batch-size", type=_int_at_least(1), default=128, metavar="B", help="samples per network batch")
+    p.add_argument("--samples", default=None, metavar="DIR",
+                   help="keep the simulated samples in DIR (about 0.2 MB per point at paper scale) and classify "
+                        "those already there without simulating: a second network scans the same patterns in minutes")
     _add_quiet(p, "progress messages")
     return run_scan
 
@@ -695,7 +699,8 @@ def run_scan(args) -> int:
     t0 = time.perf_counter()
     try:
         table = scan.run_scan(args.out, points, args.model, recipe, chunk_size=args.chunk_size, executor=executor,
-                              backend=args.backend, batch_size=args.batch_size, command=args.command_line, log=log)
+                              backend=args.backend, batch_size=args.batch_size, samples=args.samples,
+                              command=args.command_line, log=log)
     finally:
         executor.close()
     seconds = time.perf_counter() - t0

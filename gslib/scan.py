@@ -18,6 +18,8 @@ df = 0.00125; 5369 distinct points) and read the resulting map; their scan took 
   ever read through the manifest, so a half-written or unlisted file is never counted, and
   :func:`load_scan_table` checks that the chunks tile the points exactly once, in order;
 * a member that blows up is marked (``failed``; label ``"failed"``, NaN probabilities), not fatal;
+* with ``samples=DIR`` the simulated samples are kept (:class:`SampleStore`), and a later scan of the
+  same points with another network (pass 2) classifies them without simulating again;
 * chunks run through an *executor*: :class:`LocalExecutor` (in this process, one chunk after the
   other: the solver and the network already use every core) or :class:`DaskExecutor` (a Dask
   cluster, results gathered as they complete). Only this process writes files, so Dask workers
@@ -65,8 +67,8 @@ import numpy as np
 from . import provenance
 from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
-__all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "ScanTable", "classify_samples",
-           "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
+__all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanTable",
+           "classify_samples", "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
            "load_shipped_scan", "package_scan", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
 
 FORMAT = "gsbook-scan"
@@ -384,7 +386,8 @@ def compute_chunk(job: dict) -> dict:
     recipe = Recipe(**job["recipe"])
     f, k, seed = (np.asarray(job[key]) for key in ("f", "k", "seed"))
     t0 = time.perf_counter()
-    x, failed = _simulate(f, k, seed, recipe, job["backend"])
+    stored = job.get("samples") is not None
+    x, failed = job["samples"] if stored else _simulate(f, k, seed, recipe, job["backend"])
     t1 = time.perf_counter()
     model, names = _load_network(job["model_dir"], job["weights_sha256"])
     width = model.get_layer(EMBEDDING_LAYER).units
@@ -393,10 +396,14 @@ def compute_chunk(job: dict) -> dict:
     if not failed.all():
         probabilities[~failed], embedding[~failed] = classify_samples(model, x[~failed], job["batch_size"])
     label_index = np.where(failed, -1, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1)).astype(np.int32)
-    return dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
-                embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
-                failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
-                backend=resolve_backend(job["backend"]), host=platform.node(), machine=provenance.machine())
+    result = dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
+                  embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
+                  failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
+                  backend="stored samples" if stored else resolve_backend(job["backend"]), host=platform.node(),
+                  machine=provenance.machine())
+    if job.get("return_samples") and not stored:
+        result["samples"] = (x, failed)
+    return result
 
 
 # ----------------------------------------------------------------------------- the scan
@@ -446,8 +453,54 @@ def _read_manifest(out: Path) -> dict | None:
     return manifest
 
 
+class SampleStore:
+    """The simulated samples of a scan kept on disk, so that other networks classify the very same
+    patterns without simulating them again (the simulation is almost all of a scan's time).
+
+    ``DIR/chunk_NNNNN.npz`` holds chunk i's samples ``x`` (n, S, S, 3) float32 and ``failed`` (n,);
+    ``DIR/manifest.json`` records the points' checksum, the seeds, the recipe and the chunk size (a
+    store made for other points, seeds, recipe or chunks is refused with ValueError) and a SHA-256 per
+    chunk; a chunk whose checksum does not match is ignored and simulated again. Samples at paper
+    scale take about 0.2 MB per point (1.1 GB for the paper's scan).
+    """
+
+    FORMAT = "gsbook-scan-samples"
+
+    def __init__(self, directory, header: dict):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = dict(format=self.FORMAT, **header, chunks={})
+        path = self.dir / _MANIFEST
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ValueError(f"samples: {path} is unreadable ({exc}); remove it or choose another directory") from None
+            differ = [key for key in ("format", *header) if old.get(key) != self.manifest[key]]
+            if differ:
+                raise ValueError(f"samples: {self.dir} holds samples of another scan (differs in {', '.join(differ)}); "
+                                 "choose another directory")
+            self.manifest["chunks"] = old.get("chunks", {})
+
+    def get(self, i: int):
+        """Chunk i's (x, failed) if stored intact, else None."""
+        name = chunk_name(i)
+        entry = self.manifest["chunks"].get(name)
+        path = self.dir / name
+        if entry is None or not path.is_file() or sha256_file(path) != entry["sha256"]:
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            return data["x"], data["failed"]
+
+    def put(self, i: int, x: np.ndarray, failed: np.ndarray) -> None:
+        name = chunk_name(i)
+        _write_chunk(self.dir / name, dict(x=np.asarray(x, dtype=np.float32), failed=np.asarray(failed, dtype=bool)))
+        self.manifest["chunks"][name] = dict(sha256=sha256_file(self.dir / name), n=int(len(failed)))
+        write_json_atomic(self.dir / _MANIFEST, self.manifest)
+
+
 def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, chunk_size: int | None = None,
-             executor=None, backend: str = "auto", batch_size: int = 128, command: str | None = None,
+             executor=None, backend: str = "auto", batch_size: int = 128, samples=None, command: str | None = None,
              log=print) -> "ScanTable":
     """Classify every point of ``points`` with a network into directory ``out_dir``; resumes; returns the table.
 
@@ -458,6 +511,8 @@ def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, ch
     chunk_size  points per chunk file; None: the existing scan's, else 64
     executor    :class:`LocalExecutor` (default) or :class:`DaskExecutor`
     backend     solver backend, as for :func:`gslib.integrate` (chosen where each chunk runs)
+    samples     a directory (:class:`SampleStore`) that keeps the simulated samples; chunks already
+                there are classified without simulating (e.g. a second network on the same points)
     command     the command line, recorded in the manifest
     A directory holding a scan of other points, recipe, chunk size or network is refused (ValueError).
     """
@@ -470,7 +525,7 @@ def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, ch
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
-        return _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, command, log)
+        return _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, samples, command, log)
 
 
 class _Lock:
@@ -497,7 +552,7 @@ class _Lock:
         self.fh.close()
 
 
-def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, command, log):
+def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, samples, command, log):
     from . import __version__
 
     old = _read_manifest(out)
@@ -543,15 +598,24 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
         log(f"scan: {P} points in {n_chunks} chunks of {chunk_size}; {n_chunks - len(todo)} done, "
             f"{len(todo)} to compute on {run['executor']}")
     seeds = SEED_BASE + np.arange(P, dtype=np.int64)
-    jobs = []
-    for i in todo:
-        start, stop = i * chunk_size, min(P, (i + 1) * chunk_size)
-        jobs.append(dict(chunk=i, start=start, stop=stop, f=f[start:stop], k=k[start:stop], seed=seeds[start:stop],
-                         recipe=asdict(recipe), model_dir=net["directory"], weights_sha256=net["weights_sha256"],
-                         backend=backend, batch_size=batch_size))
-    for result in executor.map_unordered(compute_chunk, jobs):
+    store = None
+    if samples is not None:
+        store = SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
+                                                                   "chunk_size")})
+
+    def jobs():  # a generator: stored samples are read only when their chunk's turn comes
+        for i in todo:
+            start, stop = i * chunk_size, min(P, (i + 1) * chunk_size)
+            yield dict(chunk=i, start=start, stop=stop, f=f[start:stop], k=k[start:stop], seed=seeds[start:stop],
+                       recipe=asdict(recipe), model_dir=net["directory"], weights_sha256=net["weights_sha256"],
+                       backend=backend, batch_size=batch_size, samples=store.get(i) if store else None,
+                       return_samples=store is not None)
+
+    for result in executor.map_unordered(compute_chunk, jobs()):
         i, start, stop = result["chunk"], result["start"], result["stop"]
         name = chunk_name(i)
+        if "samples" in result:
+            store.put(i, *result["samples"])
         if result["probabilities"].shape != (stop - start, len(net["class_names"])):
             raise RuntimeError(f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
                                f"expected {(stop - start, len(net['class_names']))}")

@@ -271,6 +271,39 @@ def test_a_different_scan_is_refused(net, scanned, tmp_path):
         scan.run_scan(tmp_path, [0.1, 0.2], net, TINY)
 
 
+def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, monkeypatch):
+    store = tmp_path / "samples"
+    first = scan.run_scan(tmp_path / "a", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
+                          log=lambda m: None)
+    same_table(first, scanned[1])
+    assert sorted(p.name for p in store.glob("chunk_*.npz")) == ["chunk_00000.npz", "chunk_00001.npz", "chunk_00002.npz"]
+    with np.load(store / "chunk_00001.npz", allow_pickle=False) as data:
+        assert data["x"].shape == (5, 48, 48, 3) and data["x"].dtype == np.float32
+        assert data["failed"].tolist() == [True, False, False, False, False]  # point 5 blew up
+    # a corrupt stored chunk is simulated again; the others are not simulated at all
+    path = store / "chunk_00002.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    simulated = []
+    real = scan._simulate
+    monkeypatch.setattr(scan, "_simulate", lambda f, *a: simulated.append(len(f)) or real(f, *a))
+    second = scan.run_scan(tmp_path / "b", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
+                           log=lambda m: None)
+    assert simulated == [2]  # chunk 2 holds points 10 and 11
+    same_table(second, scanned[1])
+    chunks = json.loads((tmp_path / "b" / "manifest.json").read_text())["chunks"]
+    assert [chunks[name]["backend"] for name in sorted(chunks)] == ["stored samples", "stored samples", "numpy"]
+    # samples of other points, seeds or recipe are refused
+    other = tiny_points()
+    other["f"] = other["f"] + 0.001
+    with pytest.raises(ValueError, match="samples: .* holds samples of another scan .*points_sha256"):
+        scan.run_scan(tmp_path / "c", other, net, TINY, chunk_size=5, samples=store)
+    with pytest.raises(ValueError, match="samples: .*differs in recipe"):
+        scan.run_scan(tmp_path / "d", tiny_points(), net, dataset.with_overrides(TINY, t_end=260.0), chunk_size=5,
+                      samples=store)
+
+
 @pytest.mark.slow
 def test_dask_cluster_gives_the_same_table(net, scanned, tmp_path):
     distributed = pytest.importorskip("distributed")
