@@ -784,6 +784,10 @@ def _package_scan(p: argparse.ArgumentParser):
     p.add_argument("--train", default=None, metavar="DIR",
                    help="also ship the embeddings of this training split (reference.npz, for `flag` on the shipped scan)")
     p.add_argument("--val", default=None, metavar="DIR", help="and of this validation split (with --train)")
+    p.add_argument("--samples", default=None, metavar="DIR",
+                   help="the scan's kept samples (`gslib scan --samples`): also ship montage.npz, example patterns "
+                        "of every predicted class")
+    p.add_argument("--per-class", type=_int_at_least(1), default=8, metavar="N", help="montage patterns per class")
     return run_package_scan
 
 
@@ -806,7 +810,7 @@ def run_package_scan(args) -> int:
             reference.update({f"{name}_embedding": embedding.astype(np.float16), f"{name}_label": split.label,
                               f"{name}_probabilities": probabilities})
     record = scan.package_scan(args.scan, args.dest, embedding=not args.no_embedding, reference=reference,
-                               command=args.command_line)
+                               samples=args.samples, per_class=args.per_class, command=args.command_line)
     size = sum((Path(args.dest) / name).stat().st_size for name in record["sha256"])
     print(f"{record['n_points']} points shipped to {args.dest} ({size / 1e6:.1f} MB)")
     return 0

@@ -21,7 +21,7 @@ import matplotlib as mpl
 import numpy as np
 
 __all__ = ["STYLE", "use_style", "plot_field", "plot_fields", "rgb_composite", "plot_rgb",
-           "plot_phase_plane", "save"]
+           "plot_phase_plane", "class_colors", "plot_class_map", "plot_scan_values", "save"]
 
 #: The book's rcParams (applied by :func:`use_style`).
 STYLE = {
@@ -212,6 +212,81 @@ def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_nod
     if legend and (saddle_node or hopf):
         ax.legend(loc="best")
     return ax
+
+
+# ----------------------------------------------------------------------------- scan maps
+
+
+def class_colors(class_names) -> dict:
+    """One fixed colour per class name (the same in every map of the book): tab20 in the order of
+    :data:`gslib.classes.NAMES`; unknown names get grey."""
+    from .classes import NAMES
+
+    cmap = mpl.colormaps["tab20"]
+    return {name: (cmap(NAMES.index(name) % 20) if name in NAMES else (0.6, 0.6, 0.6, 1.0)) for name in class_names}
+
+
+def _scan_extent(k_axis, f_axis):
+    dk = k_axis[1] - k_axis[0] if len(k_axis) > 1 else 1.0
+    df = f_axis[1] - f_axis[0] if len(f_axis) > 1 else 1.0
+    return (k_axis[0] - dk / 2, k_axis[-1] + dk / 2, f_axis[0] - df / 2, f_axis[-1] + df / 2)
+
+
+def _scan_axes(ax, extent, curves):
+    if curves:
+        plot_phase_plane(ax, k_range=extent[:2], f_range=extent[2:], legend=False)
+    ax.set_xlim(*extent[:2])
+    ax.set_ylim(*extent[2:])
+    ax.set_xlabel("kill rate k")
+    ax.set_ylabel("feed rate f")
+
+
+def plot_class_map(ax, k, f, labels, class_names=None, *, curves=True, legend=True, highlight=None):
+    """The class map of a scan: one colour per predicted class on the (k, f) lattice; returns the image.
+
+    k, f, labels  (P,) points and predicted class names ("failed" or unknown names: grey)
+    class_names   the classes in the legend (default: those present, in the book's order)
+    curves        overlay the saddle-node and Hopf curves of the homogeneous states
+    highlight     optional (P,) bool: points outlined in black (e.g. points that changed class)
+    """
+    from .classes import NAMES
+    from .scan import scan_image
+
+    labels = np.asarray(labels).astype(str)
+    present = [n for n in NAMES if n in set(labels.tolist())] + sorted(set(labels.tolist()) - set(NAMES))
+    names = list(class_names) if class_names is not None else present
+    colors = class_colors(names + [n for n in present if n not in names])
+    rgba = np.array([colors.get(name, (0.6, 0.6, 0.6, 1.0)) for name in labels.tolist()])
+    k_axis, f_axis, image = scan_image(k, f, rgba, fill=1.0)
+    extent = _scan_extent(k_axis, f_axis)
+    im = ax.imshow(image, origin="lower", extent=extent, aspect="auto", interpolation="nearest")
+    if highlight is not None:
+        mask = np.asarray(highlight, dtype=bool)
+        ax.scatter(np.asarray(k)[mask], np.asarray(f)[mask], s=9, facecolors="none", edgecolors="black",
+                   linewidths=0.7, label="changed")
+    _scan_axes(ax, extent, curves)
+    if legend:
+        handles = [mpl.patches.Patch(color=colors[n], label=n) for n in names if n in present]
+        handles += ax.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(handles) // 18,
+                  title="class")
+    return im
+
+
+def plot_scan_values(ax, k, f, values, *, label, cmap="magma", vmin=None, vmax=None, curves=True, colorbar=True):
+    """A per-point quantity of a scan (entropy, distance, ...) on the (k, f) lattice, with a colorbar labelled
+    ``label``; empty lattice cells stay blank. Returns the image."""
+    from .scan import scan_image
+
+    values = np.asarray(values, dtype=np.float64)
+    k_axis, f_axis, image = scan_image(k, f, values)
+    extent = _scan_extent(k_axis, f_axis)
+    im = ax.imshow(np.ma.masked_invalid(image), origin="lower", extent=extent, aspect="auto",
+                   interpolation="nearest", cmap=cmap, vmin=vmin, vmax=vmax)
+    _scan_axes(ax, extent, curves)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label=label)
+    return im
 
 
 # ----------------------------------------------------------------------------- output

@@ -68,7 +68,7 @@ from . import provenance
 from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
 __all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanTable",
-           "classify_samples", "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
+           "classify_samples", "cluster_points", "load_montage", "montage_samples", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
            "load_shipped_scan", "package_scan", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
 
 FORMAT = "gsbook-scan"
@@ -790,19 +790,79 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
                      seed=d.get("seed"), meta=meta, reference=reference)
 
 
+def load_montage(name: str = "pass1") -> dict:
+    """Example patterns per predicted class of a shipped scan (``montage.npz``, see :func:`montage_samples`),
+    or of a directory written by :func:`package_scan`; ValueError if there is none."""
+    directory = Path(name) if isinstance(name, Path) or os.sep in str(name) else shipped_scan_dir(name)
+    file = directory / "montage.npz"
+    if not file.is_file():
+        raise ValueError(f"no montage for scan {name!r} ({file} is missing); package the scan with "
+                         "`gslib package-scan --samples DIR`")
+    with np.load(file, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
 def _indices(labels, names) -> np.ndarray:
     index = {name: i for i, name in enumerate(names)}
     return np.array([index.get(label, -1) for label in np.asarray(labels).tolist()], dtype=np.int32)
 
 
-def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None,
-                 command: str | None = None) -> dict:
+def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
+    """Example patterns of every predicted class from a scan's :class:`SampleStore` directory ``samples``.
+
+    For each class, ``per_class`` points spread over its confidence ranks (from the most confident down
+    to the least), one per distinct (k, f). Returns arrays: u (n, S, S) uint8 (u at the last snapshot,
+    255 u rounded), index (n,) into the scan, k, f, label, confidence (n,).
+    """
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"per_class={per_class!r} must be a positive integer")
+    meta = table.meta or {}
+    chunk_size = meta.get("chunk_size")
+    store_manifest = Path(samples) / _MANIFEST
+    if not store_manifest.is_file():
+        raise ValueError(f"samples: {samples} holds no samples (no {_MANIFEST}); run `gslib scan --samples DIR`")
+    header = json.loads(store_manifest.read_text())
+    if header.get("format") != SampleStore.FORMAT or header.get("points_sha256") != _points_sha256(table.f, table.k) \
+            or (chunk_size is not None and header.get("chunk_size") != chunk_size):
+        raise ValueError(f"samples: {samples} holds the samples of another scan")
+    store = SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
+                                                               "chunk_size")})
+    chosen = []
+    confidence = table.confidence
+    for name in table.class_names:
+        members = np.flatnonzero((table.label == name) & ~table.failed)
+        members = members[np.argsort(-confidence[members], kind="stable")]
+        _, first = np.unique(np.round(np.stack([table.k[members], table.f[members]], axis=1), 9), axis=0,
+                             return_index=True)
+        members = members[np.sort(first)]  # one point per (k, f), still by confidence
+        if len(members):
+            picks = np.unique(np.linspace(0, len(members) - 1, min(per_class, len(members))).round().astype(int))
+            chosen.extend(members[picks].tolist())
+    size = header["chunk_size"]
+    u = []
+    for c in sorted({i // size for i in chosen}):
+        got = store.get(c)
+        if got is None:
+            raise ValueError(f"samples: chunk {chunk_name(c)} of {samples} is missing or corrupt")
+        for i in [i for i in chosen if i // size == c]:
+            u.append((i, got[0][i - c * size, :, :, -1]))
+    order = {i: field for i, field in u}
+    index = np.array(chosen, dtype=np.int64)
+    return dict(u=np.stack([np.clip(np.rint(255 * order[i]), 0, 255).astype(np.uint8) for i in chosen]),
+                index=index, k=table.k[index], f=table.f[index], label=table.label[index],
+                confidence=confidence[index].astype(np.float32))
+
+
+def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
+                 per_class: int = 8, command: str | None = None) -> dict:
     """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``; returns the record.
 
     scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
     and, with ``embedding``, the embeddings as float16 (2.8 MB before compression for the paper's 5481 points).
     ``reference``: optional arrays for :func:`flag_candidates` (e.g. train_embedding, train_label,
     val_embedding, val_probabilities), written to reference.npz.
+    ``samples``: the scan's :class:`SampleStore` directory; writes montage.npz, ``per_class`` example
+    patterns of every predicted class (:func:`montage_samples`).
     """
     table = load_scan_table(scan_dir, embedding=embedding)
     dest = Path(dest)
@@ -815,6 +875,8 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     _write_chunk(dest / "scan.npz", arrays)
     if reference is not None:
         _write_chunk(dest / "reference.npz", {key: np.asarray(value) for key, value in reference.items()})
+    if samples is not None:
+        _write_chunk(dest / "montage.npz", montage_samples(table, samples, per_class))
     m = table.meta
     chunks = list(m["chunks"].values())
     record = provenance.record(
@@ -826,7 +888,8 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
         classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
         backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
         scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
-        sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz") if (dest / name).is_file()})
+        sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz", "montage.npz")
+                if (dest / name).is_file()})
     write_json_atomic(dest / "provenance.json", record)
     return record
 

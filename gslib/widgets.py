@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-__all__ = ["live_explorer", "precompute_grid", "static_explorer", "show_static_explorer", "encode_png"]
+__all__ = ["live_explorer", "precompute_grid", "static_explorer", "show_static_explorer", "encode_png", "ScanExplorer",
+           "scan_pattern"]
 
 def _check_size(size) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 4:
@@ -359,3 +360,98 @@ def show_static_explorer(f_values, k_values, fields, **kwargs):
     from IPython.display import HTML
 
     return HTML(static_explorer(f_values, k_values, fields, **kwargs))
+
+
+# ------------------------------------------------------------------------------------ scan explorer
+
+
+def scan_pattern(table, index: int) -> np.ndarray:
+    """The pattern the network saw at point ``index`` of a scan: its samples (S, S, 3), u at the three
+    snapshot times, simulated again from the point's seed with the scan's recipe (deterministic: the same
+    numbers the scan classified, on the same backend). ``table``: a :class:`gslib.scan.ScanTable`."""
+    from .dataset import make_samples
+
+    recipe = (table.meta or {}).get("recipe")
+    if recipe is None or table.seed is None:
+        raise ValueError("this scan table records no recipe or seeds, so its patterns cannot be simulated again")
+    index = int(index)
+    if not 0 <= index < len(table):
+        raise ValueError(f"index={index} must lie in [0, {len(table) - 1}] (a point of the scan)")
+    r = dict(recipe)
+    return make_samples([table.f[index]], [table.k[index]], [int(table.seed[index])], size=r["size"],
+                        t_end=r["t_end"], gap=r["gap"], dt=r["dt"], Du=r["Du"], Dv=r["Dv"], stencil=r["stencil"],
+                        square=r["square"], shift=r["shift"], dtype=np.dtype(r["dtype"]))[0]
+
+
+class ScanExplorer:
+    """A scan's class map beside the pattern at a chosen point: zoom and click in Jupyter.
+
+    With the interactive Matplotlib backend (``%matplotlib widget``, package ipympl) the toolbar zooms
+    and pans the map and a click on the map shows the pattern of the nearest scan point (simulated again
+    from its seed, about a second at paper scale on a laptop; see :func:`scan_pattern`). With any backend,
+    :meth:`select` and :meth:`zoom` do the same from code, which is how the static book uses it.
+
+    table     a :class:`gslib.scan.ScanTable` (e.g. :func:`gslib.cnn.load_scan`)
+    pattern   callable ``pattern(table, index) -> (S, S, 3)`` samples (default :func:`scan_pattern`)
+    """
+
+    def __init__(self, table, *, pattern=None, curves: bool = True):
+        import matplotlib.pyplot as plt
+
+        from .plotting import STYLE, plot_class_map
+
+        self.table = table
+        self.pattern = pattern or scan_pattern
+        self.index = None
+        with plt.rc_context(STYLE):
+            self.fig, (self.ax_map, self.ax_pattern) = plt.subplots(1, 2, figsize=(11.5, 4.8),
+                                                                    gridspec_kw={"width_ratios": [1.5, 1]})
+            plot_class_map(self.ax_map, table.k, table.f, table.label, curves=curves)
+            self.ax_map.set_title("predicted class (click a point)")
+            (self.marker,) = self.ax_map.plot([], [], marker="x", color="black", markersize=10, markeredgewidth=2,
+                                              linestyle="none")
+            self.ax_pattern.set_axis_off()
+        self._image = None
+        self._cid = self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+
+    def _on_click(self, event) -> None:
+        toolbar = getattr(event.canvas, "toolbar", None)
+        if event.inaxes is not self.ax_map or event.xdata is None or (toolbar is not None and toolbar.mode):
+            return  # outside the map, or the toolbar is zooming or panning
+        self.select(event.xdata, event.ydata)
+        self.fig.canvas.draw_idle()
+
+    def nearest(self, k: float, f: float) -> int:
+        """Index of the scan point nearest to (k, f), measured in lattice steps."""
+        from .scan import grid_spacing
+
+        for name, value in (("k", k), ("f", f)):
+            if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+                raise ValueError(f"{name}={value!r} must be a finite number")
+        dk, df = grid_spacing(self.table.k, self.table.f)
+        return int(np.argmin(np.hypot((self.table.k - k) / dk, (self.table.f - f) / df)))
+
+    def select(self, k: float, f: float) -> int:
+        """Show the pattern of the scan point nearest to (k, f); returns its index."""
+        from .plotting import plot_field
+
+        i = self.nearest(k, f)
+        self.index = i
+        t = self.table
+        x = self.pattern(t, i)
+        self.marker.set_data([t.k[i]], [t.f[i]])
+        if self._image is not None and self._image.colorbar is not None:
+            self._image.colorbar.remove()
+        self.ax_pattern.clear()
+        top = np.argsort(-np.nan_to_num(t.probabilities[i], nan=-1.0))[:2]
+        probs = ", ".join(f"{t.class_names[j]} {t.probabilities[i, j]:.2f}" for j in top)
+        self._image = plot_field(self.ax_pattern, x[..., -1], label="u",
+                                 title=f"k = {t.k[i]:.6g}, f = {t.f[i]:.6g}: {t.label[i]}\n({probs})")
+        return i
+
+    def zoom(self, k_range, f_range) -> None:
+        """Limit the map to k in ``k_range`` and f in ``f_range`` (as the toolbar's zoom does)."""
+        from .plotting import _check_range
+
+        self.ax_map.set_xlim(*_check_range("k_range", k_range))
+        self.ax_map.set_ylim(*_check_range("f_range", f_range))

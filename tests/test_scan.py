@@ -485,3 +485,90 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     found = scan.flag_candidates(table, r["train_embedding"], r["train_label"], val_embeddings=r["val_embedding"],
                                  val_probabilities=r["val_probabilities"], min_size=1)
     assert len(found.flagged) == 3
+
+
+# ----------------------------------------------------------------------------- montages, maps, explorer
+
+
+def test_montage_from_kept_samples(net, tmp_path):
+    store = tmp_path / "samples"
+    scan.run_scan(tmp_path / "scan", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
+                  log=lambda m: None)
+    table = scan.load_scan_table(tmp_path / "scan")
+    scan.package_scan(tmp_path / "scan", tmp_path / "ship", samples=store, per_class=2)
+    m = scan.load_montage(tmp_path / "ship")
+    assert m["u"].dtype == np.uint8 and m["u"].shape[1:] == (48, 48)
+    for name in set(table.label.tolist()) - {"failed"}:
+        members = np.flatnonzero(table.label == name)
+        picked = m["index"][m["label"] == name]
+        assert len(picked) == min(2, len(members)) and set(picked.tolist()) <= set(members.tolist())
+        assert table.confidence[picked[0]] == table.confidence[members].max()  # the most confident comes first
+    assert not table.failed[m["index"]].any()
+    i = int(m["index"][0])
+    with np.load(store / f"chunk_{i // 5:05d}.npz") as data:
+        expected = np.clip(np.rint(255 * data["x"][i % 5, :, :, -1]), 0, 255)
+    np.testing.assert_array_equal(m["u"][0], expected)
+    record = json.loads((tmp_path / "ship" / "provenance.json").read_text())
+    assert "montage.npz" in record["sha256"]
+    with pytest.raises(ValueError, match="no montage"):
+        scan.load_montage(tmp_path / "scan")
+    with pytest.raises(ValueError, match="holds no samples"):
+        scan.montage_samples(table, tmp_path / "nothing")
+    with pytest.raises(ValueError, match="per_class=0"):
+        scan.montage_samples(table, store, per_class=0)
+
+
+def test_class_and_value_maps(scanned):
+    import matplotlib.pyplot as plt
+
+    from gslib import plotting
+
+    table = scanned[1]
+    ok = ~table.failed  # point 5 (f = 10) blew up; without it the points fill a 3 (f) x 4 (k) lattice but one cell
+    k, f, label = table.k[ok], table.f[ok], table.label[ok]
+    fig, (a, b) = plt.subplots(1, 2)
+    im = plotting.plot_class_map(a, k, f, label, highlight=k > 0.06)
+    assert im.get_array().shape[:2] == (3, 4)
+    assert a.get_xlabel() == "kill rate k" and a.get_ylabel() == "feed rate f"
+    legend = [t.get_text() for t in a.get_legend().get_texts()]
+    assert set(legend) >= set(label.tolist()) and "saddle-node" in legend and "changed" in legend
+    im = plotting.plot_scan_values(b, k, f, table.entropy[ok], label="entropy (nats)")
+    assert im.colorbar.ax.get_ylabel() == "entropy (nats)"
+    assert np.ma.count_masked(im.get_array()) == 1  # the empty cell stays blank
+    colors = plotting.class_colors(["alpha", "beta", "alpha2"])
+    assert colors["alpha"] != colors["beta"] and colors["alpha2"] == (0.6, 0.6, 0.6, 1.0)
+    plt.close(fig)
+
+
+def test_scan_explorer_click_and_select(scanned):
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    from gslib import widgets
+
+    table = scanned[1]
+    explorer = widgets.ScanExplorer(table)
+    # a click near point 7 (k = 0.06, f = 0.03) shows the pattern the scan classified there
+    event = SimpleNamespace(inaxes=explorer.ax_map, xdata=0.0601, ydata=0.0302, canvas=SimpleNamespace(toolbar=None))
+    explorer._on_click(event)
+    assert explorer.index == 7
+    x = widgets.scan_pattern(table, 7)
+    expected = scan._simulate(table.f[7:8], table.k[7:8], table.seed[7:8], TINY, "numpy")[0][0]
+    np.testing.assert_allclose(x, expected, atol=1e-5)
+    shown = explorer.ax_pattern.images[0].get_array()
+    np.testing.assert_allclose(shown, x[..., -1], atol=1e-6)
+    assert "k = 0.06, f = 0.03" in explorer.ax_pattern.get_title()
+    # zooming or panning with the toolbar, or clicking beside the map, selects nothing
+    explorer._on_click(SimpleNamespace(inaxes=explorer.ax_map, xdata=0.05, ydata=0.02,
+                                       canvas=SimpleNamespace(toolbar=SimpleNamespace(mode="zoom rect"))))
+    explorer._on_click(SimpleNamespace(inaxes=explorer.ax_pattern, xdata=1.0, ydata=1.0, canvas=None))
+    assert explorer.index == 7
+    assert explorer.select(0.05, 0.02) == 0
+    explorer.zoom((0.05, 0.06), (0.02, 0.03))
+    assert explorer.ax_map.get_xlim() == (0.05, 0.06)
+    with pytest.raises(ValueError, match="k=nan must be a finite number"):
+        explorer.select(float("nan"), 0.02)
+    with pytest.raises(ValueError, match="index=99 must lie in"):
+        widgets.scan_pattern(table, 99)
+    plt.close(explorer.fig)
