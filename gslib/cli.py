@@ -416,6 +416,8 @@ def _train(p: argparse.ArgumentParser):
     p.add_argument("--epochs", type=_int_at_least(1), default=600, help="training epochs (the paper: 600)")
     p.add_argument("--batch-size", type=_int_at_least(1), default=128, help="samples per gradient step")
     p.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate: constant (the paper) or a half cosine from --lr down to 1 %% of it")
     p.add_argument("--patience", type=_int_at_least(1), default=None,
                    help="stop after this many epochs without a lower validation loss (None: never)")
     p.add_argument("--no-augment", action="store_true", help="train without the paper's augmentation")
@@ -435,7 +437,8 @@ def run_train(args) -> int:
     t0 = time.perf_counter()
     history = cnn.train(train_split.x, y, val_split.x, y_val, class_names=names, out=args.out, epochs=args.epochs,
                         batch_size=args.batch_size, learning_rate=args.lr, patience=args.patience,
-                        augment=not args.no_augment, seed=args.seed, verbose=0 if args.quiet else 2)
+                        augment=not args.no_augment, seed=args.seed, schedule=args.schedule,
+                        verbose=0 if args.quiet else 2)
     seconds = time.perf_counter() - t0
     model, names = cnn.load_model(args.out)
     evaluation = cnn.evaluate(model, names, val_split.x, val_split.label)

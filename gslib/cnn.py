@@ -75,12 +75,48 @@ class RandomIntensity(layers.Layer):
         return {**super().get_config(), "delta": self.delta, "seed": self.seed}
 
 
+def periodic_affine(x, transform):
+    """Resample images x (B, H, W, C) at affine coordinates with bilinear interpolation on a torus.
+
+    ``transform`` (B, 6) = a00, a01, a02, a10, a11, a12 maps output pixel (x, y) = (column, row) to the
+    input point (a00 x + a01 y + a02, a10 x + a11 y + a12), as in ``keras.ops.image.affine_transform``.
+    Input coordinates are taken modulo (W, H) *before* the four neighbours are read, so that an output
+    pixel between the last and the first column mixes those two: a periodic pattern stays periodic with
+    no seam. (``affine_transform(fill_mode="wrap")`` wraps the point but reads the neighbour beyond the
+    edge as the fill value, which draws a line of darker pixels wherever the edge is crossed.)
+    """
+    shape = ops.shape(x)
+    batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+    dtype = x.dtype
+    rows, cols = ops.meshgrid(ops.arange(height, dtype=dtype), ops.arange(width, dtype=dtype), indexing="ij")
+    t = [ops.reshape(ops.cast(transform[:, j], dtype), (-1, 1, 1)) for j in range(6)]
+    x_in = t[0] * cols + t[1] * rows + t[2]
+    y_in = t[3] * cols + t[4] * rows + t[5]
+    x0, y0 = ops.floor(x_in), ops.floor(y_in)
+    wx, wy = ops.expand_dims(x_in - x0, -1), ops.expand_dims(y_in - y0, -1)
+    w_f, h_f = ops.cast(width, dtype), ops.cast(height, dtype)
+    c0 = ops.cast(ops.mod(x0, w_f), "int32")
+    r0 = ops.cast(ops.mod(y0, h_f), "int32")
+    c1 = ops.mod(c0 + 1, width)
+    r1 = ops.mod(r0 + 1, height)
+    flat = ops.reshape(x, (-1, channels))  # (B H W, C): one gather of whole cells per neighbour
+    offset = ops.reshape(ops.arange(batch, dtype="int32") * (height * width), (-1, 1, 1))
+
+    def pick(r, c):
+        return ops.take(flat, offset + r * width + c, axis=0)
+
+    top = (1 - wx) * pick(r0, c0) + wx * pick(r0, c1)
+    bottom = (1 - wx) * pick(r1, c0) + wx * pick(r1, c1)
+    return (1 - wy) * top + wy * bottom
+
+
 class RandomAffine(layers.Layer):
-    """One random affine map per sample, applied in a single resampling with periodic wrap (training only).
+    """One random affine map per sample, applied in a single periodic resampling (training only).
 
     The map from output to input pixels composes a rotation by any angle, a shear of up to ``shear``
     along each axis, a zoom by a factor in [1 - zoom, 1 + zoom], a horizontal flip with probability 1/2
     and a periodic shift by up to half the width along each axis (with wrap, every shift is reached).
+    The resampling is :func:`periodic_affine`: bilinear on the torus, no seam at the edges.
     """
 
     def __init__(self, shear: float = 0.2, zoom: float = 0.2, seed: int | None = None, **kwargs):
@@ -111,9 +147,7 @@ class RandomAffine(layers.Layer):
         shift_x, shift_y = draw(-0.5, 0.5) * side, draw(-0.5, 0.5) * side
         a02 = centre - a00 * centre - a01 * centre + shift_x
         a12 = centre - a10 * centre - a11 * centre + shift_y
-        zeros = ops.zeros_like(angle)
-        transform = ops.stack([a00, a01, a02, a10, a11, a12, zeros, zeros], axis=1)
-        return ops.image.affine_transform(x, transform, interpolation="bilinear", fill_mode="wrap")
+        return periodic_affine(x, ops.stack([a00, a01, a02, a10, a11, a12], axis=1))
 
     def get_config(self):
         return {**super().get_config(), "shear": self.shear, "zoom": self.zoom, "seed": self.seed}
@@ -170,8 +204,11 @@ def labels_to_indices(labels, class_names) -> np.ndarray:
     return np.array([index[name] for name in np.asarray(labels).tolist()], dtype=np.int64)
 
 
+SCHEDULES = ("constant", "cosine")
+
+
 def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, learning_rate=1e-3, patience=None,
-          augment=True, seed=0, verbose=2) -> dict:
+          augment=True, seed=0, schedule="constant", verbose=2) -> dict:
     """Train the paper's network; writes into ``out`` and resumes an interrupted run there.
 
     out/model.weights.h5   the weights of the best epoch (lowest validation loss)
@@ -180,8 +217,12 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     out/epoch_seconds.csv  wall time of every epoch, summed over resumed runs by :func:`training_seconds`
     out/backup/            Keras's BackupAndRestore state: rerun the same call after a kill
     Returns the history as a dict of lists. ``patience``: epochs without improvement of the
-    validation loss before stopping early (None: never).
+    validation loss before stopping early (None: never). ``schedule``: the learning rate stays at
+    ``learning_rate`` ("constant", the paper's) or decays along a half cosine to 1 % of it at the last
+    epoch ("cosine"; the step count is part of the optimizer's state, so a resumed run continues it).
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule={schedule!r}; allowed: {', '.join(map(repr, SCHEDULES))}")
     x = check_samples(x)
     x_val = check_samples(x_val, x.shape[1])
     y, y_val = np.asarray(y, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
@@ -196,7 +237,11 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     net = build_model(n, x.shape[1])
     inputs = keras.Input(x.shape[1:])
     trainer = keras.Model(inputs, net(augmentation(seed)(inputs) if augment else inputs), name="trainer")
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate),
+    rate = learning_rate
+    if schedule == "cosine":
+        steps = epochs * -(-len(x) // batch_size)
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
+    trainer.compile(optimizer=keras.optimizers.Adam(rate),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     (out / "model.json").write_text(json.dumps({"class_names": list(class_names), "size": int(x.shape[1])}, indent=1))
     callbacks = [

@@ -94,6 +94,45 @@ def test_augmentation_keeps_shapes_and_is_off_at_inference():
     assert y.shape == x.shape and not np.allclose(y, x)
 
 
+def test_periodic_affine_has_no_seam():
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 8, 8, 3)).astype(np.float32)
+
+    def run(*t):
+        return np.asarray(cnn.periodic_affine(x, np.array([t, t], dtype=np.float32)))
+
+    np.testing.assert_array_equal(run(1, 0, 0, 0, 1, 0), x)  # identity
+    np.testing.assert_allclose(run(1, 0, 3, 0, 1, -2), np.roll(x, (2, -3), axis=(1, 2)), atol=1e-6)  # shifts wrap
+    np.testing.assert_allclose(run(1, 0, 16 + 3, 0, 1, 0), np.roll(x, -3, axis=2), atol=1e-6)  # any number of periods
+    # half a cell to the right: every output is the mean of two neighbours, the last column included
+    half = run(1, 0, 0.5, 0, 1, 0)
+    np.testing.assert_allclose(half, (x + np.roll(x, -1, axis=2)) / 2, atol=1e-6)
+    np.testing.assert_allclose(half[:, :, -1], (x[:, :, -1] + x[:, :, 0]) / 2, atol=1e-6)
+    # a quarter turn about the centre maps cells to cells: np.rot90 exactly
+    np.testing.assert_allclose(run(0, -1, 7, 1, 0, 0), np.rot90(x, 1, axes=(1, 2)), atol=1e-6)
+    # a smooth periodic pattern stays smooth under any rotation: no dark line where an edge is crossed
+    n = 32
+    j = np.arange(n)
+    wave = (0.5 + 0.4 * np.sin(2 * np.pi * j / n)[None, :] * np.ones((n, 1))).astype(np.float32)
+    img = np.repeat(wave[None, :, :, None], 3, axis=3)
+    a = np.deg2rad(30.0)
+    t = [np.cos(a), np.sin(a), 5.0, -np.sin(a), np.cos(a), 7.0]
+    out = np.asarray(cnn.periodic_affine(img, np.array([t], dtype=np.float32)))
+    assert out.min() > 0.5 - 0.4 - 1e-3 and out.max() < 0.5 + 0.4 + 1e-3
+    rough = np.abs(np.diff(out[0, :, :, 0], axis=1)).max()
+    assert rough < 2 * np.pi * 0.4 / n * 1.5  # bounded by the wave's own slope: no jump anywhere
+
+
+def test_cosine_schedule_and_bad_schedule(tmp_path):
+    x = stripes(8, 48)
+    y = np.arange(8) % 2
+    history = cnn.train(x, y, x, y, class_names=["rows", "cols"], out=tmp_path, epochs=2, batch_size=4, augment=False,
+                        schedule="cosine", verbose=0)
+    assert len(history["loss"]) == 2
+    with pytest.raises(ValueError, match="schedule='linear'; allowed: 'constant', 'cosine'"):
+        cnn.train(x, y, x, y, class_names=["rows", "cols"], out=tmp_path / "b", schedule="linear", verbose=0)
+
+
 def test_saliency_and_integrated_gradients(trained):
     out, x, y, _ = trained
     model, _ = cnn.load_model(out)
