@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 RUNS ?= runs/paper
 
-.PHONY: install test book bench pass1 clean
+.PHONY: install test book bench pass1 scan1 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ pass1: $(STAMP)
 	$(BIN)/gslib train --train $(RUNS)/train --val $(RUNS)/val --out $(RUNS)/pass1 --epochs 600
 	$(BIN)/gslib package-model --run $(RUNS)/pass1 --train $(RUNS)/train --val $(RUNS)/val --test $(RUNS)/test \
 		--dest gslib/data/pretrained/pass1
+
+# The shipped scan gslib/data/scans/pass1: the paper's 5481 points simulated and classified by the shipped
+# network (resumable; the samples are kept in $(RUNS)/scan_samples for other networks), then packaged with
+# the embeddings of the train and val splits (for discovery) and example patterns of every class.
+scan1: $(STAMP)
+	$(BIN)/gslib scan --model pass1 --points paper --scale paper --out $(RUNS)/scan1 --samples $(RUNS)/scan_samples
+	$(BIN)/gslib package-scan --scan $(RUNS)/scan1 --train $(RUNS)/train --val $(RUNS)/val \
+		--samples $(RUNS)/scan_samples --dest gslib/data/scans/pass1
 
 clean:
 	rm -rf _build .pytest_cache

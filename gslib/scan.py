@@ -39,7 +39,9 @@ every pattern into one of them; the paper found its 16th class, pi, by looking a
     nearest training embedding after scaling every embedding to unit length (Sun et al. 2022).
 
 A pattern the network has never seen can be classified with confidence, so (b) is what catches a
-new class; (a) also lights up the boundaries between known classes. Flagged points are then grouped
+new class; (a) also lights up the boundaries between known classes. Uniform patterns (the spatial
+standard deviation of u(T), the scan's ``contrast`` column, below ``min_contrast``) are the
+homogeneous states, which need no network, and are never flagged. Flagged points are then grouped
 into regions of the (k, f) plane: points closer than ``eps`` lattice steps (default 1.5: the eight
 neighbours on the scan's lattice) belong to one region (DBSCAN with min_samples = 1, which on a
 lattice is connected-component labelling). Regions come back largest first with their size, mean
@@ -374,6 +376,18 @@ def _simulate(f, k, seeds, recipe: Recipe, backend: str):
     return x, failed
 
 
+def pattern_measures(x) -> tuple[np.ndarray, np.ndarray]:
+    """Two numbers per sample x (B, S, S, 3) that need no network, float32 (B,) each (NaN where x is not finite):
+    contrast  the spatial standard deviation of u at the last snapshot (0: a uniform state)
+    motion    the mean of |u(T) - u(T - 2 gap)| over the grid (0: nothing moved between the snapshots)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        contrast = x[..., -1].std(axis=(1, 2))
+        motion = np.abs(x[..., -1] - x[..., 0]).mean(axis=(1, 2))
+    return contrast.astype(np.float32), motion.astype(np.float32)
+
+
 def compute_chunk(job: dict) -> dict:
     """Simulate and classify one chunk of a scan; runs wherever the executor puts it (plain data in, out).
 
@@ -396,9 +410,10 @@ def compute_chunk(job: dict) -> dict:
     if not failed.all():
         probabilities[~failed], embedding[~failed] = classify_samples(model, x[~failed], job["batch_size"])
     label_index = np.where(failed, -1, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1)).astype(np.int32)
+    contrast, motion = pattern_measures(x)
     result = dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
                   embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
-                  failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
+                  contrast=contrast, motion=motion, failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
                   backend="stored samples" if stored else resolve_backend(job["backend"]), host=platform.node(),
                   machine=provenance.machine())
     if job.get("return_samples") and not stored:
@@ -622,7 +637,8 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
         _write_chunk(out / name, dict(index=np.arange(start, stop, dtype=np.int64), f=f[start:stop], k=k[start:stop],
                                       seed=seeds[start:stop], label_index=result["label_index"],
                                       probabilities=result["probabilities"], entropy=result["entropy"],
-                                      embedding=result["embedding"], failed=result["failed"]))
+                                      embedding=result["embedding"], contrast=result["contrast"],
+                                      motion=result["motion"], failed=result["failed"]))
         manifest["chunks"][name] = dict(start=start, stop=stop, sha256=sha256_file(out / name),
                                         n_failed=int(result["failed"].sum()),
                                         seconds_simulate=round(result["seconds_simulate"], 3),
@@ -661,6 +677,8 @@ class ScanTable:
     class_names    the network's classes (C,)
     embedding      activations of the layer "embedding" (P, 256), or None (not kept)
     seed           the seed of each point's initial condition (P,), or None
+    contrast       spatial standard deviation of u(T) (P,) (:func:`pattern_measures`), or None
+    motion         mean |u(T) - u(T - 60)| (P,), or None
     meta           the manifest (a run) or the provenance record (a shipped scan)
     reference      shipped reference embeddings for :func:`flag_candidates`, or None
     Works as a mapping too: ``table["k"]``.
@@ -676,6 +694,8 @@ class ScanTable:
     class_names: tuple
     embedding: np.ndarray | None = None
     seed: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+    motion: np.ndarray | None = None
     meta: dict | None = None
     reference: dict | None = None
 
@@ -691,7 +711,8 @@ class ScanTable:
         return key in self.keys() and getattr(self, key) is not None
 
     def keys(self) -> tuple[str, ...]:
-        return ("f", "k", "label", "label_index", "probabilities", "entropy", "failed", "embedding", "seed")
+        return ("f", "k", "label", "label_index", "probabilities", "entropy", "failed", "embedding", "seed", "contrast",
+                "motion")
 
     @property
     def confidence(self) -> np.ndarray:
@@ -725,21 +746,25 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in keys}
+                arrays.update({key: data[key] for key in ("contrast", "motion") if key in data.files})
         except Exception as exc:  # a damaged file (zip, CRC, format errors), with verify=False
             raise ValueError(f"{file} is unreadable ({type(exc).__name__}: {exc}); rerun `gslib scan` with the same "
                              "--out to recompute it") from None
         if not np.array_equal(arrays["index"], np.arange(i * size, min(P, (i + 1) * size))):
             raise ValueError(f"{file} does not hold points {i * size}-{min(P, (i + 1) * size) - 1}")
-        for key in keys:
-            parts[key].append(arrays[key])
-    arrays = {key: np.concatenate(value) for key, value in parts.items()}
+        for key in arrays:
+            parts.setdefault(key, []).append(arrays[key])
+    n_chunks = -(-P // size)
+    # contrast and motion: scans made before gslib recorded them lack them
+    arrays = {key: np.concatenate(value) for key, value in parts.items() if len(value) == n_chunks}
     if len(arrays["index"]) != P or _points_sha256(arrays["f"], arrays["k"]) != manifest["points_sha256"]:
         raise ValueError(f"{out}: the chunks do not hold the scan's {P} points")
     names = tuple(manifest["model"]["class_names"])
     return ScanTable(f=arrays["f"], k=arrays["k"], label=_labels(arrays["label_index"], names),
                      label_index=arrays["label_index"], probabilities=arrays["probabilities"],
                      entropy=arrays["entropy"], failed=arrays["failed"], class_names=names,
-                     embedding=arrays.get("embedding"), seed=arrays["seed"], meta=manifest)
+                     embedding=arrays.get("embedding"), seed=arrays["seed"], contrast=arrays.get("contrast"),
+                     motion=arrays.get("motion"), meta=manifest)
 
 
 # ----------------------------------------------------------------------------- shipped scans
@@ -787,7 +812,8 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
                      entropy=d["entropy"] if "entropy" in d else _entropy(probabilities).astype(np.float32),
                      failed=failed, class_names=names,
                      embedding=d["embedding"].astype(np.float32) if "embedding" in d else None,
-                     seed=d.get("seed"), meta=meta, reference=reference)
+                     seed=d.get("seed"), contrast=d.get("contrast"), motion=d.get("motion"), meta=meta,
+                     reference=reference)
 
 
 def load_montage(name: str = "pass1") -> dict:
@@ -870,6 +896,7 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     arrays = dict(k=table.k, f=table.f, label=table.label, label_index=table.label_index,
                   probabilities=table.probabilities.astype(np.float32), entropy=table.entropy.astype(np.float32),
                   failed=table.failed, seed=table.seed, class_names=np.array(table.class_names))
+    arrays.update({key: table[key] for key in ("contrast", "motion") if key in table})
     if embedding:
         arrays["embedding"] = table.embedding.astype(np.float16)
     _write_chunk(dest / "scan.npz", arrays)
@@ -1048,13 +1075,15 @@ class Candidates:
     nearest_class   that class
     flag_entropy    entropy > thresholds["entropy"]
     flag_distance   distance > thresholds["distance"]
-    flagged         flagged by any of the criteria used (never a failed point)
+    flagged         flagged by any of the criteria used (never a failed or uniform point)
+    uniform         u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged
     region          region id of each flagged point (-1: none); regions[i]["id"] == i
     regions         list of dicts, largest first: id, size (points), n_cells (distinct lattice cells),
                     k_mean, f_mean, k_min, k_max, f_min, f_max, entropy_mean, distance_mean,
                     distance_max, n_flag_entropy, n_flag_distance, labels (predicted class counts),
                     nearest_class (most common), indices (the points)
-    thresholds      entropy, distance, quantile, method, criteria, eps, min_size, n_calibration
+    thresholds      entropy, distance, quantile, method, criteria, eps, min_size, n_calibration, spacing,
+                    min_contrast, n_uniform
     """
 
     k: np.ndarray
@@ -1068,6 +1097,7 @@ class Candidates:
     region: np.ndarray
     regions: list
     thresholds: dict
+    uniform: np.ndarray
 
     def region_at(self, k: float, f: float, *, spacing=None, tolerance: float = 1.0) -> dict | None:
         """The region holding the scan point nearest to (k, f) (within ``tolerance`` lattice steps), or None."""
@@ -1082,7 +1112,7 @@ class Candidates:
 def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=None, val_probabilities=None,
                     method: str = "mahalanobis", quantile: float = 0.99, entropy_threshold: float | None = None,
                     criteria=("entropy", "distance"), eps: float = 1.5, min_size: int = 2, spacing=None,
-                    shrinkage: float = 0.1, n_neighbors: int = 5) -> Candidates:
+                    shrinkage: float = 0.1, n_neighbors: int = 5, min_contrast: float | None = 1e-3) -> Candidates:
     """Flag scan points that may show a pattern outside the training classes, and group them into regions.
 
     table              a :class:`ScanTable` (or mapping with k, f, embedding, and entropy or probabilities)
@@ -1094,6 +1124,9 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     entropy_threshold  nats; None: calibrated from val_probabilities, or ln 2 without them
     criteria           which flags count: any of "entropy", "distance" (a point is flagged by either)
     eps, min_size      regions: points within eps lattice steps are joined; smaller regions are dropped
+    min_contrast       points whose u(T) has a spatial standard deviation below this are uniform: one of the
+                       homogeneous states, which the theory of chapter 1 describes completely, and never
+                       flagged (only if the table has the column ``contrast``; None: no such rule)
     The method is described in the module's docstring.
     """
     criteria = tuple(criteria)
@@ -1133,6 +1166,10 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     distance, nearest = scorer.score(embedding)
 
     ok = ~failed & np.isfinite(distance)
+    uniform = np.zeros(len(k), dtype=bool)
+    if min_contrast is not None and "contrast" in table and table["contrast"] is not None:
+        uniform = np.asarray(table["contrast"], dtype=np.float64) < min_contrast
+        ok &= ~uniform
     flag_entropy = ok & (entropy > entropy_threshold)
     flag_distance = ok & (distance > distance_threshold)
     flagged = np.zeros(len(k), dtype=bool)
@@ -1159,7 +1196,7 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
             nearest_class=str(names[counts.argmax()]), indices=idx))
     thresholds = dict(entropy=float(entropy_threshold), distance=distance_threshold, quantile=quantile, method=method,
                       criteria=list(criteria), eps=eps, min_size=min_size, n_calibration=len(calibration),
-                      spacing=list(spacing))
+                      spacing=list(spacing), min_contrast=min_contrast, n_uniform=int(uniform.sum()))
     return Candidates(k=k, f=f, entropy=entropy, distance=distance, nearest_class=nearest, flag_entropy=flag_entropy,
                       flag_distance=flag_distance, flagged=flagged, region=region, regions=regions,
-                      thresholds=thresholds)
+                      thresholds=thresholds, uniform=uniform)

@@ -134,9 +134,13 @@ def test_scan_table(net, scanned):
     np.testing.assert_allclose(probabilities[0], table.probabilities[7], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(embedding[0], table.embedding[7], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(cnn.predict_proba(model, x), probabilities, rtol=1e-5, atol=1e-7)
+    # contrast and motion: spatial std of u(T), mean |u(T) - u(T - 60)|
+    np.testing.assert_allclose(table.contrast[7], x[0, :, :, 2].std(), rtol=1e-4)
+    np.testing.assert_allclose(table.motion[7], np.abs(x[0, :, :, 2] - x[0, :, :, 0]).mean(), rtol=1e-4)
+    assert np.isnan(table.contrast[5]) and (table.contrast[ok] > 0).all()
     with np.load(out / "chunk_00000.npz", allow_pickle=False) as data:  # plain arrays, no pickle
         assert set(data.files) == {"index", "f", "k", "seed", "label_index", "probabilities", "entropy", "embedding",
-                                   "failed"}
+                                   "contrast", "motion", "failed"}
 
 
 def test_finished_scan_is_not_recomputed(net, scanned):
@@ -427,6 +431,14 @@ def test_flag_finds_a_planted_unknown_class():
     found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"])
     assert [r["indices"].tolist() for r in found.regions] == [unsure.tolist()]
     assert math.isclose(found.regions[0]["entropy_mean"], math.log(3), rel_tol=1e-6)
+    # uniform patterns (a homogeneous state) are never candidates, however unsure or far the network is
+    table["contrast"] = np.full(144, 0.2)
+    table["contrast"][unsure[:2]] = 1e-5
+    found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"])
+    assert [r["indices"].tolist() for r in found.regions] == [unsure[2:].tolist()]
+    assert found.uniform.sum() == 2 and found.thresholds["n_uniform"] == 2
+    found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"], min_contrast=None)
+    assert [r["indices"].tolist() for r in found.regions] == [unsure.tolist()] and not found.uniform.any()
 
 
 def test_flag_on_a_real_scan(scanned):
