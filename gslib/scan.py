@@ -507,11 +507,32 @@ class SampleStore:
         with np.load(path, allow_pickle=False) as data:
             return data["x"], data["failed"]
 
-    def put(self, i: int, x: np.ndarray, failed: np.ndarray) -> None:
+    def put(self, i: int, x: np.ndarray, failed: np.ndarray, **record) -> None:
+        """Store chunk i; ``record`` (e.g. seconds_simulate, backend, machine) goes into its manifest entry."""
         name = chunk_name(i)
         _write_chunk(self.dir / name, dict(x=np.asarray(x, dtype=np.float32), failed=np.asarray(failed, dtype=bool)))
-        self.manifest["chunks"][name] = dict(sha256=sha256_file(self.dir / name), n=int(len(failed)))
+        self.manifest["chunks"][name] = dict(sha256=sha256_file(self.dir / name), n=int(len(failed)), **record,
+                                             created=provenance.now())
         write_json_atomic(self.dir / _MANIFEST, self.manifest)
+
+    def measures(self, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`pattern_measures` of every stored sample, chunks 0 .. n_chunks - 1 in order."""
+        parts = []
+        for i in range(n_chunks):
+            got = self.get(i)
+            if got is None:
+                raise ValueError(f"samples: chunk {chunk_name(i)} of {self.dir} is missing or corrupt")
+            parts.append(pattern_measures(got[0]))
+        return tuple(np.concatenate(p) for p in zip(*parts))
+
+    def summary(self) -> dict:
+        """Where and how fast the stored samples were simulated (for provenance records)."""
+        chunks = list(self.manifest["chunks"].values())
+        timed = [c for c in chunks if "seconds_simulate" in c]
+        return dict(directory=str(self.dir), chunks=len(chunks),
+                    simulate_seconds=round(sum(c["seconds_simulate"] for c in timed), 1) if timed else None,
+                    chunks_timed=len(timed), backends=sorted({c["backend"] for c in timed}),
+                    machines=sorted({c["machine"] for c in timed}))
 
 
 def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, chunk_size: int | None = None,
@@ -630,7 +651,8 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
         i, start, stop = result["chunk"], result["start"], result["stop"]
         name = chunk_name(i)
         if "samples" in result:
-            store.put(i, *result["samples"])
+            store.put(i, *result["samples"], seconds_simulate=round(result["seconds_simulate"], 3),
+                      backend=result["backend"], machine=result["machine"])
         if result["probabilities"].shape != (stop - start, len(net["class_names"])):
             raise RuntimeError(f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
                                f"expected {(stop - start, len(net['class_names']))}")
@@ -833,6 +855,20 @@ def _indices(labels, names) -> np.ndarray:
     return np.array([index.get(label, -1) for label in np.asarray(labels).tolist()], dtype=np.int32)
 
 
+def _open_store(table: "ScanTable", samples) -> SampleStore:
+    """The existing sample store of a scan's table; ValueError if absent or made for other points."""
+    store_manifest = Path(samples) / _MANIFEST
+    if not store_manifest.is_file():
+        raise ValueError(f"samples: {samples} holds no samples (no {_MANIFEST}); run `gslib scan --samples DIR`")
+    header = json.loads(store_manifest.read_text())
+    chunk_size = (table.meta or {}).get("chunk_size")
+    if header.get("format") != SampleStore.FORMAT or header.get("points_sha256") != _points_sha256(table.f, table.k) \
+            or (chunk_size is not None and header.get("chunk_size") != chunk_size):
+        raise ValueError(f"samples: {samples} holds the samples of another scan")
+    return SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
+                                                              "chunk_size")})
+
+
 def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
     """Example patterns of every predicted class from a scan's :class:`SampleStore` directory ``samples``.
 
@@ -842,17 +878,8 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
     """
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"per_class={per_class!r} must be a positive integer")
-    meta = table.meta or {}
-    chunk_size = meta.get("chunk_size")
-    store_manifest = Path(samples) / _MANIFEST
-    if not store_manifest.is_file():
-        raise ValueError(f"samples: {samples} holds no samples (no {_MANIFEST}); run `gslib scan --samples DIR`")
-    header = json.loads(store_manifest.read_text())
-    if header.get("format") != SampleStore.FORMAT or header.get("points_sha256") != _points_sha256(table.f, table.k) \
-            or (chunk_size is not None and header.get("chunk_size") != chunk_size):
-        raise ValueError(f"samples: {samples} holds the samples of another scan")
-    store = SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
-                                                               "chunk_size")})
+    store = _open_store(table, samples)
+    header = store.manifest
     chosen = []
     confidence = table.confidence
     for name in table.class_names:
@@ -880,7 +907,7 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
 
 
 def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
-                 per_class: int = 8, command: str | None = None) -> dict:
+                 per_class: int = 8, command: str | None = None, note: str | None = None) -> dict:
     """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``; returns the record.
 
     scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
@@ -888,7 +915,8 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     ``reference``: optional arrays for :func:`flag_candidates` (e.g. train_embedding, train_label,
     val_embedding, val_probabilities), written to reference.npz.
     ``samples``: the scan's :class:`SampleStore` directory; writes montage.npz, ``per_class`` example
-    patterns of every predicted class (:func:`montage_samples`).
+    patterns of every predicted class (:func:`montage_samples`), computes contrast and motion from the
+    samples if the scan lacks them, and records how the samples were made. ``note``: a remark for the record.
     """
     table = load_scan_table(scan_dir, embedding=embedding)
     dest = Path(dest)
@@ -897,12 +925,15 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
                   probabilities=table.probabilities.astype(np.float32), entropy=table.entropy.astype(np.float32),
                   failed=table.failed, seed=table.seed, class_names=np.array(table.class_names))
     arrays.update({key: table[key] for key in ("contrast", "motion") if key in table})
+    store = _open_store(table, samples) if samples is not None else None
+    if store is not None and "contrast" not in arrays:
+        arrays["contrast"], arrays["motion"] = store.measures(-(-len(table) // store.manifest["chunk_size"]))
     if embedding:
         arrays["embedding"] = table.embedding.astype(np.float16)
     _write_chunk(dest / "scan.npz", arrays)
     if reference is not None:
         _write_chunk(dest / "reference.npz", {key: np.asarray(value) for key, value in reference.items()})
-    if samples is not None:
+    if store is not None:
         _write_chunk(dest / "montage.npz", montage_samples(table, samples, per_class))
     m = table.meta
     chunks = list(m["chunks"].values())
@@ -915,6 +946,7 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
         classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
         backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
         scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
+        **({"samples": store.summary()} if store is not None else {}), **({"note": note} if note else {}),
         sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz", "montage.npz")
                 if (dest / name).is_file()})
     write_json_atomic(dest / "provenance.json", record)

@@ -522,6 +522,24 @@ def test_montage_from_kept_samples(net, tmp_path):
     np.testing.assert_array_equal(m["u"][0], expected)
     record = json.loads((tmp_path / "ship" / "provenance.json").read_text())
     assert "montage.npz" in record["sha256"]
+    assert record["samples"]["chunks"] == record["samples"]["chunks_timed"] == 3
+    assert record["samples"]["simulate_seconds"] > 0 and record["samples"]["backends"] == ["numpy"]
+    # a scan without contrast and motion gets them from its samples
+    stripped = tmp_path / "stripped"
+    shutil.copytree(tmp_path / "scan", stripped)
+    manifest = json.loads((stripped / "manifest.json").read_text())
+    for name in manifest["chunks"]:
+        with np.load(stripped / name) as data:
+            arrays = {key: data[key] for key in data.files if key not in ("contrast", "motion")}
+        np.savez_compressed(stripped / name, **arrays)
+        manifest["chunks"][name]["sha256"] = dataset.sha256_file(stripped / name)
+    (stripped / "manifest.json").write_text(json.dumps(manifest))
+    assert scan.load_scan_table(stripped).contrast is None
+    scan.package_scan(stripped, tmp_path / "ship2", samples=store, note="contrast from the samples")
+    with np.load(tmp_path / "ship2" / "scan.npz") as data:
+        np.testing.assert_allclose(data["contrast"], table.contrast, rtol=1e-6)
+        np.testing.assert_allclose(data["motion"], table.motion, rtol=1e-6)
+    assert json.loads((tmp_path / "ship2" / "provenance.json").read_text())["note"] == "contrast from the samples"
     with pytest.raises(ValueError, match="no montage"):
         scan.load_montage(tmp_path / "scan")
     with pytest.raises(ValueError, match="holds no samples"):
