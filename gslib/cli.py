@@ -791,7 +791,9 @@ def _package_scan(p: argparse.ArgumentParser):
                    help="the scan's kept samples (`gslib scan --samples`): also ship montage.npz, example patterns "
                         "of every predicted class")
     p.add_argument("--per-class", type=_int_at_least(1), default=8, metavar="N", help="montage patterns per class")
-    p.add_argument("--note", default=None, help="a remark stored in provenance.json (e.g. where the samples came from)")
+    p.add_argument("--simulated-by", default=None, metavar="DIR",
+                   help="the scan that simulated the kept samples, when --scan only classified them (recorded)")
+    p.add_argument("--note", default=None, help="a remark stored in provenance.json")
     return run_package_scan
 
 
@@ -814,7 +816,8 @@ def run_package_scan(args) -> int:
             reference.update({f"{name}_embedding": embedding.astype(np.float16), f"{name}_label": split.label,
                               f"{name}_probabilities": probabilities})
     record = scan.package_scan(args.scan, args.dest, embedding=not args.no_embedding, reference=reference,
-                               samples=args.samples, per_class=args.per_class, note=args.note,
+                               samples=args.samples, per_class=args.per_class, simulated_by=args.simulated_by,
+                               note=args.note,
                                command=args.command_line)
     size = sum((Path(args.dest) / name).stat().st_size for name in record["sha256"])
     print(f"{record['n_points']} points shipped to {args.dest} ({size / 1e6:.1f} MB)")

@@ -906,8 +906,25 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
                 confidence=confidence[index].astype(np.float32))
 
 
+def _simulation_record(scan_dir, table: "ScanTable") -> dict:
+    """How another scan of the same points, seeds and recipe simulated the samples that ``table`` classified."""
+    other = _read_manifest(Path(scan_dir))
+    m = table.meta
+    if other is None or not other.get("complete"):
+        raise ValueError(f"simulated_by: {scan_dir} holds no finished scan")
+    same = ("n_points", "points_sha256", "seed_base", "recipe")
+    if any(other.get(key) != m.get(key) for key in same):
+        raise ValueError(f"simulated_by: {scan_dir} scanned other points, seeds or another recipe")
+    chunks = list(other["chunks"].values())
+    return dict(scan=str(scan_dir), commands=[r["command"] for r in other["runs"] if r.get("command")],
+                wall_seconds=round(sum(r["wall_seconds"] or 0 for r in other["runs"]), 1),
+                simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
+                backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
+                finished=max(c["created"] for c in chunks), network=other["model"])
+
+
 def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
-                 per_class: int = 8, command: str | None = None, note: str | None = None) -> dict:
+                 per_class: int = 8, simulated_by=None, command: str | None = None, note: str | None = None) -> dict:
     """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``; returns the record.
 
     scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
@@ -916,7 +933,9 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     val_embedding, val_probabilities), written to reference.npz.
     ``samples``: the scan's :class:`SampleStore` directory; writes montage.npz, ``per_class`` example
     patterns of every predicted class (:func:`montage_samples`), computes contrast and motion from the
-    samples if the scan lacks them, and records how the samples were made. ``note``: a remark for the record.
+    samples if the scan lacks them, and records how the samples were made. ``simulated_by``: the directory
+    of the scan that simulated those samples, when this one only classified them (its commands, wall time
+    and machines go into the record as ``simulation``). ``note``: a remark for the record.
     """
     table = load_scan_table(scan_dir, embedding=embedding)
     dest = Path(dest)
@@ -947,6 +966,7 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
         backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
         scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
         **({"samples": store.summary()} if store is not None else {}), **({"note": note} if note else {}),
+        **({"simulation": _simulation_record(simulated_by, table)} if simulated_by is not None else {}),
         sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz", "montage.npz")
                 if (dest / name).is_file()})
     write_json_atomic(dest / "provenance.json", record)

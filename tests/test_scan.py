@@ -298,6 +298,12 @@ def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, 
     same_table(second, scanned[1])
     chunks = json.loads((tmp_path / "b" / "manifest.json").read_text())["chunks"]
     assert [chunks[name]["backend"] for name in sorted(chunks)] == ["stored samples", "stored samples", "numpy"]
+    # the second scan only classified: its package records the first as the one that simulated
+    record = scan.package_scan(tmp_path / "b", tmp_path / "ship", samples=store, simulated_by=tmp_path / "a")
+    assert record["simulation"]["scan"] == str(tmp_path / "a") and record["simulation"]["simulate_seconds"] > 0
+    assert record["simulation"]["backends"] == ["numpy"]
+    with pytest.raises(ValueError, match="simulated_by: .* holds no finished scan"):
+        scan.package_scan(tmp_path / "b", tmp_path / "ship", simulated_by=tmp_path / "nothing")
     # samples of other points, seeds or recipe are refused
     other = tiny_points()
     other["f"] = other["f"] + 0.001
