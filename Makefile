@@ -31,7 +31,7 @@ bench: $(STAMP)
 # 600 epochs of training (resumable), evaluation on the test split, provenance. Hours on a CPU.
 pass1: $(STAMP)
 	for split in train val test; do $(BIN)/gslib dataset --split $$split --scale paper --out $(RUNS)/$$split || exit 1; done
-	$(BIN)/gslib train --train $(RUNS)/train --val $(RUNS)/val --out $(RUNS)/pass1 --epochs 600
+	$(BIN)/gslib train --train $(RUNS)/train --val $(RUNS)/val --out $(RUNS)/pass1 --epochs 300 --schedule cosine
 	$(BIN)/gslib package-model --run $(RUNS)/pass1 --train $(RUNS)/train --val $(RUNS)/val --test $(RUNS)/test \
 		--dest gslib/data/pretrained/pass1
 

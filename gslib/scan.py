@@ -43,7 +43,7 @@ new class; (a) also lights up the boundaries between known classes. Uniform patt
 standard deviation of u(T), the scan's ``contrast`` column, below ``min_contrast``) are the
 homogeneous states, which need no network, and are never flagged. Flagged points are then grouped
 into regions of the (k, f) plane: points closer than ``eps`` lattice steps (default 1.5: the eight
-neighbours on the scan's lattice) belong to one region (DBSCAN with min_samples = 1, which on a
+neighbours on the scan's lattice) whose embeddings are nearest to the same training class belong to one region (DBSCAN with min_samples = 1, which on a
 lattice is connected-component labelling). Regions come back largest first with their size, mean
 (k, f), mean entropy and distance; :meth:`Candidates.region_at` finds the region at a given point.
 
@@ -1003,13 +1003,14 @@ def scan_image(k, f, values, *, spacing=None, fill=np.nan):
     return k.min() + dk * np.arange(nk), f.min() + df * np.arange(nf), image
 
 
-def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size: int = 1) -> np.ndarray:
+def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size: int = 1, groups=None) -> np.ndarray:
     """Group points into regions: those closer than ``eps`` lattice steps are joined (transitively).
 
     Distances are measured in units of the lattice steps (dk, df) (default :func:`grid_spacing`), so
     ``eps = 1.5`` joins the eight neighbours on the lattice (connected components); it is DBSCAN with
     min_samples = 1. Only points where ``mask`` is True take part. Returns region ids (P,): 0 for the
     largest region, 1 for the next, ...; -1 for points outside ``mask`` or in regions smaller than ``min_size``.
+    ``groups`` (P,): if given, only points of the same group are joined (e.g. the nearest training class).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -1024,6 +1025,9 @@ def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size:
     dk, df = spacing or grid_spacing(k, f)
     xy = np.column_stack([k[members] / dk, f[members] / df])
     pairs = cKDTree(xy).query_pairs(eps, output_type="ndarray")
+    if groups is not None:
+        g = np.asarray(groups)[members]
+        pairs = pairs[g[pairs[:, 0]] == g[pairs[:, 1]]]
     n = len(members)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, component = connected_components(graph, directed=False)
@@ -1164,7 +1168,8 @@ class Candidates:
 def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=None, val_probabilities=None,
                     method: str = "mahalanobis", quantile: float = 0.99, entropy_threshold: float | None = None,
                     criteria=("entropy", "distance"), eps: float = 1.5, min_size: int = 2, spacing=None,
-                    shrinkage: float = 0.1, n_neighbors: int = 5, min_contrast: float | None = 1e-3) -> Candidates:
+                    shrinkage: float = 0.1, n_neighbors: int = 5, min_contrast: float | None = 1e-3,
+                    join: str = "class") -> Candidates:
     """Flag scan points that may show a pattern outside the training classes, and group them into regions.
 
     table              a :class:`ScanTable` (or mapping with k, f, embedding, and entropy or probabilities)
@@ -1176,6 +1181,8 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     entropy_threshold  nats; None: calibrated from val_probabilities, or ln 2 without them
     criteria           which flags count: any of "entropy", "distance" (a point is flagged by either)
     eps, min_size      regions: points within eps lattice steps are joined; smaller regions are dropped
+    join               "class": only points whose embeddings are nearest to the same training class are
+                       joined (a region holds one kind of pattern); "lattice": any flagged neighbours
     min_contrast       points whose u(T) has a spatial standard deviation below this are uniform: one of the
                        homogeneous states, which the theory of chapter 1 describes completely, and never
                        flagged (only if the table has the column ``contrast``; None: no such rule)
@@ -1230,7 +1237,10 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     if "distance" in criteria:
         flagged |= flag_distance
     spacing = spacing or grid_spacing(k, f)
-    region = cluster_points(k, f, flagged, spacing=spacing, eps=eps, min_size=min_size)
+    if join not in ("class", "lattice"):
+        raise ValueError(f"join={join!r}; allowed: 'class', 'lattice'")
+    region = cluster_points(k, f, flagged, spacing=spacing, eps=eps, min_size=min_size,
+                            groups=nearest if join == "class" else None)
     predicted = np.asarray(table["label"]) if "label" in table else np.full(len(k), "")
     regions = []
     for r in range(region.max() + 1):
@@ -1248,7 +1258,7 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
             nearest_class=str(names[counts.argmax()]), indices=idx))
     thresholds = dict(entropy=float(entropy_threshold), distance=distance_threshold, quantile=quantile, method=method,
                       criteria=list(criteria), eps=eps, min_size=min_size, n_calibration=len(calibration),
-                      spacing=list(spacing), min_contrast=min_contrast, n_uniform=int(uniform.sum()))
+                      spacing=list(spacing), min_contrast=min_contrast, n_uniform=int(uniform.sum()), join=join)
     return Candidates(k=k, f=f, entropy=entropy, distance=distance, nearest_class=nearest, flag_entropy=flag_entropy,
                       flag_distance=flag_distance, flagged=flagged, region=region, regions=regions,
                       thresholds=thresholds, uniform=uniform)

@@ -376,6 +376,13 @@ def test_missing_shipped_scan_is_a_clear_error():
 # ----------------------------------------------------------------------------- discovery
 
 
+def test_cluster_points_joins_only_within_groups():
+    k = np.array([0.0, 1.0, 2.0, 3.0]) * 0.000625
+    f = np.zeros(4)
+    assert scan.cluster_points(k, f, spacing=(0.000625, 0.00125)).tolist() == [0, 0, 0, 0]
+    assert scan.cluster_points(k, f, spacing=(0.000625, 0.00125), groups=["a", "a", "b", "b"]).tolist() == [0, 0, 1, 1]
+
+
 def test_cluster_points_joins_lattice_neighbours():
     k, f = np.meshgrid(np.arange(6) * 0.000625, np.arange(5) * 0.00125)
     k, f = k.ravel(), f.ravel()
@@ -403,6 +410,7 @@ def test_flag_finds_a_planted_unknown_class():
     centres = np.zeros((4, dim))
     for c in range(4):
         centres[c, 4 * c:4 * c + 4] = 8.0
+    centres[3, 8:12] = 4.0  # the new class resembles class 2 most (as pi resembles iota)
     train, train_labels = synthetic(rng, 200, centres[:3], dim)
     val, _ = synthetic(rng, 100, centres[:3], dim)
     k, f = np.meshgrid(0.05 + 0.000625 * np.arange(12), 0.02 + 0.00125 * np.arange(12))
