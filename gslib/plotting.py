@@ -219,11 +219,11 @@ def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_nod
 
 def class_colors(class_names) -> dict:
     """One fixed colour per class name (the same in every map of the book): tab20 in the order of
-    :data:`gslib.classes.NAMES`; unknown names get grey."""
+    :data:`gslib.classes.NAMES`; unknown names (and "failed") get black."""
     from .classes import NAMES
 
     cmap = mpl.colormaps["tab20"]
-    return {name: (cmap(NAMES.index(name) % 20) if name in NAMES else (0.6, 0.6, 0.6, 1.0)) for name in class_names}
+    return {name: (cmap(NAMES.index(name) % 20) if name in NAMES else (0.0, 0.0, 0.0, 1.0)) for name in class_names}
 
 
 def _scan_extent(k_axis, f_axis):
@@ -244,7 +244,7 @@ def _scan_axes(ax, extent, curves):
 def plot_class_map(ax, k, f, labels, class_names=None, *, curves=True, legend=True, highlight=None):
     """The class map of a scan: one colour per predicted class on the (k, f) lattice; returns the image.
 
-    k, f, labels  (P,) points and predicted class names ("failed" or unknown names: grey)
+    k, f, labels  (P,) points and predicted class names ("failed" or unknown names: black)
     class_names   the classes in the legend (default: those present, in the book's order)
     curves        overlay the saddle-node and Hopf curves of the homogeneous states
     highlight     optional (P,) bool: points outlined in black (e.g. points that changed class)
@@ -256,7 +256,7 @@ def plot_class_map(ax, k, f, labels, class_names=None, *, curves=True, legend=Tr
     present = [n for n in NAMES if n in set(labels.tolist())] + sorted(set(labels.tolist()) - set(NAMES))
     names = list(class_names) if class_names is not None else present
     colors = class_colors(names + [n for n in present if n not in names])
-    rgba = np.array([colors.get(name, (0.6, 0.6, 0.6, 1.0)) for name in labels.tolist()])
+    rgba = np.array([colors.get(name, (0.0, 0.0, 0.0, 1.0)) for name in labels.tolist()])
     k_axis, f_axis, image = scan_image(k, f, rgba, fill=1.0)
     extent = _scan_extent(k_axis, f_axis)
     im = ax.imshow(image, origin="lower", extent=extent, aspect="auto", interpolation="nearest")

@@ -580,7 +580,7 @@ def test_class_and_value_maps(scanned):
     assert im.colorbar.ax.get_ylabel() == "entropy (nats)"
     assert np.ma.count_masked(im.get_array()) == 1  # the empty cell stays blank
     colors = plotting.class_colors(["alpha", "beta", "alpha2"])
-    assert colors["alpha"] != colors["beta"] and colors["alpha2"] == (0.6, 0.6, 0.6, 1.0)
+    assert colors["alpha"] != colors["beta"] and colors["alpha2"] == (0.0, 0.0, 0.0, 1.0)
     plt.close(fig)
 
 
