@@ -256,7 +256,7 @@ def plot_class_map(ax, k, f, labels, class_names=None, *, curves=True, legend=Tr
     present = [n for n in NAMES if n in set(labels.tolist())] + sorted(set(labels.tolist()) - set(NAMES))
     names = list(class_names) if class_names is not None else present
     colors = class_colors(names + [n for n in present if n not in names])
-    rgba = np.array([colors.get(name, (0.0, 0.0, 0.0, 1.0)) for name in labels.tolist()])
+    rgba = np.array([colors[name] for name in labels.tolist()])  # every label is in ``present``
     k_axis, f_axis, image = scan_image(k, f, rgba, fill=1.0)
     extent = _scan_extent(k_axis, f_axis)
     im = ax.imshow(image, origin="lower", extent=extent, aspect="auto", interpolation="nearest")

@@ -43,8 +43,8 @@ new class; (a) also lights up the boundaries between known classes. Uniform patt
 standard deviation of u(T), the scan's ``contrast`` column, below ``min_contrast``) are the
 homogeneous states, which need no network, and are never flagged. Flagged points are then grouped
 into regions of the (k, f) plane: points closer than ``eps`` lattice steps (default 1.5: the eight
-neighbours on the scan's lattice) whose embeddings are nearest to the same training class belong to one region (DBSCAN with min_samples = 1, which on a
-lattice is connected-component labelling). Regions come back largest first with their size, mean
+neighbours on the scan's lattice) whose embeddings are nearest to the same training class belong to
+one region (DBSCAN with min_samples = 1, which on a lattice is connected-component labelling). Regions come back largest first with their size, mean
 (k, f), mean entropy and distance; :meth:`Candidates.region_at` finds the region at a given point.
 
 Every point is written **(f, k)** in arguments, as in the rest of gslib; the tables hold both.
@@ -70,8 +70,9 @@ from . import provenance
 from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
 __all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanTable",
-           "classify_samples", "cluster_points", "load_montage", "montage_samples", "compute_chunk", "flag_candidates", "grid_spacing", "load_scan_table",
-           "load_shipped_scan", "package_scan", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
+           "classify_samples", "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_montage",
+           "load_scan_table", "load_shipped_scan", "montage_samples", "nearest_point", "package_scan",
+           "pattern_measures", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
 
 FORMAT = "gsbook-scan"
 FORMAT_VERSION = 1
@@ -413,7 +414,8 @@ def compute_chunk(job: dict) -> dict:
     contrast, motion = pattern_measures(x)
     result = dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
                   embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
-                  contrast=contrast, motion=motion, failed=failed, seconds_simulate=t1 - t0, seconds_classify=time.perf_counter() - t1,
+                  contrast=contrast, motion=motion, failed=failed, seconds_simulate=t1 - t0,
+                  seconds_classify=time.perf_counter() - t1,
                   backend="stored samples" if stored else resolve_backend(job["backend"]), host=platform.node(),
                   machine=provenance.machine())
     if job.get("return_samples") and not stored:
@@ -480,6 +482,8 @@ class SampleStore:
     """
 
     FORMAT = "gsbook-scan-samples"
+    #: The scan manifest's entries that a store must share with every scan that uses it.
+    KEYS = ("n_points", "points_sha256", "seed_base", "recipe", "chunk_size")
 
     def __init__(self, directory, header: dict):
         self.dir = Path(directory)
@@ -515,14 +519,16 @@ class SampleStore:
                                              created=provenance.now())
         write_json_atomic(self.dir / _MANIFEST, self.manifest)
 
+    def require(self, i: int):
+        """Chunk i's (x, failed); ValueError if it is missing or corrupt."""
+        got = self.get(i)
+        if got is None:
+            raise ValueError(f"samples: chunk {chunk_name(i)} of {self.dir} is missing or corrupt")
+        return got
+
     def measures(self, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
         """:func:`pattern_measures` of every stored sample, chunks 0 .. n_chunks - 1 in order."""
-        parts = []
-        for i in range(n_chunks):
-            got = self.get(i)
-            if got is None:
-                raise ValueError(f"samples: chunk {chunk_name(i)} of {self.dir} is missing or corrupt")
-            parts.append(pattern_measures(got[0]))
+        parts = [pattern_measures(self.require(i)[0]) for i in range(n_chunks)]
         return tuple(np.concatenate(p) for p in zip(*parts))
 
     def summary(self) -> dict:
@@ -636,8 +642,7 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
     seeds = SEED_BASE + np.arange(P, dtype=np.int64)
     store = None
     if samples is not None:
-        store = SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
-                                                                   "chunk_size")})
+        store = SampleStore(samples, {key: header[key] for key in SampleStore.KEYS})
 
     def jobs():  # a generator: stored samples are read only when their chunk's turn comes
         for i in todo:
@@ -865,8 +870,7 @@ def _open_store(table: "ScanTable", samples) -> SampleStore:
     if header.get("format") != SampleStore.FORMAT or header.get("points_sha256") != _points_sha256(table.f, table.k) \
             or (chunk_size is not None and header.get("chunk_size") != chunk_size):
         raise ValueError(f"samples: {samples} holds the samples of another scan")
-    return SampleStore(samples, {key: header[key] for key in ("n_points", "points_sha256", "seed_base", "recipe",
-                                                              "chunk_size")})
+    return SampleStore(samples, {key: header[key] for key in SampleStore.KEYS})
 
 
 def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
@@ -879,7 +883,6 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"per_class={per_class!r} must be a positive integer")
     store = _open_store(table, samples)
-    header = store.manifest
     chosen = []
     confidence = table.confidence
     for name in table.class_names:
@@ -891,19 +894,26 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
         if len(members):
             picks = np.unique(np.linspace(0, len(members) - 1, min(per_class, len(members))).round().astype(int))
             chosen.extend(members[picks].tolist())
-    size = header["chunk_size"]
-    u = []
+    size = store.manifest["chunk_size"]
+    last = {}  # point -> u(T), each stored chunk read once
     for c in sorted({i // size for i in chosen}):
-        got = store.get(c)
-        if got is None:
-            raise ValueError(f"samples: chunk {chunk_name(c)} of {samples} is missing or corrupt")
-        for i in [i for i in chosen if i // size == c]:
-            u.append((i, got[0][i - c * size, :, :, -1]))
-    order = {i: field for i, field in u}
+        x = store.require(c)[0]
+        last.update({i: x[i - c * size, :, :, -1] for i in chosen if i // size == c})
     index = np.array(chosen, dtype=np.int64)
-    return dict(u=np.stack([np.clip(np.rint(255 * order[i]), 0, 255).astype(np.uint8) for i in chosen]),
+    return dict(u=np.stack([np.clip(np.rint(255 * last[i]), 0, 255).astype(np.uint8) for i in chosen]),
                 index=index, k=table.k[index], f=table.f[index], label=table.label[index],
                 confidence=confidence[index].astype(np.float32))
+
+
+def _runs_summary(manifest: dict) -> dict:
+    """Commands, wall time, simulation and classification time, backends, machines of a scan manifest."""
+    chunks = list(manifest["chunks"].values())
+    return dict(commands=[r["command"] for r in manifest["runs"] if r.get("command")],
+                wall_seconds=round(sum(r["wall_seconds"] or 0 for r in manifest["runs"]), 1),
+                simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
+                classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
+                backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
+                finished=max(c["created"] for c in chunks))
 
 
 def _simulation_record(scan_dir, table: "ScanTable") -> dict:
@@ -915,12 +925,9 @@ def _simulation_record(scan_dir, table: "ScanTable") -> dict:
     same = ("n_points", "points_sha256", "seed_base", "recipe")
     if any(other.get(key) != m.get(key) for key in same):
         raise ValueError(f"simulated_by: {scan_dir} scanned other points, seeds or another recipe")
-    chunks = list(other["chunks"].values())
-    return dict(scan=str(scan_dir), commands=[r["command"] for r in other["runs"] if r.get("command")],
-                wall_seconds=round(sum(r["wall_seconds"] or 0 for r in other["runs"]), 1),
-                simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
-                backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
-                finished=max(c["created"] for c in chunks), network=other["model"])
+    summary = _runs_summary(other)
+    del summary["classify_seconds"]
+    return dict(scan=str(scan_dir), **summary, network=other["model"])
 
 
 def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
@@ -955,16 +962,14 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     if store is not None:
         _write_chunk(dest / "montage.npz", montage_samples(table, samples, per_class))
     m = table.meta
-    chunks = list(m["chunks"].values())
+    runs = _runs_summary(m)
     record = provenance.record(
-        command or f"gslib package-scan --scan {scan_dir} --dest {dest}",
-        seconds=sum(r["wall_seconds"] or 0 for r in m["runs"]),
-        scan_commands=[r["command"] for r in m["runs"] if r.get("command")], n_points=m["n_points"],
+        command or f"gslib package-scan --scan {scan_dir} --dest {dest}", seconds=runs["wall_seconds"],
+        scan_commands=runs["commands"], n_points=m["n_points"],
         recipe=m["recipe"], seed_base=m["seed_base"], model=m["model"], n_failed=int(table.failed.sum()),
-        simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
-        classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
-        backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
-        scan_gslib_version=m["gslib_version"], scan_finished=max(c["created"] for c in chunks),
+        simulate_seconds=runs["simulate_seconds"], classify_seconds=runs["classify_seconds"],
+        backends=runs["backends"], machines=runs["machines"],
+        scan_gslib_version=m["gslib_version"], scan_finished=runs["finished"],
         **({"samples": store.summary()} if store is not None else {}), **({"note": note} if note else {}),
         **({"simulation": _simulation_record(simulated_by, table)} if simulated_by is not None else {}),
         sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz", "montage.npz")
@@ -1001,6 +1006,15 @@ def scan_image(k, f, values, *, spacing=None, fill=np.nan):
     image = np.full((nf, nk) + values.shape[1:], fill, dtype=dtype)
     image[jf, ik] = values
     return k.min() + dk * np.arange(nk), f.min() + df * np.arange(nf), image
+
+
+def nearest_point(k, f, k0: float, f0: float, *, spacing=None) -> tuple[int, float]:
+    """(index, distance) of the point of (k, f) nearest to (k0, f0), the distance in lattice steps (dk, df)
+    (default :func:`grid_spacing`)."""
+    dk, df = spacing or grid_spacing(k, f)
+    d = np.hypot((np.asarray(k) - k0) / dk, (np.asarray(f) - f0) / df)
+    i = int(np.argmin(d))
+    return i, float(d[i])
 
 
 def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size: int = 1, groups=None) -> np.ndarray:
@@ -1157,10 +1171,8 @@ class Candidates:
 
     def region_at(self, k: float, f: float, *, spacing=None, tolerance: float = 1.0) -> dict | None:
         """The region holding the scan point nearest to (k, f) (within ``tolerance`` lattice steps), or None."""
-        dk, df = spacing or grid_spacing(self.k, self.f)
-        d = np.hypot((self.k - k) / dk, (self.f - f) / df)
-        i = int(np.argmin(d))
-        if d[i] > tolerance or self.region[i] < 0:
+        i, d = nearest_point(self.k, self.f, k, f, spacing=spacing)
+        if d > tolerance or self.region[i] < 0:
             return None
         return self.regions[self.region[i]]
 

@@ -369,7 +369,8 @@ def scan_pattern(table, index: int) -> np.ndarray:
     """The pattern the network saw at point ``index`` of a scan: its samples (S, S, 3), u at the three
     snapshot times, simulated again from the point's seed with the scan's recipe (deterministic: the same
     numbers the scan classified, on the same backend). ``table``: a :class:`gslib.scan.ScanTable`."""
-    from .dataset import make_samples
+    from .dataset import Recipe
+    from .scan import _simulate
 
     recipe = (table.meta or {}).get("recipe")
     if recipe is None or table.seed is None:
@@ -377,10 +378,11 @@ def scan_pattern(table, index: int) -> np.ndarray:
     index = int(index)
     if not 0 <= index < len(table):
         raise ValueError(f"index={index} must lie in [0, {len(table) - 1}] (a point of the scan)")
-    r = dict(recipe)
-    return make_samples([table.f[index]], [table.k[index]], [int(table.seed[index])], size=r["size"],
-                        t_end=r["t_end"], gap=r["gap"], dt=r["dt"], Du=r["Du"], Dv=r["Dv"], stencil=r["stencil"],
-                        square=r["square"], shift=r["shift"], dtype=np.dtype(r["dtype"]))[0]
+    one = slice(index, index + 1)
+    x, failed = _simulate(table.f[one], table.k[one], np.asarray(table.seed[one]), Recipe(**recipe), "auto")
+    if failed[0]:
+        raise ValueError(f"point {index} blew up in the scan's recipe; it has no pattern to show")
+    return x[0]
 
 
 class ScanExplorer:
@@ -423,13 +425,12 @@ class ScanExplorer:
 
     def nearest(self, k: float, f: float) -> int:
         """Index of the scan point nearest to (k, f), measured in lattice steps."""
-        from .scan import grid_spacing
+        from .scan import nearest_point
 
         for name, value in (("k", k), ("f", f)):
             if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
                 raise ValueError(f"{name}={value!r} must be a finite number")
-        dk, df = grid_spacing(self.table.k, self.table.f)
-        return int(np.argmin(np.hypot((self.table.k - k) / dk, (self.table.f - f) / df)))
+        return nearest_point(self.table.k, self.table.f, k, f)[0]
 
     def select(self, k: float, f: float) -> int:
         """Show the pattern of the scan point nearest to (k, f); returns its index."""
