@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 RUNS ?= runs/paper
 
-.PHONY: install test book bench pass1 scan1 clean
+.PHONY: install test book bench pass1 scan1 pass2 scan2 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,21 @@ scan1: $(STAMP)
 	$(BIN)/gslib scan --model pass1 --points paper --scale paper --out $(RUNS)/scan1 --samples $(RUNS)/scan_samples
 	$(BIN)/gslib package-scan --scan $(RUNS)/scan1 --train $(RUNS)/train --val $(RUNS)/val \
 		--samples $(RUNS)/scan_samples --dest gslib/data/scans/pass1
+
+# The second pass (chapter 3) from scratch: train2 and val2 with the new class pi (16 classes, resumable), a network
+# trained from scratch (resumable), evaluated on the paper's test split, packaged into gslib/data/pretrained/pass2.
+pass2: $(STAMP)
+	for split in train2 val2 test; do $(BIN)/gslib dataset --split $$split --scale paper --out $(RUNS)/$$split || exit 1; done
+	$(BIN)/gslib train --train $(RUNS)/train2 --val $(RUNS)/val2 --out $(RUNS)/pass2 --epochs 200 --schedule cosine
+	$(BIN)/gslib package-model --run $(RUNS)/pass2 --train $(RUNS)/train2 --val $(RUNS)/val2 --test $(RUNS)/test \
+		--dest gslib/data/pretrained/pass2
+
+# The shipped scan gslib/data/scans/pass2, after `make scan1`: the samples that scan kept are classified by the
+# pass-2 network without simulating again, and packaged with the train2/val2 embeddings.
+scan2: $(STAMP)
+	$(BIN)/gslib scan --model pass2 --points paper --scale paper --out $(RUNS)/scan2 --samples $(RUNS)/scan_samples
+	$(BIN)/gslib package-scan --scan $(RUNS)/scan2 --train $(RUNS)/train2 --val $(RUNS)/val2 \
+		--samples $(RUNS)/scan_samples --simulated-by $(RUNS)/scan1 --dest gslib/data/scans/pass2
 
 clean:
 	rm -rf _build .pytest_cache

@@ -26,7 +26,7 @@ from keras import layers, ops  # noqa: E402
 from .classes import PASS1_CLASSES  # noqa: E402
 
 PASS1_NAMES = tuple(c.name for c in PASS1_CLASSES)
-PRETRAINED = ("pass1",)
+PRETRAINED = ("pass1", "pass2")
 #: Smallest input side the network's valid convolutions and three poolings accept.
 MIN_SIZE = 48
 

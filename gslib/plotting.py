@@ -219,11 +219,13 @@ def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_nod
 
 def class_colors(class_names) -> dict:
     """One fixed colour per class name (the same in every map of the book): tab20 in the order of
-    :data:`gslib.classes.NAMES`; unknown names (and "failed") get black."""
+    :data:`gslib.classes.NAMES`, except pi, which is olive (its turn, light grey, would hide the new class
+    beside H's grey); unknown names (and "failed") get black."""
     from .classes import NAMES
 
     cmap = mpl.colormaps["tab20"]
-    return {name: (cmap(NAMES.index(name) % 20) if name in NAMES else (0.0, 0.0, 0.0, 1.0)) for name in class_names}
+    index = {name: i for i, name in enumerate(NAMES)} | {"pi": 16}
+    return {name: (cmap(index[name]) if name in index else (0.0, 0.0, 0.0, 1.0)) for name in class_names}
 
 
 def _scan_extent(k_axis, f_axis):

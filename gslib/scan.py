@@ -19,7 +19,8 @@ df = 0.00125; 5369 distinct points) and read the resulting map; their scan took 
   :func:`load_scan_table` checks that the chunks tile the points exactly once, in order;
 * a member that blows up is marked (``failed``; label ``"failed"``, NaN probabilities), not fatal;
 * with ``samples=DIR`` the simulated samples are kept (:class:`SampleStore`), and a later scan of the
-  same points with another network (pass 2) classifies them without simulating again;
+  same points with another network (pass 2) classifies them without simulating again, and
+  :func:`compare_scans` lists the points that changed class;
 * chunks run through an *executor*: :class:`LocalExecutor` (in this process, one chunk after the
   other: the solver and the network already use every core) or :class:`DaskExecutor` (a Dask
   cluster, results gathered as they complete). Only this process writes files, so Dask workers
@@ -69,8 +70,9 @@ import numpy as np
 from . import provenance
 from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
-__all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanTable",
-           "classify_samples", "cluster_points", "compute_chunk", "flag_candidates", "grid_spacing", "load_montage",
+__all__ = ["Candidates", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanComparison",
+           "ScanTable", "classify_samples", "cluster_points", "compare_scans", "compute_chunk", "flag_candidates",
+           "grid_spacing", "load_montage",
            "load_scan_table", "load_shipped_scan", "montage_samples", "nearest_point", "package_scan",
            "pattern_measures", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
 
@@ -750,6 +752,63 @@ class ScanTable:
 def _labels(label_index, class_names) -> np.ndarray:
     names = np.array(list(class_names) + [FAILED])
     return names[np.where(label_index < 0, len(class_names), label_index)]
+
+
+@dataclass(frozen=True, eq=False)
+class ScanComparison:
+    """The labels of two classifications of the same points (:func:`compare_scans`).
+
+    before, after  (P,) class names ("failed" where a run blew up)
+    changed        (P,) bool: the labels differ
+    transitions    ``(before, after, points)`` for every pair of different labels, most points first
+    agreement      fraction of the points with the same label in both
+    """
+
+    before: np.ndarray
+    after: np.ndarray
+
+    @property
+    def changed(self) -> np.ndarray:
+        return self.before != self.after
+
+    @property
+    def agreement(self) -> float:
+        return float(1.0 - self.changed.mean()) if len(self.before) else 1.0
+
+    @property
+    def transitions(self) -> list[tuple[str, str, int]]:
+        changed = self.changed
+        pairs = {}
+        for a, b in zip(self.before[changed].tolist(), self.after[changed].tolist()):
+            pairs[a, b] = pairs.get((a, b), 0) + 1
+        return [(a, b, n) for (a, b), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))]
+
+    def moved(self, before: str | None = None, after: str | None = None) -> np.ndarray:
+        """(P,) bool: changed points whose label was ``before`` and became ``after`` (None: any)."""
+        mask = self.changed
+        if before is not None:
+            mask &= self.before == before
+        if after is not None:
+            mask &= self.after == after
+        return mask
+
+
+def compare_scans(before, after) -> ScanComparison:
+    """Compare the labels of two scans of the same points (e.g. by the pass-1 and the pass-2 network).
+
+    ``before`` and ``after``: :class:`ScanTable` s (or mappings with ``f``, ``k``, ``label``) of the same
+    points in the same order; ValueError otherwise.
+    """
+    f0, k0 = np.asarray(before["f"], dtype=np.float64), np.asarray(before["k"], dtype=np.float64)
+    f1, k1 = np.asarray(after["f"], dtype=np.float64), np.asarray(after["k"], dtype=np.float64)
+    if f0.shape != f1.shape:
+        raise ValueError(f"after: {len(f1)} points, but before has {len(f0)}; compare scans of the same points")
+    bad = np.flatnonzero((np.abs(f0 - f1) > 1e-12) | (np.abs(k0 - k1) > 1e-12))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"after: point {i} is (f, k) = ({f1[i]:g}, {k1[i]:g}), but ({f0[i]:g}, {k0[i]:g}) in "
+                         "before; compare scans of the same points in the same order")
+    return ScanComparison(before=np.asarray(before["label"]).astype(str), after=np.asarray(after["label"]).astype(str))
 
 
 def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> ScanTable:

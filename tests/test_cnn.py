@@ -170,6 +170,21 @@ def test_cli_dataset_train_evaluate(tmp_path, capsys):
                      "--dest", str(tmp_path / "x")]) == 2
 
 
+@pytest.mark.parametrize("name", cnn.PRETRAINED)
+def test_shipped_network_its_records_and_its_scan_agree(name):
+    from gslib.dataset import sha256_file
+    model, names = cnn.load_pretrained(name)
+    directory = cnn.pretrained_dir(name)
+    assert model.output_shape == (None, len(names))
+    evaluation = json.loads((directory / "evaluation_test.json").read_text())
+    assert evaluation["class_names"] == names and evaluation["n_samples"] == 750  # the paper's test split
+    provenance = json.loads((directory / "provenance.json").read_text())
+    assert provenance["epochs_run"] > 0 and provenance["train_data"]["recipe"]["size"] == 128
+    table = cnn.load_scan(name)  # the shipped scan made with this very network
+    assert list(table.class_names) == names and len(table) == 5481
+    assert table.meta["model"]["weights_sha256"] == sha256_file(directory / "model.weights.h5")
+
+
 def test_unknown_pretrained_name():
-    with pytest.raises(ValueError, match="'pass9' is not a shipped network; allowed: pass1"):
+    with pytest.raises(ValueError, match="'pass9' is not a shipped network; allowed: pass1, pass2"):
         cnn.load_pretrained("pass9")

@@ -581,6 +581,8 @@ def test_class_and_value_maps(scanned):
     assert np.ma.count_masked(im.get_array()) == 1  # the empty cell stays blank
     colors = plotting.class_colors(["alpha", "beta", "alpha2"])
     assert colors["alpha"] != colors["beta"] and colors["alpha2"] == (0.0, 0.0, 0.0, 1.0)
+    from gslib.classes import NAMES
+    assert len(set(plotting.class_colors(NAMES).values())) == len(NAMES) == 16  # pi too has its own colour
     plt.close(fig)
 
 
@@ -616,3 +618,22 @@ def test_scan_explorer_click_and_select(scanned):
     with pytest.raises(ValueError, match="index=99 must lie in"):
         widgets.scan_pattern(table, 99)
     plt.close(explorer.fig)
+
+
+def test_compare_scans_lists_the_changes():
+    f, k = np.array([0.01, 0.02, 0.03, 0.04, 0.05]), np.full(5, 0.06)
+    before = dict(f=f, k=k, label=np.array(["iota", "iota", "iota", "L", "failed"]))
+    after = dict(f=f.copy(), k=k.copy(), label=np.array(["pi", "pi", "iota", "H", "L"]))
+    diff = scan.compare_scans(before, after)
+    assert diff.changed.tolist() == [True, True, False, True, True]
+    assert diff.agreement == pytest.approx(0.2)
+    assert diff.transitions == [("iota", "pi", 2), ("L", "H", 1), ("failed", "L", 1)]
+    assert diff.moved("iota", "pi").tolist() == [True, True, False, False, False]
+    assert diff.moved(after="H").tolist() == [False, False, False, True, False]
+    assert diff.moved().tolist() == diff.changed.tolist()
+    same = scan.compare_scans(before, before)
+    assert same.agreement == 1.0 and same.transitions == [] and not same.changed.any()
+    with pytest.raises(ValueError, match="after: 4 points, but before has 5"):
+        scan.compare_scans(before, dict(f=f[:4], k=k[:4], label=after["label"][:4]))
+    with pytest.raises(ValueError, match=r"after: point 2 is \(f, k\) = \(0.031, 0.06\)"):
+        scan.compare_scans(before, dict(f=np.array([0.01, 0.02, 0.031, 0.04, 0.05]), k=k, label=after["label"]))
