@@ -61,6 +61,7 @@ import os
 import platform
 import time
 import weakref
+from collections import Counter
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -528,8 +529,9 @@ class SampleStore:
             raise ValueError(f"samples: chunk {chunk_name(i)} of {self.dir} is missing or corrupt")
         return got
 
-    def measures(self, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`pattern_measures` of every stored sample, chunks 0 .. n_chunks - 1 in order."""
+    def measures(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`pattern_measures` of every stored sample (P,) each, in point order."""
+        n_chunks = -(-self.manifest["n_points"] // self.manifest["chunk_size"])
         parts = [pattern_measures(self.require(i)[0]) for i in range(n_chunks)]
         return tuple(np.concatenate(p) for p in zip(*parts))
 
@@ -778,9 +780,7 @@ class ScanComparison:
     @property
     def transitions(self) -> list[tuple[str, str, int]]:
         changed = self.changed
-        pairs = {}
-        for a, b in zip(self.before[changed].tolist(), self.after[changed].tolist()):
-            pairs[a, b] = pairs.get((a, b), 0) + 1
+        pairs = Counter(zip(self.before[changed].tolist(), self.after[changed].tolist()))
         return [(a, b, n) for (a, b), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))]
 
     def moved(self, before: str | None = None, after: str | None = None) -> np.ndarray:
@@ -939,9 +939,12 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
     to the least), one per distinct (k, f). Returns arrays: u (n, S, S) uint8 (u at the last snapshot,
     255 u rounded), index (n,) into the scan, k, f, label, confidence (n,).
     """
+    return _montage(table, _open_store(table, samples), per_class)
+
+
+def _montage(table: "ScanTable", store: SampleStore, per_class: int) -> dict:
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"per_class={per_class!r} must be a positive integer")
-    store = _open_store(table, samples)
     chosen = []
     confidence = table.confidence
     for name in table.class_names:
@@ -1012,14 +1015,14 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     arrays.update({key: table[key] for key in ("contrast", "motion") if key in table})
     store = _open_store(table, samples) if samples is not None else None
     if store is not None and "contrast" not in arrays:
-        arrays["contrast"], arrays["motion"] = store.measures(-(-len(table) // store.manifest["chunk_size"]))
+        arrays["contrast"], arrays["motion"] = store.measures()
     if embedding:
         arrays["embedding"] = table.embedding.astype(np.float16)
     _write_chunk(dest / "scan.npz", arrays)
     if reference is not None:
         _write_chunk(dest / "reference.npz", {key: np.asarray(value) for key, value in reference.items()})
     if store is not None:
-        _write_chunk(dest / "montage.npz", montage_samples(table, samples, per_class))
+        _write_chunk(dest / "montage.npz", _montage(table, store, per_class))
     m = table.meta
     runs = _runs_summary(m)
     record = provenance.record(
