@@ -1,10 +1,18 @@
-"""gslib: the companion library of gsbook, on pattern formation in the Gray-Scott model."""
+"""gslib: the companion library of gsbook, on pattern formation in the Gray-Scott model.
+
+``import gslib`` loads the engine and the model's theory only (NumPy and SciPy): no machine-learning
+framework, no IPython. The CNN (:mod:`gslib.cnn`), the network parts of :mod:`gslib.scan` and the
+differentiable solver of :mod:`gslib.landscape` need an extra (``pip install 'gslib[cnn]'``,
+``'gslib[tensorflow]'``); without it they raise :class:`MissingExtraError`, an ``ImportError`` whose
+message names the ``pip install`` that adds it.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
 from . import initial, model, scale
+from ._optional import MissingExtraError
 from .model import homogeneous_states
 from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
 
@@ -14,5 +22,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 
-__all__ = ["BlowUpError", "SimulationResult", "__version__", "homogeneous_states", "initial", "integrate", "model", "scale",
-           "simulate", "stability_limit"]
+__all__ = ["BlowUpError", "MissingExtraError", "SimulationResult", "__version__", "homogeneous_states", "initial",
+           "integrate", "model", "scale", "simulate", "stability_limit"]

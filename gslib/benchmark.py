@@ -28,7 +28,21 @@ GPU_BANDWIDTH = 3.35e12
 def paper_numpy_steps(u, v, f, k, steps, Du=0.2, Dv=0.1, dt=0.25):
     """The source paper's approach: each grid on its own, np.roll 9-point Laplacian in float64, forward Euler.
 
-    u, v (B, N, M); f, k (B,). Returns the fields after ``steps`` steps.
+    Parameters
+    ----------
+    u, v : numpy.ndarray
+        Fields ``(B, N, M)``.
+    f, k : numpy.ndarray
+        Feed and kill rates ``(B,)``.
+    steps : int
+        Number of steps.
+    Du, Dv, dt : float, optional
+        Diffusivities and time step.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The fields after ``steps`` steps.
     """
     u, v = u.copy(), v.copy()
     for b in range(len(u)):
@@ -47,7 +61,24 @@ def paper_numpy_steps(u, v, f, k, steps, Du=0.2, Dv=0.1, dt=0.25):
 
 
 def workload(batch: int, size: int, burn_in: float = 2500.0):
-    """Initial fields (batch, size, size) run to t = burn_in, and their (f, k) arrays (batch,)."""
+    """The benchmark's workload: patterned fields at points of the (k, f) plane.
+
+    Parameters
+    ----------
+    batch : int
+        Number of grids.
+    size : int
+        Grid side.
+    burn_in : float, optional
+        Model time the CNN paper's seed is run before the fields are returned.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        Fields ``(batch, size, size)`` at t = burn_in.
+    f, k : numpy.ndarray
+        Their feed and kill rates ``(batch,)``.
+    """
     fk = np.array([TRAINING_POINTS[b % len(TRAINING_POINTS)] for b in range(batch)])
     f, k = fk[:, 0], fk[:, 1]
     u, v = cnn_seed(list(range(batch)), n=size)
@@ -69,11 +100,32 @@ def _timed(fn, min_seconds):
 
 def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "cuda"), stencils=("5pt", "9pt"),
                   dtypes=("float32", "float64"), burn_in=2500.0, min_seconds=1.0, progress=True):
-    """Measure cell updates per second; returns a list of row dicts (the baseline row first).
+    """Measure cell updates per second of every backend.
 
-    batch   grids per run (default 16 on the CPU, 1024 with a GPU); steps: steps per timed call of the
-    compiled backends (default 2000; the NumPy runs use 1/40 of it). Each call is repeated for at
-    least ``min_seconds`` and the fastest repeat counts.
+    Each call is repeated for at least ``min_seconds`` and the fastest repeat counts.
+
+    Parameters
+    ----------
+    size : int, optional
+        Grid side.
+    batch : int, optional
+        Grids per run (default 16 on the CPU, 1024 with a GPU).
+    steps : int, optional
+        Steps per timed call of the compiled backends (default 2000; the NumPy runs use 1/40
+        of it).
+    backends, stencils, dtypes : sequence of str, optional
+        What to measure; the cuda backend is skipped without a GPU.
+    burn_in : float, optional
+        Model time the workload is run before timing (:func:`workload`).
+    min_seconds : float, optional
+        Least time spent on each measurement.
+    progress : bool, optional
+        Print each row as it is measured.
+
+    Returns
+    -------
+    list of dict
+        One row per measurement, the baseline row (the paper's NumPy code) first.
     """
     gpu = "cuda" in backends and cuda_available(real_gpu_only=True)
     batch = batch or (1024 if gpu else 16)
@@ -113,7 +165,18 @@ def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "c
 
 
 def format_table(rows) -> str:
-    """A Markdown table of benchmark rows: updates/s and the ratio to the paper's NumPy code."""
+    """A Markdown table of benchmark rows: updates/s and the ratio to the paper's NumPy code.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`run_benchmark`.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     lines = ["| backend | stencil | dtype | batch x grid | cell updates/s | x paper NumPy | note |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -25,12 +25,20 @@ __all__ = ["PatternClass", "CLASSES", "PASS1_CLASSES", "NAMES", "by_name"]
 class PatternClass:
     """One pattern class.
 
-    name            ASCII label as used by the CNN paper's data ("alpha", ..., "nu", "pi", "L", "H")
-    symbol          the Greek letter (or "L", "H") used in figures
-    description     what the pattern does, after Pearson (1993) and Munafo's xmorphia pages
-    training_point  the CNN paper's first-pass training point (f, k), or None (pi)
-    munafo_points   Munafo's canonical example points (f, k) of the class (empty for L and H)
-    pass2_points    the CNN paper's second-pass points (f, k) of a class that has no pass-1 point
+    Attributes
+    ----------
+    name : str
+        ASCII label as used by the CNN paper's data ("alpha", ..., "nu", "pi", "L", "H").
+    symbol : str
+        The Greek letter (or "L", "H") used in figures.
+    description : str
+        What the pattern does, after Pearson (1993) and Munafo's xmorphia pages.
+    training_point : tuple of float or None
+        The CNN paper's first-pass training point (f, k), or None (pi).
+    munafo_points : tuple of tuple of float
+        Munafo's canonical example points (f, k) of the class (empty for L and H).
+    pass2_points : tuple of tuple of float
+        The CNN paper's second-pass points (f, k) of a class that has no pass-1 point.
     """
 
     name: str
@@ -114,9 +122,23 @@ _BY_NAME = {c.name: c for c in CLASSES}
 
 
 def by_name(name: str) -> PatternClass:
-    """The class called ``name`` (exact ASCII name, e.g. "alpha", "L"); ValueError if unknown.
+    """The class called ``name``.
 
-    The Greek symbol and a case-insensitive name are accepted too ("λ", "Lambda", "l").
+    Parameters
+    ----------
+    name : str
+        The ASCII name (e.g. "alpha", "L"); the Greek symbol and a case-insensitive name are
+        accepted too ("λ", "Lambda", "l").
+
+    Returns
+    -------
+    PatternClass
+        The class.
+
+    Raises
+    ------
+    ValueError
+        If no class has that name.
     """
     if isinstance(name, str):
         if name in _BY_NAME:

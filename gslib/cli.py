@@ -48,8 +48,21 @@ _SUBCOMMANDS: list[tuple[str, str, str, Callable]] = []
 def subcommand(name: str, help: str, description: str | None = None):
     """Register ``configure(parser) -> run`` as the subcommand ``name``.
 
-    ``help`` is the one-line summary in ``gslib --help``; ``description`` (default: ``help``)
-    heads ``gslib NAME --help``.  ``run(args) -> int | None`` is called with the parsed options.
+    ``run(args) -> int | None`` is called with the parsed options.
+
+    Parameters
+    ----------
+    name : str
+        The subcommand (``gslib NAME``).
+    help : str
+        The one-line summary in ``gslib --help``.
+    description : str, optional
+        The text that heads ``gslib NAME --help`` (default: ``help``).
+
+    Returns
+    -------
+    callable
+        The decorator.
     """
     def register(configure: Callable) -> Callable:
         _SUBCOMMANDS.append((name, help, description or help, configure))
@@ -110,7 +123,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dx", type=_positive_float, default=1.0, metavar="DX",
                    help="grid spacing (length units)")
     g.add_argument("--stencil", choices=STENCILS, default="9pt",
-                   help="discrete Laplacian: 5pt (edges 1, centre -4) or 9pt (isotropic: edges 1/2, "
+                   help="discrete Laplacian: 5pt (edges 1, centre -4) or 9pt (the CNN paper's: edges 1/2, "
                         "corners 1/4, centre -3)")
     g.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="numpy (reference), cpu (Numba), cuda (Numba CUDA), auto (cuda if a GPU is "
@@ -249,6 +262,18 @@ def _simulate(p: argparse.ArgumentParser):
 
 
 def run_simulate(args) -> int:
+    """Run ``gslib simulate``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib simulate --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     import gslib
 
     out = _check_output(args.out, ".npz", "--out")
@@ -355,6 +380,18 @@ def _bench(p: argparse.ArgumentParser):
 
 
 def run_bench(args) -> int:
+    """Run ``gslib bench``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib bench --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     benchmark = importlib.import_module("gslib.benchmark")
     rows = benchmark.run_benchmark(size=args.size, batch=args.batch, steps=args.steps,
                                    backends=list(dict.fromkeys(args.backends)),
@@ -390,6 +427,18 @@ def _dataset(p: argparse.ArgumentParser):
 
 
 def run_dataset(args) -> int:
+    """Run ``gslib dataset``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib dataset --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import dataset
 
     recipe = dataset.recipe_for(args.scale)
@@ -428,6 +477,18 @@ def _train(p: argparse.ArgumentParser):
 
 
 def run_train(args) -> int:
+    """Run ``gslib train``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib train --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import cnn, dataset
     from .classes import NAMES
 
@@ -472,6 +533,18 @@ def _evaluate(p: argparse.ArgumentParser):
 
 
 def run_evaluate(args) -> int:
+    """Run ``gslib evaluate``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib evaluate --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import cnn, dataset
 
     model, names = cnn.load_pretrained(args.model) if args.model in cnn.PRETRAINED else cnn.load_model(args.model)
@@ -504,6 +577,18 @@ def _package_model(p: argparse.ArgumentParser):
 
 
 def run_package_model(args) -> int:
+    """Run ``gslib package-model``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib package-model --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import cnn
 
     evaluation = cnn.package(args.run_dir, args.dest, train=args.train, val=args.val, test=args.test)
@@ -594,6 +679,18 @@ def _load_frames(path: str):
 
 
 def run_infer(args) -> int:
+    """Run ``gslib infer``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib infer --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import inference, spde
     from .provenance import record as provenance_record
 
@@ -693,6 +790,18 @@ def _scan(p: argparse.ArgumentParser):
 
 
 def run_scan(args) -> int:
+    """Run ``gslib scan``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib scan --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import dataset, scan
 
     points = scan.scan_points(args.points)
@@ -741,6 +850,18 @@ def _flag(p: argparse.ArgumentParser):
 
 
 def run_flag(args) -> int:
+    """Run ``gslib flag``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib flag --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import dataset, scan
 
     table = scan.load_scan_table(args.scan)
@@ -798,6 +919,18 @@ def _package_scan(p: argparse.ArgumentParser):
 
 
 def run_package_scan(args) -> int:
+    """Run ``gslib package-scan``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib package-scan --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import dataset, scan
 
     reference = None
@@ -859,6 +992,18 @@ def _invert(p: argparse.ArgumentParser):
 
 
 def run_invert(args) -> int:
+    """Run ``gslib invert``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib invert --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from . import landscape
     from .provenance import record as provenance_record
 
@@ -922,7 +1067,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the ``gslib`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    """Run the ``gslib`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from ._optional import MissingExtraError
     from .solvers import BlowUpError
 
     parser = build_parser()
@@ -939,7 +1096,7 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except (BlowUpError, OSError) as exc:
+    except (BlowUpError, MissingExtraError, OSError) as exc:  # MissingExtraError: an extra is not installed
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """The pattern classifier of Scholz & Scholz (Am. J. Phys. 90, 141, 2022) in Keras 3.
 
 Model code uses ``keras.layers`` and ``keras.ops`` only, so the same network trains on TensorFlow
-(the default here) and on JAX (``KERAS_BACKEND=jax``, the GPU machines). Only the input gradients of
+(Keras's default) and on JAX (``KERAS_BACKEND=jax``, e.g. on a GPU without TensorFlow). Only the input gradients of
 the attribution methods need the backend's autodiff, in :func:`_input_gradients`.
 
 Shapes: samples x are (B, S, S, 3) float32 (u at t = T - 60, T - 30, T as channels); labels are
@@ -17,13 +17,15 @@ import time
 from importlib import resources
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers, ops  # noqa: E402
+from ._optional import import_keras
+from .classes import PASS1_CLASSES
 
-from .classes import PASS1_CLASSES  # noqa: E402
+# Keras 3 comes with the extra `cnn` (and a framework with `tensorflow`); without it, importing this
+# module raises gslib.MissingExtraError naming the pip install that adds it.
+keras = import_keras("gslib.cnn")
+layers, ops = keras.layers, keras.ops
 
 PASS1_NAMES = tuple(c.name for c in PASS1_CLASSES)
 PRETRAINED = ("pass1", "pass2")

@@ -102,11 +102,32 @@ def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
                  square=20, shift="both", backend="auto", dtype=np.float32, steady_tol=1e-9, progress=False):
     """Simulate patterns and return samples (B, size, size, 3): u at t_end - 2 gap, t_end - gap, t_end.
 
-    f, k     feed and kill rates, scalars or sequences of equal length B
-    seed     int (member b uses seed + b) or a sequence of B ints, for :func:`gslib.initial.cnn_seed`
-    steady_tol  members whose largest per-step change falls below this stop early (their state is
-             frozen to within it); None runs every member to t_end.
     Defaults are the paper's recipe; smaller size and t_end serve the ci and book scales.
+
+    Parameters
+    ----------
+    f, k : float or sequence of float
+        Feed and kill rates, scalars or sequences of equal length B.
+    seed : int or sequence of int, optional
+        An int (member b uses seed + b) or a sequence of B ints, for :func:`gslib.initial.cnn_seed`.
+    size : int, optional
+        Grid side (cells).
+    t_end : float, optional
+        Time of the last snapshot (model units).
+    gap : float, optional
+        Time between the three snapshots.
+    dt, Du, Dv, stencil, backend, dtype, progress : optional
+        As in :func:`gslib.integrate`.
+    square, shift : optional
+        Seeded block side and shift, as in :func:`gslib.initial.cnn_seed`.
+    steady_tol : float or None, optional
+        Members whose largest per-step change falls below this stop early (their state is
+        frozen to within it); None runs every member to t_end.
+
+    Returns
+    -------
+    numpy.ndarray
+        Samples ``(B, size, size, 3)``: u at t_end - 2 gap, t_end - gap, t_end.
     """
     f, k = np.atleast_1d(np.asarray(f, dtype=np.float64)), np.atleast_1d(np.asarray(k, dtype=np.float64))
     if f.ndim != 1 or f.shape != k.shape:

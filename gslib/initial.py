@@ -88,7 +88,18 @@ PAPER_SQUARE, PAPER_SIZE = 20, 128  # the seed blocks are 20 cells wide on the p
 
 
 def paper_square(n: int) -> int:
-    """Block side (cells) for an n x n grid: the paper's 20 on 128, scaled in proportion elsewhere."""
+    """Side of the seeded block for an n x n grid.
+
+    Parameters
+    ----------
+    n : int
+        Grid side (cells).
+
+    Returns
+    -------
+    int
+        Block side (cells): the paper's 20 on 128, scaled in proportion elsewhere.
+    """
     return max(1, round(PAPER_SQUARE * n / PAPER_SIZE))
 
 # Values of the recipe of Scholz & Scholz.

@@ -15,8 +15,9 @@ Differentiable simulation (TensorFlow)
 Losses
     :func:`spectral_loss` (MSE between log power spectra of the mean-subtracted patterns, fftshifted),
     :func:`windowed_spectral_loss` (the same on non-overlapping 16 x 16 tiles), :func:`gram_loss`
-    (Gram matrices of a user-supplied feature network; VGG-19 weights cannot be downloaded here), and
-    NumPy twins of the spectral losses (``*_np``) that take a batch of predictions at once.
+    (Gram matrices of the feature maps of VGG-19, downloaded once into Keras' cache, of the book's
+    shipped classifier, :func:`cnn_features`, which works offline, or of any Keras model), and NumPy
+    twins of the losses (``*_np``) that take a batch of predictions at once.
 Gradient descent
     :func:`fit_backprop`: SGD with weight decay on the paper's raw parameters (``Du, Dv =
     softplus(raw)``, ``F, k = 0.1 sigmoid(raw)``) and its step safeguard.
@@ -58,6 +59,8 @@ __all__ = [
     "cross_section", "CrossSection", "DEFAULT_RANGES",
     "residual_design", "residual_loss", "residual_fit", "ResidualFit", "check_steady_pattern", "load_steady",
     "WeightsUnavailableError", "ForwardRun", "gram_matrices", "VGG19_LAYERS", "SPECTRUM_FLOOR", "WINDOW",
+    "gram_loss_np", "cnn_features", "CNN_LAYERS", "CNN_FEATURE_LAYERS", "keras_cache_dir", "vgg19_weights_file",
+    "VGG19_WEIGHTS_FILE",
 ]
 
 #: The parameters, in the order used by every array here.
@@ -167,9 +170,17 @@ def target_pattern(setup: Setup, params=None, *, tol=None, backend="auto", dtype
 
 
 def _tf():
-    import tensorflow as tf
+    """TensorFlow, or gslib.MissingExtraError naming ``pip install 'gslib[tensorflow]'``."""
+    from ._optional import require
 
-    return tf
+    return require("tensorflow", extra="tensorflow", needed_by="the differentiable solver of gslib.landscape")
+
+
+def _keras():
+    """Keras 3 (for the feature networks), or gslib.MissingExtraError naming the extra that adds it."""
+    from ._optional import import_keras
+
+    return import_keras("the feature networks of gslib.landscape")
 
 
 def _laplacian_tf(a, stencil: str, dx: float):
@@ -475,35 +486,183 @@ def windowed_spectral_loss_np(pred, target, window: int = WINDOW) -> np.ndarray:
 
 
 class WeightsUnavailableError(FileNotFoundError):
-    """The pretrained weights of a feature network are not available (and cannot be downloaded here)."""
+    """The pretrained weights of a feature network are neither in a local file or cache nor downloadable."""
 
 
 #: VGG-19 layers of the usual style (Gram) loss.
 VGG19_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+#: Keras' file of the VGG-19 ImageNet weights without the classifier (the convolutional part).
+VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+_VGG19_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + VGG19_WEIGHTS_FILE
+_VGG19_MD5 = "253f8cb515780f3b799900260a226db6"
+#: Layers of the book's classifier (:func:`gslib.cnn.build_model`) that :func:`cnn_features` may return.
+CNN_FEATURE_LAYERS = ("input_norm", "conv1", "conv2", "pool2", "conv3", "pool3", "conv4", "pool4")
+#: Default feature maps of :func:`cnn_features`: the classifier's four convolutions.
+CNN_LAYERS = ("conv1", "conv2", "conv3", "conv4")
 
-_NO_VGG = ("the VGG-19 ImageNet weights are not shipped with gslib and cannot be downloaded here (no network "
-           "access): pass features=<a keras.Model that maps images (B, H, W, 3) to one or more feature maps>, "
-           "or weights=<path to a VGG-19 weights file, e.g. vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
-           "obtained elsewhere>")
+_NO_VGG = ("the VGG-19 ImageNet weights are not shipped with gslib: Keras downloads them once into {path} and "
+           "reads them from that file afterwards, also offline. {why} Alternatives: copy {file} (obtained on a "
+           "machine with internet access) into {folder}, pass weights=<path to a VGG-19 weights file>, or use "
+           "the book's own classifier as the feature network, features=\"pass1\", which ships with gslib and "
+           "needs no download")
 
 
-def vgg19_features(weights, layers=VGG19_LAYERS):
-    """A VGG-19 feature extractor (outputs: ``layers``) with the weights of a local file.
+def keras_cache_dir() -> Path:
+    """The folder in which Keras caches downloaded weights.
 
-    ``weights``: path to Keras' ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5`` (or any file
-    ``load_weights`` accepts for the convolutional part). Raises :class:`WeightsUnavailableError` when
-    it is None, ``"imagenet"`` (no download here) or a missing file.
+    Returns
+    -------
+    pathlib.Path
+        ``$KERAS_HOME/models`` when the environment variable ``KERAS_HOME`` is set, otherwise
+        ``~/.keras/models``. It is read at every call, so setting ``KERAS_HOME`` later takes effect.
+    """
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models"
+
+
+def vgg19_weights_file(download: bool = True) -> Path:
+    """The VGG-19 ImageNet weights file (convolutional part), from Keras' cache or downloaded into it.
+
+    Parameters
+    ----------
+    download : bool
+        Download the file (about 80 MB, checked against its MD5 sum) when it is not in
+        :func:`keras_cache_dir`. A file already in the cache is used as it is, without network access.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of :data:`VGG19_WEIGHTS_FILE`.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        If the file is not in the cache and the download is not allowed or fails; the message names
+        the cache path and the alternatives.
+    """
+    path = keras_cache_dir() / VGG19_WEIGHTS_FILE
+    if path.is_file():
+        return path
+    why = "The file is not in the cache, and download=False."
+    if download:
+        keras = _keras()
+
+        try:
+            got = keras.utils.get_file(VGG19_WEIGHTS_FILE, _VGG19_URL, cache_subdir="models",
+                                       cache_dir=str(path.parent.parent), file_hash=_VGG19_MD5)
+            return Path(got)
+        except Exception as exc:  # urllib errors arrive wrapped in a plain Exception by Keras
+            why = f"The file is not in the cache, and downloading it from {_VGG19_URL} failed ({exc})."
+    raise WeightsUnavailableError(_NO_VGG.format(path=path, why=why, file=VGG19_WEIGHTS_FILE, folder=path.parent))
+
+
+def _vgg19_architecture():
+    """VGG-19 without its classifier and without weights, for inputs of any size (B, H, W, 3)."""
+    keras = _keras()
+
+    return keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+
+
+def _feature_model(base, layers, allowed, name):
+    layers = (layers,) if isinstance(layers, str) else tuple(layers)
+    bad = [layer for layer in layers if layer not in allowed]
+    if not layers or bad:
+        raise ValueError(f"layers={layers!r}: give one or more of {', '.join(allowed)}")
+    keras = _keras()
+
+    return keras.Model(base.input, [base.get_layer(layer).output for layer in layers], name=name)
+
+
+def vgg19_features(weights="imagenet", layers=VGG19_LAYERS):
+    """A VGG-19 feature extractor: a ``keras.Model`` from images (B, H, W, 3) to the maps of ``layers``.
+
+    Parameters
+    ----------
+    weights : {"imagenet", None} or path-like
+        ``"imagenet"`` (or None): the ImageNet weights from Keras' cache, downloaded into it on first
+        use (:func:`vgg19_weights_file`); a path: a local file that ``load_weights`` reads, such as
+        :data:`VGG19_WEIGHTS_FILE`.
+    layers : sequence of str
+        Names of VGG-19 layers (default :data:`VGG19_LAYERS`, the first convolution of each block).
+
+    Returns
+    -------
+    keras.Model
+        One output per layer, in the order of ``layers``.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        If the weights are neither in the cache nor downloadable, or the file is missing or unreadable.
+    ValueError
+        If a name in ``layers`` is not a layer of VGG-19.
     """
     if weights is None or (isinstance(weights, str) and weights == "imagenet"):
-        raise WeightsUnavailableError(_NO_VGG)
-    path = Path(weights)
-    if not path.is_file():
-        raise WeightsUnavailableError(f"no weights file at {str(path)!r}; {_NO_VGG}")
-    import keras
+        path = vgg19_weights_file()
+    else:
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsUnavailableError(
+                f"no weights file at {str(path)!r}: pass the path of an existing VGG-19 weights file, "
+                f"weights=\"imagenet\" (Keras' cache {keras_cache_dir()}, downloaded on first use), or use the "
+                "book's own classifier as the feature network, features=\"pass1\"")
+    base = _vgg19_architecture()
+    try:
+        base.load_weights(str(path))
+    except (OSError, ValueError, KeyError) as exc:
+        raise WeightsUnavailableError(f"the weights file {path} could not be read as VGG-19 weights ({exc}); "
+                                      "delete it to download it again, or pass another file") from exc
+    return _feature_model(base, layers, [layer.name for layer in base.layers], "vgg19_features")
 
-    base = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
-    base.load_weights(str(path))
-    return keras.Model(base.input, [base.get_layer(name).output for name in layers], name="vgg19_features")
+
+@functools.lru_cache(maxsize=8)
+def _cnn_features(model: str, layers: tuple):
+    from . import cnn
+
+    net, class_names = cnn.load_pretrained(model)
+    flexible = cnn.build_model(len(class_names), size=None)   # the same weights, inputs of any side >= 48
+    flexible.set_weights(net.get_weights())
+    flexible.trainable = False
+    return _feature_model(flexible, layers, CNN_FEATURE_LAYERS, f"{model}_features")
+
+
+def cnn_features(model: str = "pass1", layers=CNN_LAYERS):
+    """The book's shipped classifier as a feature network: images (B, H, W, 3) to its feature maps.
+
+    The network of :func:`gslib.cnn.load_pretrained` is rebuilt for inputs of any side (at least
+    :data:`gslib.cnn.MIN_SIZE`; its convolutions do not depend on the side) with the shipped weights,
+    so it works offline. Its three input channels are three snapshots of u (section "data" of
+    chapter 2); for a steady pattern they coincide, so a field is fed as three equal channels,
+    unscaled: the network's first layer normalises its input with statistics learned on u.
+
+    Parameters
+    ----------
+    model : {"pass1", "pass2"}
+        Which shipped network.
+    layers : sequence of str
+        Names of the layers whose outputs are returned, from :data:`CNN_FEATURE_LAYERS` (default
+        :data:`CNN_LAYERS`, the four convolutions after their ReLU).
+
+    Returns
+    -------
+    keras.Model
+        One output per layer, in the order of ``layers``; the model is built once per ``(model,
+        layers)`` and shared by later calls (its weights are frozen).
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a shipped network or a layer name is not in :data:`CNN_FEATURE_LAYERS`.
+    """
+    from .cnn import PRETRAINED
+
+    if model not in PRETRAINED:
+        raise ValueError(f"model={model!r} is not a shipped network; allowed: {', '.join(PRETRAINED)}")
+    layers = (layers,) if isinstance(layers, str) else tuple(layers)
+    bad = [layer for layer in layers if layer not in CNN_FEATURE_LAYERS]
+    if not layers or bad:
+        raise ValueError(f"layers={layers!r}: give one or more of {', '.join(CNN_FEATURE_LAYERS)}")
+    return _cnn_features(model, layers)
 
 
 def _vgg_preprocess(x):
@@ -513,8 +672,49 @@ def _vgg_preprocess(x):
     return img - tf.constant([103.939, 116.779, 123.68], dtype=img.dtype)
 
 
+def _cnn_preprocess(x):
+    """A field (B, N, M) as input of the book's classifier: three equal channels, values unchanged."""
+    from .cnn import MIN_SIZE
+
+    if min(x.shape[-2:]) < MIN_SIZE:
+        raise ValueError(f"the fields are {x.shape[-2]} x {x.shape[-1]}; the book's classifier needs a side of at "
+                         f"least {MIN_SIZE} cells")
+    return _tf().repeat(x[..., None], 3, axis=-1)
+
+
+def _resolve_features(features, weights, preprocess):
+    """(feature model, preprocessing) for :func:`gram_loss` and :func:`gram_loss_np`."""
+    from .cnn import PRETRAINED
+
+    if features is None or (isinstance(features, str) and features == "vgg19"):
+        model, auto = vgg19_features(weights), _vgg_preprocess
+    elif isinstance(features, str):
+        if features not in PRETRAINED:
+            raise ValueError(f"features={features!r}; allowed: a keras.Model, 'vgg19', "
+                             f"{', '.join(map(repr, PRETRAINED))}")
+        model, auto = cnn_features(features), _cnn_preprocess
+    else:
+        model, auto = features, None
+    return model, (auto if isinstance(preprocess, str) and preprocess == "auto" else preprocess)
+
+
 def gram_matrices(features, x, preprocess=None):
-    """Gram matrices ``G = F^T F / (H W)`` of every output of ``features`` for fields ``x`` (B, N, M)."""
+    """Gram matrices ``G = F^T F / (H W)`` of every output of ``features`` for fields ``x``.
+
+    Parameters
+    ----------
+    features : keras.Model
+        Maps images (B, H, W, 3) to one feature map (B, H', W', C) or a list of them.
+    x : array or tensor
+        Fields (B, N, M), or one field (N, M).
+    preprocess : callable or None
+        Fields (B, N, M) to images (B, N, M, 3); None: three equal channels.
+
+    Returns
+    -------
+    list of tensors
+        One (B, C, C) Gram matrix per output of ``features``.
+    """
     tf = _tf()
     x = tf.convert_to_tensor(x)
     if len(x.shape) == 2:
@@ -531,26 +731,89 @@ def gram_matrices(features, x, preprocess=None):
     return grams
 
 
-def gram_loss(pred, target, features=None, *, weights=None, preprocess="auto"):
-    """Style loss: sum over the feature maps of the MSE between Gram matrices of ``pred`` and ``target``.
+def _gram_distance(gp, gt):
+    tf = _tf()
+    return tf.add_n([tf.reduce_mean((a - b) ** 2, axis=[-2, -1]) for a, b in zip(gp, gt)])
 
-    ``features``: a ``keras.Model`` mapping images (B, H, W, 3) to one or more feature maps; when
-    None, a VGG-19 is built from the local ``weights`` file (:func:`vgg19_features`; VGG-19's weights
-    cannot be downloaded here, and :class:`WeightsUnavailableError` says so). ``preprocess``: a
-    function from fields (B, N, M) to images, None (three equal channels), or "auto" (ImageNet
-    preprocessing for VGG-19, none for a user model). Fields (N, M) or (B, N, M); returns (B,) or a scalar.
+
+def gram_loss(pred, target, features=None, *, weights="imagenet", preprocess="auto"):
+    """Style loss (TensorFlow, differentiable): the MSE between Gram matrices, summed over feature maps.
+
+    Parameters
+    ----------
+    pred, target : array or tensor
+        Fields (N, M) or a batch ``pred`` (B, N, M) against one ``target`` (N, M).
+    features : None, "vgg19", "pass1", "pass2" or keras.Model
+        The feature network: None or "vgg19", VGG-19 with ``weights`` (:func:`vgg19_features`, the
+        paper's choice); "pass1" or "pass2", the book's shipped classifier (:func:`cnn_features`,
+        offline); or a ``keras.Model`` mapping images (B, H, W, 3) to one or more feature maps.
+    weights : "imagenet" or path-like
+        VGG-19's weights (only for ``features`` None or "vgg19").
+    preprocess : "auto", callable or None
+        From fields (B, N, M) to images: "auto" picks ImageNet preprocessing for VGG-19 (values in
+        [0, 1] to 0..255, means removed), three equal unscaled channels for the book's classifier and
+        for a user model; None: three equal channels.
+
+    Returns
+    -------
+    tensor
+        The loss, (B,) for a batch, a scalar for one field; gradients flow to ``pred``.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        If VGG-19 is asked for and its weights are not available (:func:`vgg19_weights_file`).
+    ValueError
+        If ``features`` is a name that is not a network, or the fields are too small for it.
     """
     tf = _tf()
-    if features is None:
-        features = vgg19_features(weights)
-        prep = _vgg_preprocess if preprocess == "auto" else preprocess
-    else:
-        prep = None if preprocess == "auto" else preprocess
+    model, prep = _resolve_features(features, weights, preprocess)
     single = len(tf.convert_to_tensor(pred).shape) == 2
-    gp = gram_matrices(features, pred, prep)
-    gt = gram_matrices(features, target, prep)
-    loss = tf.add_n([tf.reduce_mean((a - b) ** 2, axis=[-2, -1]) for a, b in zip(gp, gt)])
+    loss = _gram_distance(gram_matrices(model, pred, prep), gram_matrices(model, target, prep))
     return loss[0] if single else loss
+
+
+def gram_loss_np(pred, target, features="pass1", *, weights="imagenet", preprocess="auto",
+                 batch_size: int = 256) -> np.ndarray:
+    """:func:`gram_loss` for a whole batch of predictions, in chunks, as NumPy (float64).
+
+    Parameters
+    ----------
+    pred : array (..., N, M)
+        Predictions; members that are not finite (blown-up runs) get NaN.
+    target : array (N, M)
+        The target field (its Gram matrices are computed once).
+    features, weights, preprocess
+        As in :func:`gram_loss`; the default is the book's classifier "pass1", which needs no download.
+    batch_size : int
+        Members per call of the feature network.
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss of every member, shape ``pred.shape[:-2]``.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is not an integer >= 1 or the shapes do not match.
+    """
+    batch_size = _check_int("batch_size", batch_size)
+    pred = np.asarray(pred, dtype=np.float32)
+    target = np.asarray(target, dtype=np.float32)
+    if target.ndim != 2 or pred.ndim < 2 or pred.shape[-2:] != target.shape:
+        raise ValueError(f"pred must be (..., N, M) and target (N, M) with the same N, M; got {pred.shape} "
+                         f"and {target.shape}")
+    model, prep = _resolve_features(features, weights, preprocess)
+    lead = pred.shape[:-2]
+    flat = pred.reshape((-1,) + target.shape)
+    out = np.full(len(flat), np.nan)
+    good = np.flatnonzero(np.all(np.isfinite(flat), axis=(-2, -1)))
+    gt = gram_matrices(model, target, prep)
+    for start in range(0, len(good), batch_size):
+        idx = good[start:start + batch_size]
+        out[idx] = _gram_distance(gram_matrices(model, flat[idx], prep), gt).numpy()
+    return out.reshape(lead)
 
 
 #: The losses by name: (TensorFlow version, NumPy version).
@@ -561,8 +824,10 @@ LOSSES = {
 
 
 def _loss_pair(loss):
+    if loss == "gram":   # the Gram loss through the book's shipped classifier (no download)
+        return functools.partial(gram_loss, features="pass1"), functools.partial(gram_loss_np, features="pass1")
     if loss not in LOSSES:
-        raise ValueError(f"loss={loss!r} is not a loss here; allowed: {', '.join(map(repr, LOSSES))}")
+        raise ValueError(f"loss={loss!r} is not a loss; allowed: {', '.join(map(repr, list(LOSSES) + ['gram']))}")
     return LOSSES[loss]
 
 
@@ -652,7 +917,7 @@ class FitHistory:
                 ("loss", "params", "grad", "lr", "rejected", "steps", "steady", "seconds")}
 
     def relative_error(self) -> np.ndarray:
-        """|params / truth - 1| per iteration, (I, 4)."""
+        """``|params / truth - 1|`` per iteration, (I, 4)."""
         return np.abs(np.asarray(self.params) / self.truth - 1.0)
 
 
@@ -763,7 +1028,7 @@ class CrossSection:
 
 def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spectral", "windowed", "residual"),
                   field="v", base=None, tol=None, backend="auto", dtype=np.float32, check_every=100,
-                  keep_fields=False) -> CrossSection:
+                  keep_fields=False, gram_features="pass1", gram_field="u") -> CrossSection:
     """Loss cross-section: one batch of the engine with every parameter point of ``vary``.
 
     ``vary``: ``{"F": values}`` (1-D) or ``{"F": values, "k": values}`` (2-D, first name along rows);
@@ -771,7 +1036,9 @@ def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spec
     the setup's seed and runs to ``tol`` (default ``setup.train_tol``) or ``setup.max_steps`` with
     :func:`gslib.integrate` (``on_blowup="mark"``). Losses: "spectral", "windowed" (on ``field``,
     against ``target_u``/``target_v``), "residual" (:func:`residual_loss` of the *target* at the
-    member's parameters: it needs no simulation).
+    member's parameters: it needs no simulation), "gram" (:func:`gram_loss_np` on ``gram_field``,
+    default u, through the feature network ``gram_features``, default the book's shipped classifier,
+    whose inputs are snapshots of u).
     """
     from .solvers import integrate
 
@@ -781,8 +1048,11 @@ def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spec
         if name not in PARAMS:
             raise ValueError(f"{name!r} is not a parameter; allowed: {', '.join(PARAMS)}")
     for name in losses:
-        if name not in LOSSES and name != "residual":
-            raise ValueError(f"loss {name!r} unknown; allowed: {', '.join(list(LOSSES) + ['residual'])}")
+        if name not in LOSSES and name not in ("residual", "gram"):
+            raise ValueError(f"loss {name!r} unknown; allowed: {', '.join(list(LOSSES) + ['residual', 'gram'])}")
+    for name, value in (("field", field), ("gram_field", gram_field)):
+        if value not in ("u", "v"):
+            raise ValueError(f"{name}={value!r}; allowed: 'u', 'v'")
     names = tuple(vary)
     axes = tuple(np.asarray(vary[n], dtype=np.float64).ravel() for n in names)
     base = setup.params if base is None else _as_params(base, "base")
@@ -806,6 +1076,9 @@ def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spec
     for name in losses:
         if name == "residual":
             out[name] = residual_loss(target_u, target_v, flat, dx=setup.dx, stencil=setup.stencil).reshape(grid)
+        elif name == "gram":
+            out[name] = gram_loss_np(res.u if gram_field == "u" else res.v, target_u if gram_field == "u" else target_v,
+                                     features=gram_features).reshape(grid)
         else:
             out[name] = LOSSES[name][1](pred, target).reshape(grid)
     return CrossSection(names=names, axes=axes, params=params, losses=out, steps=res.steps.reshape(grid),

@@ -146,8 +146,22 @@ def _discriminant(f: np.ndarray, k: np.ndarray) -> np.ndarray:
 def nontrivial_states_exist(f, k):
     """Whether the nontrivial homogeneous states exist: ``C >= 0`` i.e. ``k <= sqrt(f)/2 - f``.
 
-    ``f`` (> 0) and ``k`` (>= 0) broadcast; returns a bool for scalars, else a bool ndarray.
     Points within rounding of the saddle-node curve count as existing (one double state).
+
+    Parameters
+    ----------
+    f, k : float or array_like
+        Feed rate (> 0) and kill rate (>= 0), broadcast together.
+
+    Returns
+    -------
+    bool or numpy.ndarray
+        A bool for scalars, else a bool array.
+
+    Raises
+    ------
+    ValueError
+        If ``f <= 0``, ``k < 0`` or a value is not a finite real number.
     """
     f, k = _check_fk(f, k)
     out = _sn_gap(f, k) >= -_gap_tol(f)
@@ -171,12 +185,35 @@ def _nontrivial(f: np.ndarray, k: np.ndarray):
 
 
 def homogeneous_states(f, k) -> list[tuple[float, float]]:
-    """Homogeneous steady states ``(u, v)`` for scalar feed ``f > 0`` and kill ``k >= 0``.
+    """Homogeneous steady states ``(u, v)`` of the Gray-Scott model.
 
-    Returns ``[(1.0, 0.0)]``, then, when ``C = f^2 - 4 f (f + k)^2 > 0``, the larger-v state
-    ("L", blue) and the smaller-v state ("S", saddle).  On the saddle-node curve (``|C|``
-    within rounding of 0) the two coincide and a single third state ``(1/2, f/(2(f+k)))`` is
-    returned.  Concentrations are dimensionless.
+    Parameters
+    ----------
+    f : float
+        Feed rate, > 0.
+    k : float
+        Kill rate, >= 0.
+
+    Returns
+    -------
+    list of tuple of float
+        ``[(1.0, 0.0)]``, then, when ``C = f^2 - 4 f (f + k)^2 > 0``, the larger-v state
+        ("L", blue) and the smaller-v state ("S", saddle).  On the saddle-node curve (``|C|``
+        within rounding of 0) the two coincide and a single third state ``(1/2, f/(2(f+k)))``
+        is returned.  Concentrations are dimensionless.
+
+    Raises
+    ------
+    ValueError
+        If ``f <= 0``, ``k < 0``, or either is not a finite real scalar.
+
+    Examples
+    --------
+    >>> import gslib
+    >>> len(gslib.homogeneous_states(f=0.05, k=0.06))
+    3
+    >>> gslib.homogeneous_states(f=0.042, k=0.063)
+    [(1.0, 0.0)]
     """
     f, k = _check_scalar_fk(f, k)
     states = [(1.0, 0.0)]
@@ -198,7 +235,17 @@ def homogeneous_states(f, k) -> list[tuple[float, float]]:
 def jacobian(u, v, f, k) -> np.ndarray:
     """Jacobian of the reaction terms at ``(u, v)``: ``[[-v^2 - f, -2uv], [v^2, 2uv - (f+k)]]``.
 
-    Units 1/time.  Scalars give shape ``(2, 2)``; arrays broadcast to shape ``(..., 2, 2)``.
+    Parameters
+    ----------
+    u, v : float or array_like
+        Concentrations.
+    f, k : float or array_like
+        Feed rate (> 0) and kill rate (>= 0); all four broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Units 1/time.  Scalars give shape ``(2, 2)``; arrays broadcast to shape ``(..., 2, 2)``.
     """
     u = _as_float_array(u, "u")
     v = _as_float_array(v, "v")
@@ -231,11 +278,18 @@ def _eig2(J: np.ndarray) -> np.ndarray:
 class StateStability:
     """Linear stability of one homogeneous state of the reaction kinetics (no diffusion).
 
-    ``eigenvalues``: complex ndarray (2,), sorted by real part descending (1/time).
-    ``stable``: every real part < 0 (strictly, beyond rounding: marginal states are not stable).
-    ``kind``: "stable node", "unstable node", "saddle", "stable focus", "unstable focus",
-    "centre (Hopf point)", "saddle-node (zero eigenvalue)" or
-    "Bogdanov-Takens point (double zero eigenvalue)".
+    Attributes
+    ----------
+    u, v : float
+        The state.
+    eigenvalues : numpy.ndarray
+        Complex, ``(2,)``, sorted by real part descending (1/time).
+    stable : bool
+        Every real part < 0 (strictly, beyond rounding: marginal states are not stable).
+    kind : str
+        "stable node", "unstable node", "saddle", "stable focus", "unstable focus",
+        "centre (Hopf point)", "saddle-node (zero eigenvalue)" or
+        "Bogdanov-Takens point (double zero eigenvalue)".
     """
 
     u: float
@@ -274,6 +328,18 @@ def stability(f, k) -> list[StateStability]:
     """Stability of every homogeneous state (same order as :func:`homogeneous_states`).
 
     Linearisation of the reaction kinetics alone (spatially uniform perturbations).
+
+    Parameters
+    ----------
+    f : float
+        Feed rate, > 0.
+    k : float
+        Kill rate, >= 0.
+
+    Returns
+    -------
+    list of StateStability
+        One per homogeneous state.
     """
     f, k = _check_scalar_fk(f, k)
     out = []
@@ -288,7 +354,23 @@ def stability(f, k) -> list[StateStability]:
 
 
 def saddle_node_k(f):
-    """Kill rate on the saddle-node curve, ``k = sqrt(f)/2 - f``, for ``0 < f <= 1/4``."""
+    """Kill rate on the saddle-node curve, ``k = sqrt(f)/2 - f``.
+
+    Parameters
+    ----------
+    f : float or array_like
+        Feed rate(s), ``0 < f <= 1/4``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The kill rate(s), shaped like ``f``.
+
+    Raises
+    ------
+    ValueError
+        If a value of ``f`` is outside ``(0, 1/4]``.
+    """
     fa = _as_float_array(f, "f")
     if not np.all((fa > 0) & (fa <= 0.25)):
         raise ValueError(f"f must be in (0, 1/4] on the saddle-node curve (got {f!r})")
@@ -297,10 +379,25 @@ def saddle_node_k(f):
 
 
 def hopf_f(k):
-    """Feed rate on the Hopf curve of the L state, for ``0 < k <= 1/16``.
+    """Feed rate on the Hopf curve of the L state.
 
     ``f = ((sqrt k - 2k) - sqrt(k - 4 k^1.5)) / 2``, evaluated as the equivalent
     cancellation-free ``2 t^3 / (1 - 2t + sqrt(1 - 4t))`` with ``t = sqrt(k)``.
+
+    Parameters
+    ----------
+    k : float or array_like
+        Kill rate(s), ``0 < k <= 1/16``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The feed rate(s), shaped like ``k``.
+
+    Raises
+    ------
+    ValueError
+        If a value of ``k`` is outside ``(0, 1/16]``.
     """
     ka = _as_float_array(k, "k")
     if not np.all((ka > 0) & (ka <= 1 / 16)):
@@ -313,10 +410,18 @@ def hopf_f(k):
 def saddle_node_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """The saddle-node curve ``C = 0`` (where L and S are born), as arrays ``(k, f)``.
 
-    NOTE the order: ``k`` first (x axis of the usual plot), then ``f`` (y axis).
-    ``n`` points with ``sqrt(f)`` evenly spaced over ``(0, 1/2]``, i.e. ``f`` in ``(0, 1/4]``
-    (dense near the origin where the curve is steep); the last point is ``(k, f) = (0, 1/4)``
-    and, for even ``n``, the point ``(1/16, 1/16)`` is included exactly.  Shapes ``(n,)``.
+    Parameters
+    ----------
+    n : int, optional
+        Number of points (>= 2), with ``sqrt(f)`` evenly spaced over ``(0, 1/2]``, i.e. ``f``
+        in ``(0, 1/4]`` (dense near the origin where the curve is steep).
+
+    Returns
+    -------
+    k, f : numpy.ndarray
+        Shapes ``(n,)``.  NOTE the order: ``k`` first (x axis of the usual plot), then ``f``
+        (y axis).  The last point is ``(k, f) = (0, 1/4)`` and, for even ``n``, the point
+        ``(1/16, 1/16)`` is included exactly.
     """
     n = _check_n(n)
     s = 0.5 * np.arange(1, n + 1) / n
@@ -332,10 +437,19 @@ existence_boundary = saddle_node_curve
 def hopf_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """The Hopf curve of the L (blue) state, trace J = 0 i.e. ``v^2 = k``, as arrays ``(k, f)``.
 
-    NOTE the order: ``k`` first (x axis), then ``f`` (y axis).  ``n`` points with ``sqrt(k)``
-    evenly spaced over ``(0, 1/4]``, i.e. ``k`` in ``(0, 1/16]``; the last point is the
-    Bogdanov–Takens point ``(1/16, 1/16)`` where it meets the saddle-node curve.  Shapes ``(n,)``.
     L is stable above the curve (larger f) and unstable below it, down to f = k^1.5 near 0.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of points (>= 2), with ``sqrt(k)`` evenly spaced over ``(0, 1/4]``, i.e. ``k``
+        in ``(0, 1/16]``.
+
+    Returns
+    -------
+    k, f : numpy.ndarray
+        Shapes ``(n,)``.  NOTE the order: ``k`` first (x axis), then ``f`` (y axis).  The last
+        point is the Bogdanov–Takens point ``(1/16, 1/16)`` where it meets the saddle-node curve.
     """
     n = _check_n(n)
     t = 0.25 * np.arange(1, n + 1) / n
@@ -350,12 +464,27 @@ def hopf_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
 def laplacian_symbol(qx, qy=0.0, stencil: str = "9pt", dx: float = 1.0):
     """Fourier symbol of the Laplacian, i.e. the factor multiplying ``exp(i(qx x + qy y))``.
 
-    ``qx``, ``qy``: wave numbers (1/length), broadcast together.  ``stencil``:
-    ``"continuum"``: ``-(qx^2 + qy^2)`` (``dx`` unused);
-    ``"5pt"``: ``(2 cos(qx dx) + 2 cos(qy dx) - 4) / dx^2`` (minimum ``-8/dx^2``);
-    ``"9pt"`` (centre -3, edge neighbours 1/2, corners 1/4):
-    ``(-4 + (1 + cos(qx dx)) (1 + cos(qy dx))) / dx^2`` (minimum ``-4/dx^2``).
-    Returns a float (scalars) or ndarray, units 1/length^2.
+    Parameters
+    ----------
+    qx, qy : float or array_like
+        Wave numbers (1/length), broadcast together.
+    stencil : {'9pt', '5pt', 'continuum'}, optional
+        ``"continuum"``: ``-(qx^2 + qy^2)`` (``dx`` unused);
+        ``"5pt"``: ``(2 cos(qx dx) + 2 cos(qy dx) - 4) / dx^2`` (minimum ``-8/dx^2``);
+        ``"9pt"`` (centre -3, edge neighbours 1/2, corners 1/4):
+        ``(-4 + (1 + cos(qx dx)) (1 + cos(qy dx))) / dx^2`` (minimum ``-4/dx^2``).
+    dx : float, optional
+        Grid spacing, a scalar > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for scalars, else an array; units 1/length^2.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``stencil`` or ``dx <= 0``.
     """
     if not isinstance(stencil, str) or stencil.strip().lower() not in STENCILS:
         raise ValueError(f"stencil must be one of {', '.join(map(repr, STENCILS))} (got {stencil!r})")
@@ -414,12 +543,37 @@ def dispersion_relation(
     """Growth rates of Fourier modes about a homogeneous state: eigenvalues of ``J + s D``.
 
     ``s = laplacian_symbol(q, qy, stencil, dx)`` (``-q^2`` in the continuum), ``D = diag(Du, Dv)``.
-    ``q``: wave number(s) along x (1/length), scalar or array; ``qy`` (default 0) broadcasts
-    with it.  ``state``: ``"L"`` (larger-v, blue), ``"S"`` (saddle), ``"H"`` = (1, 0), or an
-    explicit ``(u, v)`` (taken as given; meaningful only at a steady state).
-    Returns complex ndarray of shape ``(len(q), 2)`` (``broadcast(q, qy).shape + (2,)``, q at
-    least 1-D), eigenvalues sorted by real part descending (units 1/time).
-    Raises ValueError if ``state`` does not exist at ``(f, k)``.
+
+    Parameters
+    ----------
+    f : float
+        Feed rate, > 0.
+    k : float
+        Kill rate, >= 0.
+    q : float or array_like
+        Wave number(s) along x (1/length).
+    Du, Dv : float, optional
+        Diffusivities, >= 0.
+    state : {'L', 'S', 'H'} or tuple of float, optional
+        ``"L"`` (larger-v, blue), ``"S"`` (saddle), ``"H"`` = (1, 0), or an explicit
+        ``(u, v)`` (taken as given; meaningful only at a steady state).
+    stencil : {'continuum', '9pt', '5pt'}, optional
+        The Laplacian (:func:`laplacian_symbol`).
+    dx : float, optional
+        Grid spacing of a discrete stencil.
+    qy : float or array_like, optional
+        Wave number(s) along y, broadcast with ``q``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex, shape ``broadcast(q, qy).shape + (2,)`` with q at least 1-D: the eigenvalues
+        sorted by real part descending (units 1/time).
+
+    Raises
+    ------
+    ValueError
+        If ``state`` does not exist at ``(f, k)``, or for an argument out of range.
     """
     f, k = _check_scalar_fk(f, k)
     Du, Dv = _check_diffusion(Du, Dv)
@@ -452,8 +606,18 @@ def _turing_from_state(u, v, f, k, Du, Dv):
 def turing_unstable(f, k, Du: float = 0.2, Dv: float = 0.1):
     """Whether the L (blue) state is Turing-unstable (continuum Laplacian).
 
-    True where L exists, is stable to uniform perturbations (trace < 0, det > 0), and some
-    wave number q > 0 has a positive growth rate.  ``f``, ``k`` broadcast; bool or bool ndarray.
+    Parameters
+    ----------
+    f, k : float or array_like
+        Feed rate (> 0) and kill rate (>= 0), broadcast together.
+    Du, Dv : float, optional
+        Diffusivities, >= 0.
+
+    Returns
+    -------
+    bool or numpy.ndarray
+        True where L exists, is stable to uniform perturbations (trace < 0, det > 0), and
+        some wave number q > 0 has a positive growth rate; a bool array for arrays.
     """
     f, k = _check_fk(f, k)
     Du, Dv = _check_diffusion(Du, Dv)
@@ -471,7 +635,18 @@ def classify_region(f, k, Du: float = 0.2, Dv: float = 0.1):
     ``"no nontrivial state"`` (only (1, 0) exists), ``"L Hopf-unstable"`` (trace J > 0),
     ``"L Turing-unstable"`` (see :func:`turing_unstable`), otherwise ``"L stable"``.  Points on
     the curves themselves get the label of the adjacent side by the rules above.
-    ``f``, ``k`` broadcast; returns a str for scalars, else an ndarray of str.
+
+    Parameters
+    ----------
+    f, k : float or array_like
+        Feed rate (> 0) and kill rate (>= 0), broadcast together.
+    Du, Dv : float, optional
+        Diffusivities, >= 0.
+
+    Returns
+    -------
+    str or numpy.ndarray
+        A label of :data:`REGIONS` for scalars, else an array of str.
     """
     f, k = _check_fk(f, k)
     Du, Dv = _check_diffusion(Du, Dv)

@@ -12,6 +12,8 @@ on Binder, and that ``jupyter-book`` renders. The functions here keep the bookke
   version, machine, date;
 * :func:`chapter_time` reads the recorded time of a chapter at book scale
   (``gslib/data/book_timings.json``, written by ``python -m gslib.notebook time-chapters``).
+* :func:`install_cell_source` is the first code cell of every chapter, which installs gslib where
+  it is missing; ``python -m gslib.notebook sync-install-cells book/*.ipynb`` puts it in place.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import os
 import sys
 from importlib import resources
 
-__all__ = ["REPOSITORY_URL", "chapter_time", "class_label", "duration", "glue", "import_keras",
-           "provenance", "quiet_native_stderr", "recorded_result"]
+__all__ = ["INSTALL_CELL_TAG", "INSTALL_ENV_VAR", "REPOSITORY_URL", "chapter_time", "class_label", "duration", "glue",
+           "import_keras", "install_cell_source", "is_install_cell", "provenance", "quiet_native_stderr",
+           "recorded_result", "sync_install_cells"]
 
 #: The published repository of the book: the install cell of every chapter, the repository button
-#: and the launch buttons of the rendered pages are made from it (tests/test_book.py checks that
+#: and the launch buttons of the rendered pages are made from it (tests/test_install.py checks that
 #: ``_config.yml`` names the same).
 REPOSITORY_URL = "https://github.com/gsbook/gsbook"
 
@@ -63,22 +66,36 @@ def import_keras():
     Raises
     ------
     ImportError
-        If Keras is not installed; the message names the ``pip install`` that adds it.
+        :class:`gslib.MissingExtraError` if Keras 3, or a framework it runs on, is not installed; the
+        message names the ``pip install`` that adds it (and ``KERAS_BACKEND``).
     """
+    from ._optional import import_keras as _import_keras
+
     with quiet_native_stderr():
-        try:
-            import keras
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the CNN chapters need Keras 3 and a backend: "
-                              "pip install 'gslib[cnn]' (and 'gslib[tensorflow]' where no TensorFlow, "
-                              "JAX or PyTorch is installed)") from exc
+        keras = _import_keras("the CNN chapters")  # gslib.MissingExtraError names the extra to install
         import numpy as np
         keras.ops.convert_to_tensor(np.zeros(1))  # the first tensor operation starts the runtime
     return keras
 
 
 def duration(seconds: float) -> str:
-    """A duration in words: ``"42.0 s"``, ``"3.5 min"`` or ``"2.1 h"``."""
+    """A duration in words.
+
+    Parameters
+    ----------
+    seconds : float
+        The duration, >= 0.
+
+    Returns
+    -------
+    str
+        ``"42.0 s"``, ``"3.5 min"`` or ``"2.1 h"``.
+
+    Raises
+    ------
+    ValueError
+        If ``seconds`` is negative or not a number.
+    """
     seconds = float(seconds)
     if not seconds >= 0:
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
@@ -92,7 +109,16 @@ def duration(seconds: float) -> str:
 def class_label(name: str) -> str:
     """The label of a class in tables and legends: ``"α alpha"``, but plain ``"L"`` and ``"H"``.
 
-    Names that are not classes (for example a candidate region) are returned as they are.
+    Parameters
+    ----------
+    name : str
+        A class name; names that are not classes (for example a candidate region) are
+        returned as they are.
+
+    Returns
+    -------
+    str
+        The label.
     """
     from .classes import NAMES, by_name
     if name not in NAMES:
@@ -102,10 +128,18 @@ def class_label(name: str) -> str:
 
 
 def glue(name: str, value, display: bool = False):
-    """Show ``value`` in the page's text as ``{glue:text}`name``` (myst-nb's ``glue``).
+    """Make ``value`` available to the page's text as ``{glue:text}`name``` (myst-nb's ``glue``).
 
-    Where myst-nb is not installed (a plain Jupyter, Colab) nothing is glued; the value is shown
-    in the cell's output when ``display`` is true.
+    Where myst-nb is not installed (a plain Jupyter, Colab) nothing is glued.
+
+    Parameters
+    ----------
+    name : str
+        The name the text refers to.
+    value : object
+        The value.
+    display : bool, optional
+        Also show the value in the cell's output.
     """
     try:
         from myst_nb import glue as _glue
@@ -120,9 +154,23 @@ def glue(name: str, value, display: bool = False):
 def provenance(record: dict, *, command: bool = True) -> str:
     """One line from a provenance record: ``gslib 0.1.0, AMD EPYC, 2 logical CPUs, 2026-11-22``.
 
-    With ``command`` true the command comes first, in backticks. Records are the ones
-    :func:`gslib.provenance.record` writes (keys ``command``, ``gslib_version``, ``machine``,
-    ``finished``).
+    Parameters
+    ----------
+    record : dict
+        A record as :func:`gslib.provenance.record` writes it (keys ``command``,
+        ``gslib_version``, ``machine``, ``finished``).
+    command : bool, optional
+        Put the command first, in backticks.
+
+    Returns
+    -------
+    str
+        The line.
+
+    Raises
+    ------
+    ValueError
+        If the record lacks a provenance key.
     """
     missing = [key for key in ("gslib_version", "machine", "finished") if key not in record]
     if missing:
@@ -137,8 +185,19 @@ def provenance(record: dict, *, command: bool = True) -> str:
 def recorded_result(text: str, record: dict, *, title: str = "Recorded result"):
     """A boxed recorded result: ``text`` (Markdown) above the provenance of ``record``.
 
-    Returns an IPython Markdown object, which the rendered book shows as a box and Jupyter as
-    formatted text.
+    Parameters
+    ----------
+    text : str
+        The result, in Markdown.
+    record : dict
+        Its provenance record (:func:`provenance`).
+    title : str, optional
+        Heading of the box.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Shown as a box by the rendered book and as formatted text by Jupyter.
     """
     from IPython.display import Markdown
     body = "\n".join(f"> {line}" for line in text.strip().splitlines())
@@ -152,7 +211,20 @@ def _timings_path():
 def chapter_time(chapter: str) -> str:
     """The recorded time of one chapter at book scale, in words, with its provenance.
 
-    ``chapter`` is the notebook's name without its suffix, e.g. ``"01_gray_scott_model"``.
+    Parameters
+    ----------
+    chapter : str
+        The notebook's name without its suffix, e.g. ``"01_gray_scott_model"``.
+
+    Returns
+    -------
+    str
+        The time in words, with the machine, gslib version and date of the record.
+
+    Raises
+    ------
+    ValueError
+        If no time is recorded for ``chapter``.
     """
     data = json.loads(_timings_path().read_text())
     chapters = data["chapters"]
@@ -168,6 +240,22 @@ def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 36
     The record (times in seconds, with provenance) is written to ``out`` (by default the package's
     ``data/book_timings.json``, which :func:`chapter_time` reads) after every chapter, so a run that
     is stopped keeps the chapters it finished.
+
+    Parameters
+    ----------
+    notebooks : iterable of str or pathlib.Path
+        The chapter notebooks.
+    scale : {'book', 'ci', 'paper'}, optional
+        The ``GSLIB_SCALE`` to run them at.
+    out : str or pathlib.Path, optional
+        The record file.
+    timeout : int, optional
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    dict
+        The record.
     """
     import time
     from pathlib import Path
@@ -198,8 +286,149 @@ def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 36
     return record
 
 
+# ----------------------------------------------------------------------------- the install cell
+
+#: The tag of every chapter's install cell (with ``hide-input``, which folds it in the rendered book).
+INSTALL_CELL_TAG = "gsbook-install"
+#: The environment variable that replaces the install cell's pip requirement (e.g. a local checkout,
+#: or ``--no-index --find-links /srv/wheels gslib[book]`` on an offline course server).
+INSTALL_ENV_VAR = "GSBOOK_INSTALL"
+_INSTALL_MARKER = "# Installs gslib"
+_INSTALL_CELL = f'''{_INSTALL_MARKER}, the book's library, where it is missing (Colab, Binder); \
+{INSTALL_ENV_VAR}="pip arguments" overrides it.
+import importlib, importlib.util, os, shlex, site, subprocess, sys
+
+if importlib.util.find_spec("gslib") is None:
+    frameworks = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name)]
+    extras = "book" if frameworks else "book,tensorflow"
+    default = f"gslib[{{extras}}] @ git+{{url}}"
+    args = shlex.split(os.environ.get("{INSTALL_ENV_VAR}", "")) or [default]
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+    if site.ENABLE_USER_SITE:
+        site.addsitedir(site.getusersitepackages())
+    importlib.invalidate_caches()'''
+
+
+def install_cell_source(repository_url: str = REPOSITORY_URL) -> str:
+    """The source of the first code cell of every chapter: install gslib where it is missing.
+
+    The cell does nothing where ``gslib`` is importable. Elsewhere it runs ``pip`` of the kernel's own
+    interpreter (``sys.executable -m pip``: Colab, a JupyterHub, Binder, a laptop) on
+    ``gslib[book] @ git+<repository_url>``, with the extra ``tensorflow`` where none of TensorFlow,
+    JAX and PyTorch is importable. The environment variable ``GSBOOK_INSTALL`` replaces that
+    requirement by its own pip arguments (a local checkout, a wheel folder).
+
+    Parameters
+    ----------
+    repository_url : str
+        The git repository to install from, by default :data:`REPOSITORY_URL`.
+
+    Returns
+    -------
+    str
+        Plain Python (no IPython magics), at most 15 lines.
+
+    Raises
+    ------
+    ValueError
+        If ``repository_url`` is not an ``https://`` URL without quotes or spaces.
+    """
+    url = str(repository_url)
+    if not url.startswith("https://") or any(ch in url for ch in "\"' \n{}"):
+        raise ValueError(f"repository_url must be an https:// URL without quotes or spaces, got {repository_url!r}")
+    # the f-string of the cell names {extras}; {url} is filled in here
+    return _INSTALL_CELL.replace("{url}", url)
+
+
+def is_install_cell(cell) -> bool:
+    """Whether a notebook cell is a chapter's install cell.
+
+    Parameters
+    ----------
+    cell : dict
+        A notebook cell (nbformat 4).
+
+    Returns
+    -------
+    bool
+        True for a code cell tagged ``gsbook-install`` or starting with the install cell's comment.
+    """
+    if cell.get("cell_type") != "code":
+        return False
+    tags = cell.get("metadata", {}).get("tags", [])
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    return INSTALL_CELL_TAG in tags or source.lstrip().startswith(_INSTALL_MARKER)
+
+
+def sync_install_cells(notebooks, *, repository_url: str = REPOSITORY_URL) -> list:
+    """Make the install cell the first code cell of each notebook; return the paths that changed.
+
+    A previous install cell (recognised by :func:`is_install_cell`) is replaced, keeping its cell id;
+    otherwise a new cell is inserted before the first code cell. The cell is tagged
+    ``gsbook-install`` and ``hide-input`` (folded in the rendered book). Outputs and execution counts
+    of all code cells are cleared, as the book stores its notebooks. A notebook already in order is
+    not written.
+
+    Parameters
+    ----------
+    notebooks : iterable of str or Path
+        The ``.ipynb`` files.
+    repository_url : str
+        Passed to :func:`install_cell_source`.
+
+    Returns
+    -------
+    list of Path
+        The notebooks that were rewritten.
+
+    Raises
+    ------
+    ValueError
+        If a path does not end in ``.ipynb``.
+    """
+    from pathlib import Path
+
+    import nbformat
+
+    source = install_cell_source(repository_url)
+    changed = []
+    for path in map(Path, notebooks):
+        if path.suffix != ".ipynb":
+            raise ValueError(f"notebooks must be .ipynb files, got {str(path)!r}")
+        nb = nbformat.read(path, as_version=4)
+        before = nbformat.writes(nb)
+        old = [i for i, cell in enumerate(nb.cells) if is_install_cell(cell)]
+        cell_id = nb.cells[old[0]].get("id") if old else None
+        for i in reversed(old):
+            del nb.cells[i]
+        first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), len(nb.cells))
+        position = min(old[0], first_code) if old else first_code
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INSTALL_CELL_TAG, "hide-input"]})
+        if cell_id:
+            cell.id = cell_id
+        nb.cells.insert(position, cell)
+        for each in nb.cells:
+            if each.cell_type == "code":
+                each.outputs = []
+                each.execution_count = None
+        if nbformat.writes(nb) != before:
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed
+
+
 def main(argv=None):
-    """``python -m gslib.notebook time-chapters [--scale book] NOTEBOOK ...``"""
+    """The command line of the module.
+
+    ``python -m gslib.notebook time-chapters [--scale book] NOTEBOOK ...`` and
+    ``python -m gslib.notebook sync-install-cells NOTEBOOK ...``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m gslib.notebook")
@@ -208,7 +437,13 @@ def main(argv=None):
     p.add_argument("notebooks", nargs="+")
     p.add_argument("--scale", default="book")
     p.add_argument("--out", default=None)
+    p = sub.add_parser("sync-install-cells", help="make the install cell the first code cell of each chapter")
+    p.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "sync-install-cells":
+        for path in sync_install_cells(args.notebooks):
+            print(f"updated {path}")
+        return
     time_chapters(args.notebooks, scale=args.scale, out=args.out)
 
 

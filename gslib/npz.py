@@ -11,8 +11,28 @@ import numpy as np
 def read_npz(path, required, optional=(), *, arg: str, needs: str) -> dict:
     """Arrays of an .npz file: every key of ``required`` and those of ``optional`` that are present.
 
-    ``arg`` names the argument in messages (e.g. "DATA"); ``needs`` says what the file must hold.
-    Raises ValueError for a missing or unreadable file, a missing key, or pickled (object) arrays.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    required : sequence of str
+        Keys the file must hold.
+    optional : sequence of str, optional
+        Keys read when present.
+    arg : str
+        Name of the argument in messages (e.g. "DATA").
+    needs : str
+        What the file must hold, for messages.
+
+    Returns
+    -------
+    dict
+        Key to numpy.ndarray.
+
+    Raises
+    ------
+    ValueError
+        For a missing or unreadable file, a missing key, or pickled (object) arrays.
     """
     p = Path(path)
     if p.suffix.lower() != ".npz":

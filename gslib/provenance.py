@@ -24,7 +24,22 @@ def now() -> str:
 
 
 def record(command: str, seconds: float | None = None, **extra) -> dict:
-    """A provenance record: command, gslib version, machine, wall time (s), finishing time, and ``extra``."""
+    """A provenance record of an artefact.
+
+    Parameters
+    ----------
+    command : str
+        The command that made the artefact.
+    seconds : float, optional
+        Its wall time (s).
+    **extra
+        Further entries of the record.
+
+    Returns
+    -------
+    dict
+        Command, gslib version, machine, wall time (s), finishing time, and ``extra``.
+    """
     from . import __version__
     rec = dict(command=command, gslib_version=__version__, machine=machine(), finished=now())
     if seconds is not None:

@@ -27,7 +27,25 @@ def current() -> str:
 
 
 def pick(*, ci, book, paper, scale: str | None = None):
-    """Return the value given for the active scale (or for ``scale`` when given)."""
+    """Return the value given for the active scale (or for ``scale`` when given).
+
+    Parameters
+    ----------
+    ci, book, paper
+        The values for each scale.
+    scale : {'ci', 'book', 'paper'}, optional
+        The scale to use; default the active one (``GSLIB_SCALE``).
+
+    Returns
+    -------
+    object
+        One of ``ci``, ``book``, ``paper``.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not a known scale.
+    """
     scale = current() if scale is None else scale
     if scale not in SCALES:
         raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(SCALES)}")

@@ -307,7 +307,8 @@ def _two_headed(model):
         return _TWO_HEADED[model]
     except (KeyError, TypeError):
         pass
-    import keras
+    from ._optional import import_keras
+    keras = import_keras("the network parts of gslib.scan")
 
     try:
         layer = model.get_layer(EMBEDDING_LAYER)
@@ -327,10 +328,9 @@ def classify_samples(model, x, batch_size: int = 128) -> tuple[np.ndarray, np.nd
     The probabilities are those of :func:`gslib.cnn.predict_proba` (softmax of the logits), from the
     same forward pass as the embedding.
     """
-    from keras import ops
+    from . import cnn  # Keras 3, or gslib.MissingExtraError naming the extra that adds it
 
-    from . import cnn
-
+    ops = cnn.keras.ops
     x = cnn.check_samples(x, model.inputs[0].shape[1])
     embedding, logits = _two_headed(model).predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(ops.softmax(logits, axis=-1), dtype=np.float32), np.asarray(embedding, dtype=np.float32)
@@ -381,9 +381,21 @@ def _simulate(f, k, seeds, recipe: Recipe, backend: str):
 
 
 def pattern_measures(x) -> tuple[np.ndarray, np.ndarray]:
-    """Two numbers per sample x (B, S, S, 3) that need no network, float32 (B,) each (NaN where x is not finite):
-    contrast  the spatial standard deviation of u at the last snapshot (0: a uniform state)
-    motion    the mean of |u(T) - u(T - 2 gap)| over the grid (0: nothing moved between the snapshots)
+    """Two numbers per sample that need no network.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Samples ``(B, S, S, 3)``.
+
+    Returns
+    -------
+    contrast : numpy.ndarray
+        float32 ``(B,)``: the spatial standard deviation of u at the last snapshot (0: a
+        uniform state); NaN where x is not finite.
+    motion : numpy.ndarray
+        float32 ``(B,)``: the mean of ``|u(T) - u(T - 2 gap)|`` over the grid (0: nothing moved
+        between the snapshots); NaN where x is not finite.
     """
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -550,17 +562,42 @@ def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, ch
              log=print) -> "ScanTable":
     """Classify every point of ``points`` with a network into directory ``out_dir``; resumes; returns the table.
 
-    points      dict of arrays ``f``, ``k`` (P,), e.g. :func:`scan_points`
-    model       a shipped network's name (``"pass1"``) or a directory written by ``gslib train``
-    recipe      how samples are made (:class:`gslib.dataset.Recipe`); None: the scale whose sample
-                size is the network's input side (ci 48, book 64, paper 128)
-    chunk_size  points per chunk file; None: the existing scan's, else 64
-    executor    :class:`LocalExecutor` (default) or :class:`DaskExecutor`
-    backend     solver backend, as for :func:`gslib.integrate` (chosen where each chunk runs)
-    samples     a directory (:class:`SampleStore`) that keeps the simulated samples; chunks already
-                there are classified without simulating (e.g. a second network on the same points)
-    command     the command line, recorded in the manifest
-    A directory holding a scan of other points, recipe, chunk size or network is refused (ValueError).
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The scan's directory.
+    points : dict
+        Arrays ``f``, ``k`` (P,), e.g. :func:`scan_points`.
+    model : str or pathlib.Path, optional
+        A shipped network's name (``"pass1"``) or a directory written by ``gslib train``.
+    recipe : gslib.dataset.Recipe, optional
+        How samples are made; None: the scale whose sample size is the network's input side
+        (ci 48, book 64, paper 128).
+    chunk_size : int, optional
+        Points per chunk file; None: the existing scan's, else 64.
+    executor : LocalExecutor or DaskExecutor, optional
+        Where chunks run (default :class:`LocalExecutor`).
+    backend : str, optional
+        Solver backend, as for :func:`gslib.integrate` (chosen where each chunk runs).
+    batch_size : int, optional
+        Samples per batch of the network.
+    samples : str or pathlib.Path, optional
+        A directory (:class:`SampleStore`) that keeps the simulated samples; chunks already
+        there are classified without simulating (e.g. a second network on the same points).
+    command : str, optional
+        The command line, recorded in the manifest.
+    log : callable, optional
+        Called with progress messages.
+
+    Returns
+    -------
+    ScanTable
+        The classified scan.
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` holds a scan of other points, recipe, chunk size or network.
     """
     f, k = _check_points(points)
     net = _resolve_model(model)
@@ -699,20 +736,36 @@ def _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_siz
 class ScanTable:
     """A classified scan, one row per point in point order.
 
-    f, k           rates (P,)
-    label          predicted class name (P,); ``"failed"`` where the run blew up
-    label_index    index into class_names (P,); -1 where failed
-    probabilities  class probabilities (P, C), float32; NaN where failed
-    entropy        Shannon entropy of the probabilities in nats (P,); NaN where failed
-    failed         (P,) bool
-    class_names    the network's classes (C,)
-    embedding      activations of the layer "embedding" (P, 256), or None (not kept)
-    seed           the seed of each point's initial condition (P,), or None
-    contrast       spatial standard deviation of u(T) (P,) (:func:`pattern_measures`), or None
-    motion         mean |u(T) - u(T - 60)| (P,), or None
-    meta           the manifest (a run) or the provenance record (a shipped scan)
-    reference      shipped reference embeddings for :func:`flag_candidates`, or None
     Works as a mapping too: ``table["k"]``.
+
+    Attributes
+    ----------
+    f, k : numpy.ndarray
+        Rates (P,).
+    label : numpy.ndarray
+        Predicted class name (P,); ``"failed"`` where the run blew up.
+    label_index : numpy.ndarray
+        Index into class_names (P,); -1 where failed.
+    probabilities : numpy.ndarray
+        Class probabilities (P, C), float32; NaN where failed.
+    entropy : numpy.ndarray
+        Shannon entropy of the probabilities in nats (P,); NaN where failed.
+    failed : numpy.ndarray
+        (P,) bool.
+    class_names : tuple of str
+        The network's classes (C,).
+    embedding : numpy.ndarray or None
+        Activations of the layer "embedding" (P, 256), or None (not kept).
+    seed : numpy.ndarray or None
+        The seed of each point's initial condition (P,).
+    contrast : numpy.ndarray or None
+        Spatial standard deviation of u(T) (P,) (:func:`pattern_measures`).
+    motion : numpy.ndarray or None
+        Mean ``|u(T) - u(T - 60)|`` (P,).
+    meta : dict or None
+        The manifest (a run) or the provenance record (a shipped scan).
+    reference : dict or None
+        Shipped reference embeddings for :func:`flag_candidates`.
     """
 
     f: np.ndarray
@@ -1201,21 +1254,34 @@ def _check_embeddings(x, name):
 class Candidates:
     """What :func:`flag_candidates` found, per point (P,) and per region.
 
-    k, f            the scan's points
-    entropy         entropy of the network's probabilities (nats)
-    distance        distance of the embedding from the nearest training class (see EmbeddingDistance)
-    nearest_class   that class
-    flag_entropy    entropy > thresholds["entropy"]
-    flag_distance   distance > thresholds["distance"]
-    flagged         flagged by any of the criteria used (never a failed or uniform point)
-    uniform         u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged
-    region          region id of each flagged point (-1: none); regions[i]["id"] == i
-    regions         list of dicts, largest first: id, size (points), n_cells (distinct lattice cells),
-                    k_mean, f_mean, k_min, k_max, f_min, f_max, entropy_mean, distance_mean,
-                    distance_max, n_flag_entropy, n_flag_distance, labels (predicted class counts),
-                    nearest_class (most common), indices (the points)
-    thresholds      entropy, distance, quantile, method, criteria, eps, min_size, n_calibration, spacing,
-                    min_contrast, n_uniform
+    Attributes
+    ----------
+    k, f : numpy.ndarray
+        The scan's points.
+    entropy : numpy.ndarray
+        Entropy of the network's probabilities (nats).
+    distance : numpy.ndarray
+        Distance of the embedding from the nearest training class (see :class:`EmbeddingDistance`).
+    nearest_class : numpy.ndarray
+        That class.
+    flag_entropy : numpy.ndarray
+        ``entropy > thresholds["entropy"]``.
+    flag_distance : numpy.ndarray
+        ``distance > thresholds["distance"]``.
+    flagged : numpy.ndarray
+        Flagged by any of the criteria used (never a failed or uniform point).
+    region : numpy.ndarray
+        Region id of each flagged point (-1: none); ``regions[i]["id"] == i``.
+    regions : list of dict
+        Largest first: id, size (points), n_cells (distinct lattice cells), k_mean, f_mean,
+        k_min, k_max, f_min, f_max, entropy_mean, distance_mean, distance_max, n_flag_entropy,
+        n_flag_distance, labels (predicted class counts), nearest_class (most common), indices
+        (the points).
+    thresholds : dict
+        entropy, distance, quantile, method, criteria, eps, min_size, n_calibration, spacing,
+        min_contrast, n_uniform.
+    uniform : numpy.ndarray
+        u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged.
     """
 
     k: np.ndarray
@@ -1246,21 +1312,48 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
                     join: str = "class") -> Candidates:
     """Flag scan points that may show a pattern outside the training classes, and group them into regions.
 
-    table              a :class:`ScanTable` (or mapping with k, f, embedding, and entropy or probabilities)
-    train_embeddings   embeddings (n, d) of the training samples (:func:`classify_samples`), train_labels (n,)
-    val_embeddings     embeddings of held-out samples of the same classes, to calibrate the distance
-                       threshold (its ``quantile``); None: every 5th training sample of each class is
-                       held out, the distance model is fitted on the others
-    val_probabilities  their class probabilities, to calibrate the entropy threshold the same way
-    entropy_threshold  nats; None: calibrated from val_probabilities, or ln 2 without them
-    criteria           which flags count: any of "entropy", "distance" (a point is flagged by either)
-    eps, min_size      regions: points within eps lattice steps are joined; smaller regions are dropped
-    join               "class": only points whose embeddings are nearest to the same training class are
-                       joined (a region holds one kind of pattern); "lattice": any flagged neighbours
-    min_contrast       points whose u(T) has a spatial standard deviation below this are uniform: one of the
-                       homogeneous states, which the theory of chapter 1 describes completely, and never
-                       flagged (only if the table has the column ``contrast``; None: no such rule)
     The method is described in the module's docstring.
+
+    Parameters
+    ----------
+    table : ScanTable or mapping
+        The scan (or a mapping with k, f, embedding, and entropy or probabilities).
+    train_embeddings : numpy.ndarray
+        Embeddings ``(n, d)`` of the training samples (:func:`classify_samples`).
+    train_labels : numpy.ndarray
+        Their classes ``(n,)``.
+    val_embeddings : numpy.ndarray, optional
+        Embeddings of held-out samples of the same classes, to calibrate the distance
+        threshold (its ``quantile``); None: every 5th training sample of each class is held
+        out, the distance model is fitted on the others.
+    val_probabilities : numpy.ndarray, optional
+        Their class probabilities, to calibrate the entropy threshold the same way.
+    method : str, optional
+        Distance model (:class:`EmbeddingDistance`).
+    quantile : float, optional
+        Quantile of the held-out samples that sets the thresholds.
+    entropy_threshold : float, optional
+        Nats; None: calibrated from val_probabilities, or ln 2 without them.
+    criteria : sequence of str, optional
+        Which flags count: any of "entropy", "distance" (a point is flagged by either).
+    eps, min_size : optional
+        Regions: points within eps lattice steps are joined; smaller regions are dropped.
+    spacing : optional
+        Lattice spacing of the scan (default: :func:`grid_spacing`).
+    shrinkage, n_neighbors : optional
+        Parameters of the distance model (:class:`EmbeddingDistance`).
+    min_contrast : float or None, optional
+        Points whose u(T) has a spatial standard deviation below this are uniform: one of the
+        homogeneous states, which the theory of chapter 1 describes completely, and never
+        flagged (only if the table has the column ``contrast``; None: no such rule).
+    join : {'class', 'lattice'}, optional
+        "class": only points whose embeddings are nearest to the same training class are
+        joined (a region holds one kind of pattern); "lattice": any flagged neighbours.
+
+    Returns
+    -------
+    Candidates
+        The flags, per point and per region.
     """
     criteria = tuple(criteria)
     if not criteria or set(criteria) - {"entropy", "distance"}:

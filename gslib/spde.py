@@ -9,10 +9,10 @@ on a periodic ``N x M`` grid of spacing ``dx`` (cell area ``dV = dx**2``). The t
 independent of each other, Gaussian, white in time, and have one of two spatial structures, given
 by their covariance *per unit time* in Fourier space (:func:`noise_symbol`):
 
-``"conserved"``  ``a(q) = 2 sigma^2 |q|^2 / dV`` -- the divergence of a white flux. The noise only
-                 moves matter around: the spatial mean of every increment is exactly zero. This is
-                 the noise of the StochasticForceInference (SFI) example, with ``sigma = 0.01``.
-``"white"``      ``a(q) = 2 sigma^2 / dV`` -- independent at every cell.
+- ``"conserved"``: ``a(q) = 2 sigma^2 |q|^2 / dV`` -- the divergence of a white flux. The noise
+  only moves matter around: the spatial mean of every increment is exactly zero. This is the
+  noise of the StochasticForceInference (SFI) example, with ``sigma = 0.01``.
+- ``"white"``: ``a(q) = 2 sigma^2 / dV`` -- independent at every cell.
 
 One noise increment over a time ``h`` is drawn as in the SFI example: white Gaussian numbers per
 cell, a 2-D FFT, a multiplication by ``sqrt(h a(q))`` (``q = 2 pi fftfreq(N, dx)``, the continuum
@@ -107,7 +107,20 @@ def _rates(name, value, batch):
 
 
 def wave_numbers(n: int, m: int, dx: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Wave vectors ``(qy, qx)`` of the full 2-D FFT of an ``n x m`` grid, each ``(n, m)`` (1/length)."""
+    """Wave vectors of the full 2-D FFT of an ``n x m`` grid.
+
+    Parameters
+    ----------
+    n, m : int
+        Grid shape (rows, columns).
+    dx : float
+        Grid spacing (length).
+
+    Returns
+    -------
+    qy, qx : numpy.ndarray
+        Wave-vector components, each ``(n, m)`` (1/length).
+    """
     qy = 2 * np.pi * np.fft.fftfreq(n, d=dx)
     qx = 2 * np.pi * np.fft.fftfreq(m, d=dx)
     return np.meshgrid(qy, qx, indexing="ij")
@@ -118,6 +131,27 @@ def noise_symbol(n: int, m: int, sigma: float, dx: float = 1.0, noise: str = "co
 
     ``2 sigma^2 |q|^2 / dV`` (conserved) or ``2 sigma^2 / dV`` (white), ``dV = dx**2``: the increment
     over a time ``h`` has the real-space covariance whose Fourier symbol is ``h`` times this.
+
+    Parameters
+    ----------
+    n, m : int
+        Grid shape (rows, columns).
+    sigma : float
+        Noise amplitude.
+    dx : float
+        Grid spacing (length).
+    noise : {"conserved", "white"}
+        Spatial structure of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        The symbol ``a(q)``, ``(n, m)``.
+
+    Raises
+    ------
+    ValueError
+        If ``noise`` is not one of :data:`NOISES`.
     """
     _choice("noise", noise, NOISES)
     dV = dx * dx
@@ -128,12 +162,42 @@ def noise_symbol(n: int, m: int, sigma: float, dx: float = 1.0, noise: str = "co
 
 
 def effective_diffusion(n: int, m: int, sigma: float, dx: float = 1.0, noise: str = "conserved") -> float:
-    """Per-cell noise strength ``D_eff``: each cell's increment over ``h`` has variance ``2 D_eff h``."""
+    """Per-cell noise strength ``D_eff``: each cell's increment over ``h`` has variance ``2 D_eff h``.
+
+    Parameters
+    ----------
+    n, m : int
+        Grid shape (rows, columns).
+    sigma : float
+        Noise amplitude.
+    dx : float
+        Grid spacing (length).
+    noise : {"conserved", "white"}
+        Spatial structure of the noise (:func:`noise_symbol`).
+
+    Returns
+    -------
+    float
+        ``D_eff``, the mean of the symbol over the Fourier modes divided by 2.
+    """
     return float(noise_symbol(n, m, sigma, dx, noise).mean() / 2)
 
 
 def noise_increment(white: np.ndarray, amplitude: np.ndarray) -> np.ndarray:
-    """Filter white numbers ``white`` (..., N, M) by ``amplitude`` = sqrt(h a(q)) on the rfft grid (N, M//2+1)."""
+    """Filter white Gaussian numbers into one noise increment.
+
+    Parameters
+    ----------
+    white : numpy.ndarray
+        Standard normal numbers, ``(..., N, M)``.
+    amplitude : numpy.ndarray
+        ``sqrt(h a(q))`` on the rfft grid, ``(N, M//2 + 1)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The increment, shaped like ``white``.
+    """
     n, m = white.shape[-2:]
     return np.fft.irfft2(np.fft.rfft2(white) * amplitude, s=(n, m))
 
@@ -147,7 +211,26 @@ def _amplitude(n, m, sigma, dx, noise, h):
 
 
 def drift(u, v, f, k, Du, Dv, dx=1.0, stencil="9pt"):
-    """Deterministic Gray-Scott force ``(F_u, F_v)``; rates broadcast against the fields."""
+    """Deterministic Gray-Scott force.
+
+    Parameters
+    ----------
+    u, v : numpy.ndarray
+        Fields, ``(..., N, M)``.
+    f, k : float or numpy.ndarray
+        Feed and kill rates (1/time); arrays broadcast against the fields.
+    Du, Dv : float
+        Diffusivities (length^2/time).
+    dx : float
+        Grid spacing (length).
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+
+    Returns
+    -------
+    F_u, F_v : numpy.ndarray
+        The rates of ``u`` and ``v``.
+    """
     uvv = u * v * v
     return (Du * laplacian(u, dx, stencil) - uvv + f * (1 - u),
             Dv * laplacian(v, dx, stencil) + uvv - (f + k) * v)
@@ -156,7 +239,17 @@ def drift(u, v, f, k, Du, Dv, dx=1.0, stencil="9pt"):
 def true_coefficients(f: float, k: float, Du: float = SFI["Du"], Dv: float = SFI["Dv"]) -> dict:
     """The Gray-Scott model in the labels of :func:`gslib.inference.gray_scott_library`.
 
-    ``{"u": {"1": f, "U": -f, "UV^2": -1, "lap U": Du}, "v": {"V": -(f + k), "UV^2": 1, "lap V": Dv}}``
+    Parameters
+    ----------
+    f, k : float
+        Feed and kill rates (1/time).
+    Du, Dv : float
+        Diffusivities (length^2/time).
+
+    Returns
+    -------
+    dict
+        ``{"u": {"1": f, "U": -f, "UV^2": -1, "lap U": Du}, "v": {"V": -(f + k), "UV^2": 1, "lap V": Dv}}``
     """
     return {"u": {"1": f, "U": -f, "UV^2": -1.0, "lap U": Du},
             "v": {"V": -(f + k), "UV^2": 1.0, "lap V": Dv}}
@@ -166,10 +259,16 @@ def true_coefficients(f: float, k: float, Du: float = SFI["Du"], Dv: float = SFI
 class SPDEResult:
     """Recorded frames of :func:`simulate_spde`.
 
-    u, v     frames, (T, N, M) for one run or (B, T, N, M) for a batch
-    times    times of the frames (T,), counted from the start of the run (burn-in included)
-    dt, dx   frame interval and grid spacing
-    params   every parameter of the run (f, k as lists for a batch)
+    Attributes
+    ----------
+    u, v : numpy.ndarray
+        Frames, (T, N, M) for one run or (B, T, N, M) for a batch.
+    times : numpy.ndarray
+        Times of the frames (T,), counted from the start of the run (burn-in included).
+    dt, dx : float
+        Frame interval and grid spacing.
+    params : dict
+        Every parameter of the run (f, k as lists for a batch).
     """
 
     u: np.ndarray
@@ -333,8 +432,27 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
 def sfi_example(regime="coral", seed=0, *, n=None, frames=None, burn_in=None, **options) -> SPDEResult:
     """The SFI Gray-Scott example in a regime of :data:`REGIMES` (or a sequence of regimes, batched).
 
-    ``seed`` seeds both the initial condition (:func:`gslib.initial.sfi_seed`) and the noise.
-    ``n``, ``frames``, ``burn_in`` and any option of :func:`simulate_spde` override :data:`SFI`.
+    Parameters
+    ----------
+    regime : str or sequence of str
+        A key of :data:`REGIMES`, or several (a batch, one run per regime).
+    seed : int or sequence of int
+        Seeds both the initial condition (:func:`gslib.initial.sfi_seed`) and the noise; one
+        integer, or one per regime for a batch.
+    n, frames, burn_in : int, optional
+        Grid side, recorded frames and burn-in frame intervals; default: those of :data:`SFI`.
+    **options
+        Any option of :func:`simulate_spde`; overrides :data:`SFI`.
+
+    Returns
+    -------
+    SPDEResult
+        The run; ``params["regime"]`` names its regime(s).
+
+    Raises
+    ------
+    ValueError
+        If a regime is unknown, or ``seed`` does not give one seed per regime.
     """
     from .initial import sfi_seed
 
@@ -366,12 +484,41 @@ def simulate_force(force, x0: dict, noise_symbols: dict, *, dt=0.5, substeps=4, 
                    scheme="heun", seed=0) -> dict:
     """Integrate ``dx = force(x) dt + dW`` for any force on fields, e.g. an inferred model.
 
-    ``force`` maps a dict of fields ``{name: (N, M)}`` to a dict of their rates (the same keys);
-    ``x0`` holds the initial fields; ``noise_symbols[name]`` is the noise covariance per unit time
-    per Fourier mode of the full FFT grid (N, M) (e.g. :func:`noise_symbol`, or
-    ``NoiseModel.symbol`` of :mod:`gslib.inference`). Same scheme and random-number order as
-    :func:`simulate_spde` (one ``(fields, N, M)`` standard-normal array per sub-step, fields in the
-    order of ``x0``). Returns ``{name: frames (T, N, M)}`` plus ``"times"``.
+    Same scheme and random-number order as :func:`simulate_spde` (one ``(fields, N, M)``
+    standard-normal array per sub-step, fields in the order of ``x0``).
+
+    Parameters
+    ----------
+    force : callable
+        Maps a dict of fields ``{name: (N, M)}`` to a dict of their rates (the same keys).
+    x0 : dict
+        The initial fields, ``{name: (N, M)}``.
+    noise_symbols : dict
+        ``noise_symbols[name]`` is the noise covariance per unit time per Fourier mode of the
+        full FFT grid (N, M) (e.g. :func:`noise_symbol`, or ``NoiseModel.symbol`` of
+        :mod:`gslib.inference`), >= 0.
+    dt : float
+        Time between recorded frames, > 0.
+    substeps : int
+        Integration steps per frame interval, >= 1.
+    frames : int
+        Number of recorded frames, >= 1.
+    burn_in : int
+        Frame intervals integrated before the first recorded frame, >= 0.
+    scheme : {"heun", "euler"}
+        Stochastic Heun predictor-corrector or Euler-Maruyama.
+    seed : int
+        Seed of ``numpy.random.default_rng``, >= 0.
+
+    Returns
+    -------
+    dict
+        ``{name: frames (T, N, M)}`` plus ``"times"``.
+
+    Raises
+    ------
+    ValueError
+        On any invalid argument (the message names it), or when the run becomes non-finite.
     """
     names = list(x0)
     if not names:

@@ -121,13 +121,25 @@ def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=
 def live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, **kwargs):
     """Sliders for f, k, the seed and the run time that rerun :func:`gslib.simulate` and redraw u.
 
-    f, k     initial feed and kill rates (1/time)
-    size     grid cells per side (dx = 1, Du = 0.2, Dv = 0.1, periodic)
-    t_end    initial run time (model time units; dt = 0.25 unless ``dt=`` is given)
-    seed     seed of the CNN paper's initial condition (:func:`gslib.initial.cnn_seed`)
-    Further keywords: ``dt``, ``stencil``, ``backend`` (default "auto").
-    Returns an ``ipywidgets.VBox``: display it in Jupyter (it needs a running kernel; in a static
-    page it shows nothing). Sliders update on release; each change reruns the whole simulation.
+    Sliders update on release; each change reruns the whole simulation.
+
+    Parameters
+    ----------
+    f, k : float, optional
+        Initial feed and kill rates (1/time).
+    size : int, optional
+        Grid cells per side (dx = 1, Du = 0.2, Dv = 0.1, periodic).
+    t_end : float, optional
+        Initial run time (model time units; dt = 0.25 unless ``dt=`` is given).
+    seed : int, optional
+        Seed of the CNN paper's initial condition (:func:`gslib.initial.cnn_seed`).
+    **kwargs
+        ``dt``, ``stencil``, ``backend`` (default "auto").
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Display it in Jupyter (it needs a running kernel; in a static page it shows nothing).
     """
     return _build_live_explorer(f, k, size, t_end, seed, **kwargs)[0]
 
@@ -139,11 +151,25 @@ def precompute_grid(f_values, k_values, *, size, t_end, seed=0, dt=0.25, stencil
                     dtype=np.float32, progress=False) -> np.ndarray:
     """u at ``t_end`` for every (f, k) of a grid, in ONE batched :func:`gslib.simulate` call.
 
-    f_values (nf,), k_values (nk,)   feed and kill rates (1/time)
-    size      grid cells per side; every member starts from the same CNN seed
-              (:func:`gslib.initial.cnn_seed` with ``seed`` and its default square size)
-    t_end     run time (model units), ``round(t_end / dt)`` steps
-    Returns an array (nf, nk, size, size) in ``dtype``; entry [i, j] belongs to (f_values[i], k_values[j]).
+    Parameters
+    ----------
+    f_values, k_values : array_like
+        Feed rates ``(nf,)`` and kill rates ``(nk,)`` (1/time).
+    size : int
+        Grid cells per side; every member starts from the same CNN seed
+        (:func:`gslib.initial.cnn_seed` with ``seed`` and its default square size).
+    t_end : float
+        Run time (model units), ``round(t_end / dt)`` steps.
+    seed : int, optional
+        Seed of the initial condition.
+    dt, stencil, backend, dtype, progress : optional
+        As in :func:`gslib.simulate`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(nf, nk, size, size)`` in ``dtype``; entry ``[i, j]`` belongs to
+        ``(f_values[i], k_values[j])``.
     """
     from .initial import cnn_seed
     from .solvers import simulate
@@ -174,6 +200,22 @@ def encode_png(field, *, vmin=None, vmax=None, cmap="viridis", origin="lower") -
 
     ``origin="lower"`` (default) puts row 0 of the array at the bottom of the image, as
     :func:`gslib.plotting.plot_field` does; ``"upper"`` at the top. NaN shows as transparent.
+
+    Parameters
+    ----------
+    field : array_like
+        The field, ``(N, M)``.
+    vmin, vmax : float, optional
+        Colour range (default: min and max of the finite values).
+    cmap : str, optional
+        Colour map.
+    origin : {'lower', 'upper'}, optional
+        Where row 0 goes.
+
+    Returns
+    -------
+    str
+        The data URI.
     """
     import matplotlib.image as mpimg
 
@@ -275,13 +317,32 @@ def static_explorer(f_values, k_values, fields, *, title="Patterns of the Gray-S
                     initial=None, element_id=None) -> str:
     """Self-contained HTML + JS explorer of precomputed patterns; works in a static page, no kernel.
 
-    f_values (nf,), k_values (nk,)  strictly increasing rates of the grid (1/time)
-    fields    (nf, nk, N, M): the pattern at (f_values[i], k_values[j]) is fields[i, j]
-              (e.g. from :func:`precompute_grid`)
-    vmin, vmax  colour range shared by all images (default: min and max over all finite values)
-    tile      pixels per grid point in the map (default: about 360 / max(nf, nk), 4 to 32)
-    initial   (i, j) grid indices shown first (default: the middle of the grid)
-    element_id  the id of the outer div (default: "gs-explorer-<hash>-<counter>", unique per call)
+    Parameters
+    ----------
+    f_values, k_values : array_like
+        Strictly increasing rates of the grid, ``(nf,)`` and ``(nk,)`` (1/time).
+    fields : array_like
+        ``(nf, nk, N, M)``: the pattern at ``(f_values[i], k_values[j])`` is ``fields[i, j]``
+        (e.g. from :func:`precompute_grid`).
+    title : str, optional
+        Heading of the explorer.
+    vmin, vmax : float, optional
+        Colour range shared by all images (default: min and max over all finite values).
+    cmap : str, optional
+        Colour map.
+    tile : int, optional
+        Pixels per grid point in the map (default: about 360 / max(nf, nk), 4 to 32).
+    map_width, image_width : int, optional
+        Widths (pixels) of the map and of the selected pattern.
+    initial : tuple of int, optional
+        ``(i, j)`` grid indices shown first (default: the middle of the grid).
+    element_id : str, optional
+        The id of the outer div (default: "gs-explorer-<hash>-<counter>", unique per call).
+
+    Returns
+    -------
+    str
+        The HTML.
 
     The map (``img.gs-explorer-map``) shows every pattern as a thumbnail, k to the right and f
     upwards; clicking it selects the nearest grid point. The sliders ``input.gs-explorer-k`` and
@@ -356,7 +417,18 @@ def static_explorer(f_values, k_values, fields, *, title="Patterns of the Gray-S
 
 
 def show_static_explorer(f_values, k_values, fields, **kwargs):
-    """:func:`static_explorer` wrapped in :class:`IPython.display.HTML` (display it in a notebook)."""
+    """:func:`static_explorer` wrapped in :class:`IPython.display.HTML` (display it in a notebook).
+
+    Parameters
+    ----------
+    f_values, k_values, fields, **kwargs
+        As in :func:`static_explorer`.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The explorer.
+    """
     from IPython.display import HTML
 
     return HTML(static_explorer(f_values, k_values, fields, **kwargs))
@@ -366,9 +438,23 @@ def show_static_explorer(f_values, k_values, fields, **kwargs):
 
 
 def scan_pattern(table, index: int) -> np.ndarray:
-    """The pattern the network saw at point ``index`` of a scan: its samples (S, S, 3), u at the three
-    snapshot times, simulated again from the point's seed with the scan's recipe (deterministic: the same
-    numbers the scan classified, on the same backend). ``table``: a :class:`gslib.scan.ScanTable`."""
+    """The pattern the network saw at point ``index`` of a scan.
+
+    It is simulated again from the point's seed with the scan's recipe (deterministic: the same
+    numbers the scan classified, on the same backend).
+
+    Parameters
+    ----------
+    table : gslib.scan.ScanTable
+        The scan.
+    index : int
+        The point.
+
+    Returns
+    -------
+    numpy.ndarray
+        Its samples ``(S, S, 3)``: u at the three snapshot times.
+    """
     from .dataset import Recipe
     from .scan import _simulate
 
@@ -393,8 +479,14 @@ class ScanExplorer:
     from its seed, about a second at paper scale on a laptop; see :func:`scan_pattern`). With any backend,
     :meth:`select` and :meth:`zoom` do the same from code, which is how the static book uses it.
 
-    table     a :class:`gslib.scan.ScanTable` (e.g. :func:`gslib.cnn.load_scan`)
-    pattern   callable ``pattern(table, index) -> (S, S, 3)`` samples (default :func:`scan_pattern`)
+    Parameters
+    ----------
+    table : gslib.scan.ScanTable
+        The scan (e.g. from :func:`gslib.cnn.load_scan`).
+    pattern : callable, optional
+        ``pattern(table, index) -> (S, S, 3)`` samples (default :func:`scan_pattern`).
+    curves : bool, optional
+        Overlay the saddle-node and Hopf curves on the map.
     """
 
     def __init__(self, table, *, pattern=None, curves: bool = True):

@@ -3,8 +3,12 @@
 * reading ``_config.yml`` / ``_toc.yml`` and checking that notebooks carry no outputs;
 * running ``jupyter-book build`` (:func:`build_book`), and building the real book at
   ``GSLIB_SCALE=ci`` from a temporary copy of its sources (:func:`built_book`);
-* opening pages of a built book in headless Chromium with Playwright (:class:`BookBrowser`),
-  recording console errors, uncaught exceptions and failed requests.
+* opening pages of a built book in headless Chromium with Playwright (:class:`BookBrowser`)
+  with every request to another host than 127.0.0.1/localhost blocked, recording console
+  errors, uncaught exceptions, failed and blocked requests, and checking that MathJax typeset
+  the formulas (:meth:`PageVisit.math_report`);
+* finding references to resources on other hosts in built HTML and CSS without a browser
+  (:func:`external_resources`, :func:`external_css_urls`).
 
 Other tests use the last two through the session fixtures ``book_build`` and
 ``book_browser`` of the repository's ``conftest.py``::
@@ -20,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import html.parser
 import http.server
 import json
 import os
@@ -112,6 +117,29 @@ def source_of(docname: str, root: Path = ROOT) -> Path | None:
 def book_sources(root: Path = ROOT) -> list[Path]:
     book = root / "book"
     return sorted(p for p in [*book.glob("*.ipynb"), *book.glob("*.md")] if p.is_file())
+
+
+_FENCED_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_DOLLAR_MATH = re.compile(r"\$\$|\$[^$\s][^$\n]*\$")
+
+
+def markdown_text(path: Path) -> str:
+    """The markdown prose of a source: an .md file, or the markdown cells of an .ipynb."""
+    if path.suffix == ".ipynb":
+        with open(path, encoding="utf-8") as fh:
+            nb = json.load(fh)
+        cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
+        return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                           for c in cells)
+    return path.read_text(encoding="utf-8")
+
+
+def has_dollar_math(path: Path) -> bool:
+    """Whether the prose of a source holds ``$...$`` or ``$$`` math (code blocks and inline
+    code left out), so that its page must show typeset formulas."""
+    text = _INLINE_CODE.sub("", _FENCED_CODE.sub("", markdown_text(path)))
+    return bool(_DOLLAR_MATH.search(text))
 
 
 # ----------------------------------------------------------------------------- notebooks
@@ -274,6 +302,98 @@ def built_book(workdir: Path) -> BuildResult:
     return build_book(source, Path(workdir) / "out")
 
 
+# ----------------------------------------------------------------------------- offline resources
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_local_url(url: str) -> bool:
+    """Whether loading ``url`` stays on this machine: a relative URL, a data:/blob:/about:
+    URL, a fragment, or an absolute URL whose host is 127.0.0.1 or localhost."""
+    parts = urlsplit(url.strip())
+    if parts.scheme in ("data", "blob", "about", "javascript", "file"):
+        return True
+    if not parts.scheme and not parts.netloc:
+        return True  # relative URL or fragment
+    return (parts.hostname or "") in LOCAL_HOSTS
+
+
+#: (tag, attribute) pairs that make a browser fetch something while the page loads.
+#: Plain links (<a href>) and <link rel="next|prev|index|search|canonical"> are navigation,
+#: not loading, and are not listed.
+_LOADING_ATTRIBUTES = {
+    ("script", "src"), ("img", "src"), ("img", "srcset"), ("iframe", "src"), ("embed", "src"),
+    ("object", "data"), ("source", "src"), ("source", "srcset"), ("video", "src"),
+    ("video", "poster"), ("audio", "src"), ("track", "src"), ("input", "src"),
+}
+_LOADING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon",
+                      "shortcut", "apple-touch-icon", "manifest", "preconnect", "dns-prefetch"}
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def external_css_urls(css: str) -> list[str]:
+    """``url(...)`` and ``@import`` targets on other hosts in a stylesheet (comments ignored)."""
+    found = []
+    for match in _CSS_URL.finditer(_CSS_COMMENT.sub("", css)):
+        url = match.group(2) or match.group(4)
+        if url and not is_local_url(url):
+            found.append(url)
+    return found
+
+
+class _ResourceFinder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def _add(self, description: str, url: str):
+        for candidate in ([u.strip().split()[0] for u in url.split(",") if u.strip()]
+                          if description.endswith("srcset") else [url]):
+            if not is_local_url(candidate):
+                self.found.append(f"<{description}> {candidate}")
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for (t, attribute) in _LOADING_ATTRIBUTES:
+            if t == tag and attrs.get(attribute):
+                self._add(f"{tag} {attribute}", attrs[attribute])
+        if tag == "link" and attrs.get("href"):
+            rels = set((attrs.get("rel") or "").lower().split())
+            if rels & _LOADING_LINK_RELS or attrs["href"].split("?")[0].endswith((".js", ".css")):
+                self._add(f"link rel={attrs.get('rel', '')} href", attrs["href"])
+        if attrs.get("style"):
+            for url in external_css_urls(attrs["style"]):
+                self.found.append(f"<{tag} style> {url}")
+        if tag == "style":
+            self._in_style = True
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            for url in external_css_urls(data):
+                self.found.append(f"<style> {url}")
+
+
+def external_resources(html_text: str) -> list[str]:
+    """What a page would load from other hosts: scripts, stylesheets, images, frames, media,
+    icons and CSS ``url()``/``@import`` of <style> elements and style attributes.
+
+    Each item reads ``<tag attribute> URL``. Navigation links (``<a href>``, ``<link rel=next>``)
+    are not resources and are not reported; neither are URLs inside inline scripts (a script
+    that fetches them is caught by the browser test, which blocks and records the request).
+    """
+    finder = _ResourceFinder()
+    finder.feed(html_text)
+    finder.close()
+    return finder.found
+
+
 # ----------------------------------------------------------------------------- browser
 
 
@@ -361,10 +481,29 @@ class PageVisit:
     blocked_external: list[str] = dataclasses.field(default_factory=list)
 
     def errors(self) -> list[str]:
+        """Everything that went wrong, a request to another host included: the book must
+        work without a network, so a page may not try to load anything from elsewhere."""
         known = {message for message, _ in KNOWN_PAGE_ERRORS}
         return ([f"console error: {m}" for m in self.console_errors]
                 + [f"uncaught exception: {m}" for m in self.page_errors if m not in known]
-                + [f"failed request: {m}" for m in self.failed_requests])
+                + [f"failed request: {m}" for m in self.failed_requests]
+                + [f"request to another host (blocked): {m}" for m in self.blocked_external])
+
+    def math_report(self, timeout_ms: int = 30_000) -> dict:
+        """Wait until MathJax has typeset the page, then describe its formulas.
+
+        Returns a dict: ``math`` (Sphinx math elements, ``span.math``/``div.math``),
+        ``typeset`` (``mjx-container`` elements), ``mathjax`` (whether MathJax 3 started;
+        False on a page without math, where Sphinx does not load it), ``untypeset`` (math
+        elements without an ``mjx-container``), ``merrors`` (TeX errors shown by MathJax)
+        and ``raw`` (visible text, outside code, that still holds a TeX delimiter such as
+        ``\\(``, ``\\[``, ``$$`` or ``\\begin{``). Snippets are cut to 120 characters.
+        """
+        try:
+            self.page.wait_for_function(_MATHJAX_STARTED_JS, timeout=timeout_ms)
+        except Exception:  # playwright TimeoutError: MathJax never started, reported below
+            pass
+        return self.page.evaluate(_MATH_REPORT_JS, timeout_ms)
 
     def broken_images(self) -> list[str]:
         """<img> elements that did not load (naturalWidth 0), after forcing lazy ones to load."""
@@ -386,12 +525,49 @@ async () => {
 """
 
 
+_MATHJAX_STARTED_JS = """
+() => !document.querySelector('span.math, div.math')
+      || !!(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)
+"""
+
+_MATH_REPORT_JS = r"""
+async (timeoutMs) => {
+  const started = !!(window.MathJax && MathJax.startup && MathJax.startup.promise);
+  if (started) {
+    await Promise.race([MathJax.startup.promise,
+                        new Promise(resolve => setTimeout(resolve, timeoutMs))]);
+  }
+  const cut = s => s.replace(/\s+/g, ' ').trim().slice(0, 120);
+  const maths = Array.from(document.querySelectorAll('span.math, div.math'));
+  const skip = 'pre, code, script, style, textarea, noscript, mjx-container, .highlight, [hidden]';
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const delimiters = /\\\(|\\\[|\$\$|\$\\|\\begin\{/;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip)) continue;
+    if (delimiters.test(node.textContent) && el.getClientRects().length) raw.push(cut(node.textContent));
+  }
+  return {
+    mathjax: started,
+    math: maths.length,
+    typeset: document.querySelectorAll('mjx-container').length,
+    untypeset: maths.filter(m => !m.querySelector('mjx-container')).map(m => cut(m.textContent)),
+    merrors: Array.from(document.querySelectorAll('mjx-merror')).map(m => cut(m.textContent)),
+    raw: raw,
+  };
+}
+"""
+
+
 class BookBrowser:
     """Headless Chromium (Playwright) pointed at a built book served on 127.0.0.1.
 
-    Requests that leave 127.0.0.1 (CDNs of MathJax, fonts, ...) are aborted so that the
-    result does not depend on the network; they are listed in ``PageVisit.blocked_external``
-    and the console errors they cause are not counted.
+    Every request to another host than 127.0.0.1/localhost (a CDN of MathJax, fonts, ...)
+    is aborted, as on a machine without a network, and listed in
+    ``PageVisit.blocked_external``, which :meth:`PageVisit.errors` reports (the console
+    errors that the blocking itself causes are not counted twice). WebSocket connections
+    to other hosts are refused and listed in the same way.
     """
 
     def __init__(self, html_dir: Path, executable: str | None = None):
@@ -426,11 +602,9 @@ class BookBrowser:
     def url_of(self, docname: str) -> str:
         return self.base_url + strip_suffix(docname) + ".html"
 
-    def _is_local(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme in ("data", "blob", "about", "javascript"):
-            return True
-        return url.startswith(self.base_url)
+    @staticmethod
+    def _is_local(url: str) -> bool:
+        return is_local_url(url)
 
     @contextlib.contextmanager
     def open(self, docname: str, timeout_ms: int = 60_000):
@@ -464,7 +638,16 @@ class BookBrowser:
             if self._is_local(response.url) and response.status >= 400:
                 visit.failed_requests.append(f"{response.url}: HTTP {response.status}")
 
+        def route_socket(socket):
+            if self._is_local(socket.url):
+                socket.connect_to_server()
+            else:
+                visit.blocked_external.append(socket.url)
+                socket.close(code=1008, reason="offline test: other hosts are blocked")
+
         page.route("**/*", route)
+        if hasattr(page, "route_web_socket"):  # playwright >= 1.48
+            page.route_web_socket(re.compile(".*"), route_socket)
         page.on("console", on_console)
         page.on("pageerror", lambda exc: visit.page_errors.append(str(exc)))
         page.on("requestfailed", on_request_failed)

@@ -2,9 +2,15 @@
 
 The book is built once per test session at GSLIB_SCALE=ci into a temporary copy (fixture
 ``book_build`` of conftest.py), served on 127.0.0.1 and opened in Chromium with Playwright
-(fixture ``book_browser``). For every page of _toc.yml: no console errors or uncaught
-exceptions, every <img> loaded, an <h1>. The static explorer of chapter 1 must react to its
-sliders (and to clicks on its map, if it has one).
+(fixture ``book_browser``), which blocks every request to another host, as on a machine
+without a network. For every page of _toc.yml: no console errors or uncaught exceptions, no
+request to another host, every <img> loaded, an <h1>, every formula typeset by the MathJax
+copy of the build. The static explorer of chapter 1 must react to its sliders (and to clicks
+on its map, if it has one).
+
+Without a browser: the configuration serves MathJax from the build and inserts no widget
+scripts from CDNs, and no built page or stylesheet references a script, stylesheet, font or
+image on another host.
 
 Without Chromium these tests are skipped, unless GSLIB_REQUIRE_BROWSER=1 (CI), when they
 fail. GSBOOK_HTML_DIR=<path to _build/html> tests an existing build instead of building.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,6 +48,51 @@ def test_build_has_no_warnings(book_build):
     assert not warnings, "the book build printed warnings:\n" + "\n".join(warnings)
 
 
+# ----------------------------------------------------------------------------- offline, without a browser
+
+
+def test_config_needs_no_network():
+    config = bookutil.load_config()
+    sphinx = config.get("sphinx") or {}
+    assert "sphinx-mathjax-offline" in (sphinx.get("extra_extensions") or []), (
+        "_config.yml: add sphinx-mathjax-offline to sphinx.extra_extensions (MathJax from the build)")
+    settings = sphinx.get("config") or {}
+    mathjax_path = str(settings.get("mathjax_path", ""))
+    assert mathjax_path and not urlsplit(mathjax_path).scheme and not mathjax_path.startswith("//"), (
+        f"_config.yml: mathjax_path must be a path inside _static/, not {mathjax_path!r}")
+    assert settings.get("nb_ipywidgets_js") == {}, (
+        "_config.yml: set nb_ipywidgets_js: {} (myst-nb otherwise inserts require.js and the "
+        "widget manager from CDNs)")
+    assert ((settings.get("mathjax3_config") or {}).get("tex") or {}).get("tags") == "ams"
+
+
+def _built_files(book_build, pattern):
+    assert book_build.returncode == 0, f"jupyter-book build failed:\n{book_build.tail()}"
+    files = sorted(book_build.html_dir.rglob(pattern))
+    assert files, f"no {pattern} in {book_build.html_dir}"
+    return files
+
+
+def test_built_pages_load_nothing_from_other_hosts(book_build):
+    html_dir = book_build.html_dir
+    mathjax = html_dir / "_static" / "mathjax" / "tex-chtml.js"
+    assert mathjax.is_file(), f"MathJax was not copied into the build ({mathjax} is missing)"
+    problems = []
+    pages = [p for p in _built_files(book_build, "*.html") if "_static" not in p.parts]
+    for doc in PAGES:
+        assert book_build.html_page(doc) in pages, f"no page was generated for {doc}"
+    for path in pages:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        where = path.relative_to(html_dir)
+        problems += [f"{where}: {item}" for item in bookutil.external_resources(text)]
+        if "application/vnd.jupyter.widget-state+json" in text:
+            problems.append(f"{where}: carries ipywidget state (the static pages cannot show live widgets)")
+    for path in _built_files(book_build, "*.css"):
+        css = path.read_text(encoding="utf-8", errors="replace")
+        problems += [f"{path.relative_to(html_dir)}: {url}" for url in bookutil.external_css_urls(css)]
+    assert not problems, "resources on other hosts:\n" + "\n".join(problems)
+
+
 # ----------------------------------------------------------------------------- every page
 
 
@@ -53,6 +105,23 @@ def test_page_renders_cleanly(book_browser, doc):
         broken = visit.broken_images()
         assert not broken, f"{doc}: images that did not load: {broken}"
         page.wait_for_timeout(300)  # let late scripts report their errors
+        assert not visit.errors(), f"{doc}:\n" + "\n".join(visit.errors())
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_typesets_math_offline(book_browser, doc):
+    """With every other host blocked, MathJax (from the build's _static/) typesets every formula."""
+    source = bookutil.source_of(doc)
+    with book_browser.open(doc) as visit:
+        report = visit.math_report()
+        if source is not None and bookutil.has_dollar_math(source):
+            assert report["math"] >= 1, f"{doc}: the source has $ math but the page has no math element"
+        if report["math"]:
+            assert report["mathjax"], f"{doc}: {report['math']} formulas, but MathJax did not start"
+            assert report["typeset"] >= 1, f"{doc}: no formula was typeset (no <mjx-container>)"
+        assert not report["untypeset"], f"{doc}: formulas left untypeset: {report['untypeset'][:10]}"
+        assert not report["merrors"], f"{doc}: TeX errors shown by MathJax: {report['merrors'][:10]}"
+        assert not report["raw"], f"{doc}: raw TeX delimiters in the visible text: {report['raw'][:10]}"
         assert not visit.errors(), f"{doc}:\n" + "\n".join(visit.errors())
 
 

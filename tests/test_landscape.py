@@ -175,7 +175,7 @@ def test_windowed_loss_uses_non_overlapping_tiles():
         L.windowed_spectral_loss_np(pred[:10], target[:10])
 
 
-def test_gram_loss_with_a_user_network_and_clear_error_without_vgg(tmp_path):
+def test_gram_loss_with_a_user_network():
     import keras
 
     inp = keras.Input((None, None, 3))
@@ -195,9 +195,114 @@ def test_gram_loss_with_a_user_network_and_clear_error_without_vgg(tmp_path):
     manual = np.mean((gram(fa) - gram(ga)) ** 2, axis=(1, 2)) + np.mean((gram(fb) - gram(gb)) ** 2, axis=(1, 2))
     np.testing.assert_allclose(losses, manual, rtol=1e-4)
     assert float(L.gram_loss(y, y, net)) == 0
-    for weights in (None, "imagenet", tmp_path / "missing.h5"):
-        with pytest.raises(L.WeightsUnavailableError, match="cannot be downloaded here"):
-            L.gram_loss(x, y, weights=weights)
+
+
+def _offline(monkeypatch, tmp_path):
+    """An empty Keras cache and a download that fails as it does without network access."""
+    import urllib.error
+
+    from keras.src.utils import file_utils
+
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(file_utils, "urlretrieve", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return tmp_path / "keras_home" / "models"
+
+
+def test_vgg19_offline_error_names_the_cache_and_the_alternatives(tmp_path, monkeypatch):
+    cache = _offline(monkeypatch, tmp_path)
+    assert L.keras_cache_dir() == cache
+    x = np.zeros((16, 16), np.float32)
+    for weights in (None, "imagenet"):
+        with pytest.raises(L.WeightsUnavailableError) as info:
+            L.gram_loss(x, x, weights=weights)
+        message = str(info.value)
+        assert str(cache / L.VGG19_WEIGHTS_FILE) in message and "download" in message
+        assert 'features="pass1"' in message and "weights=" in message
+        assert not __import__("re").search(r"\bhere\b", message)
+    assert not (cache / L.VGG19_WEIGHTS_FILE).exists()            # no partial file left behind
+    with pytest.raises(L.WeightsUnavailableError, match="no weights file at"):
+        L.vgg19_features(tmp_path / "missing.h5")
+    with pytest.raises(L.WeightsUnavailableError, match="download=False"):
+        L.vgg19_weights_file(download=False)
+
+
+def test_vgg19_weights_in_the_cache_work_offline(tmp_path, monkeypatch):
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    cache = _offline(monkeypatch, tmp_path)
+
+    def tiny_vgg():   # VGG-19's layer names, a few channels: the loading path without an 80 MB file
+        inp = keras.Input((None, None, 3))
+        a = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="block1_conv1")(inp)
+        b = keras.layers.MaxPooling2D(name="block1_pool")(a)
+        c = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block2_conv1")(b)
+        return keras.Model(inp, c, name="vgg19")
+
+    source = tiny_vgg()
+    cache.mkdir(parents=True)
+    with h5py.File(cache / L.VGG19_WEIGHTS_FILE, "w") as fh:     # the legacy layout of Keras' notop file
+        legacy_h5_format.save_weights_to_hdf5_group(fh, source)
+    monkeypatch.setattr(L, "_vgg19_architecture", tiny_vgg)
+    features = L.vgg19_features("imagenet", layers=("block1_conv1", "block2_conv1"))
+    img = np.random.default_rng(0).random((1, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(features(img)[1], source(img), rtol=1e-6)
+    assert L.vgg19_weights_file(download=False) == cache / L.VGG19_WEIGHTS_FILE
+    with pytest.raises(ValueError, match="block1_conv1"):
+        L.vgg19_features("imagenet", layers=("block9_conv1",))
+    (cache / L.VGG19_WEIGHTS_FILE).write_bytes(b"not an HDF5 file")
+    with pytest.raises(L.WeightsUnavailableError, match="could not be read"):
+        L.vgg19_features("imagenet", layers=("block1_conv1",))
+
+
+def test_the_shipped_classifier_as_feature_network():
+    from gslib import cnn
+
+    features = L.cnn_features("pass1")
+    assert L.cnn_features("pass1") is features                       # built once
+    net, _ = cnn.load_pretrained("pass1")
+    np.testing.assert_array_equal(features.get_layer("conv3").get_weights()[0], net.get_layer("conv3").get_weights()[0])
+    rng = np.random.default_rng(1)
+    x, y = rng.random((2, 48, 56)), rng.random((48, 56))
+    maps = features(np.repeat(x[..., None], 3, -1).astype(np.float32))
+    assert [m.shape[-1] for m in maps] == [32, 64, 128, 128]
+    batch = L.gram_loss(x, y, "pass1").numpy()
+    np.testing.assert_allclose(L.gram_loss_np(x, y), batch, rtol=1e-5)
+    assert L.gram_loss_np(y, y) == 0 and np.all(batch > 0)
+    bad = np.array(x)
+    bad[0, 3, 3] = np.nan
+    out = L.gram_loss_np(bad, y)
+    assert np.isnan(out[0]) and out[1] == pytest.approx(batch[1], rel=1e-5)
+    pred = tf.Variable(x[0])
+    with tf.GradientTape() as tape:
+        value = L.gram_loss(pred, y, "pass1")
+    grad = tape.gradient(value, pred).numpy()
+    assert value.shape == () and np.all(np.isfinite(grad)) and np.abs(grad).max() > 0
+    with pytest.raises(ValueError, match="pass1"):
+        L.cnn_features("pass9")
+    with pytest.raises(ValueError, match="conv1"):
+        L.cnn_features("pass1", layers=("logits",))
+    with pytest.raises(ValueError, match="at least 48"):
+        L.gram_loss_np(rng.random((16, 16)), rng.random((16, 16)))
+    with pytest.raises(ValueError, match="features="):
+        L.gram_loss(x, y, "resnet")
+
+
+def test_gram_loss_in_cross_sections_and_gradients():
+    setup = L.setup_for("ci", n=48, max_steps=200, target_tol=1e-12, train_tol=1e-12)
+    target = L.target_pattern(setup, dtype=np.float64)
+    cs = L.cross_section(setup, target.u, target.v, {"k": [0.06, setup.k]}, losses=("gram", "spectral"))
+    assert cs.losses["gram"].shape == (2,) and cs.losses["gram"][1] < 1e-3 < cs.losses["gram"][0]
+    with pytest.raises(ValueError, match="gram_field"):
+        L.cross_section(setup, target.u, target.v, {"k": [0.06]}, losses=("gram",), gram_field="w")
+    u0, v0 = L.initial_state(setup)
+    value, grad, run = L.value_and_grad(setup.params * 1.01, u0, v0, target.u, loss="gram", field="u", steps=100)
+    assert value == pytest.approx(float(L.gram_loss_np(run.u, target.u)), rel=1e-5)
+    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0
 
 
 # ----------------------------------------------------------------------------- gradient descent

@@ -240,3 +240,12 @@ def test_html_table_escapes_and_has_every_cell():
     assert text.startswith("<table><caption>T &lt;1&gt;</caption>")
     assert "<th>b&lt;c</th>" in text and "<td>x&amp;y</td>" in text and "<td>None</td>" in text
     assert text.count("<tr>") == 3
+
+
+def test_animation_player_loads_nothing_from_other_hosts():
+    from gslib import plotting as _plotting
+
+    html = _plotting.animation_html([np.random.default_rng(0).random((3, 8, 8))], titles=["u"],
+                                    times=np.arange(3.0), frames=2)
+    assert "<img" in html or "data:image/png" in html
+    assert "https://" not in html and "http://" not in html

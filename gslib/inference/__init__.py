@@ -2,17 +2,16 @@
 
 Three small pieces, usable on their own:
 
-:mod:`~gslib.inference.features`   composable candidate terms (``lap(U)``, ``U * V**2``,
-                                   ``dot(grad(U), grad(V))``...) with automatic labels, and the
-                                   17-term library of the StochasticForceInference Gray-Scott example;
-:mod:`~gslib.inference.estimator`  linear force inference (Gram matrix, moments, standard errors,
-                                   information; noise and diffusion estimators), with the O(dt) bias
-                                   of frames far apart removed (trapezoidal estimator + Richardson
-                                   extrapolation over lags), and missing pixels;
-:mod:`~gslib.inference.selection`  PASTIS, AIC, BIC over an exhaustive search of the supports;
-:mod:`~gslib.inference.degrade`    degraded data for robustness tests: missing pixels
-                                   (``random_mask``), measurement noise (``add_measurement_noise``),
-                                   block-averaged coarser grids (``coarsen``).
+- :mod:`~gslib.inference.features`: composable candidate terms (``lap(U)``, ``U * V**2``,
+  ``dot(grad(U), grad(V))``...) with automatic labels, and the 17-term library of the
+  StochasticForceInference Gray-Scott example;
+- :mod:`~gslib.inference.estimator`: linear force inference (Gram matrix, moments, standard
+  errors, information; noise and diffusion estimators), with the O(dt) bias of frames far apart
+  removed (trapezoidal estimator + Richardson extrapolation over lags), and missing pixels;
+- :mod:`~gslib.inference.selection`: PASTIS, AIC, BIC over an exhaustive search of the supports;
+- :mod:`~gslib.inference.degrade`: degraded data for robustness tests: missing pixels
+  (``random_mask``), measurement noise (``add_measurement_noise``), block-averaged coarser
+  grids (``coarsen``).
 
 :func:`infer` chains them::
 

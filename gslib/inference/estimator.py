@@ -27,13 +27,13 @@ the SFI example), but purely local, which is what missing pixels need most.
 over ``dt`` also contains ``dt^2/2 (dF/dx F + ...)``, and the fast diffusive modes relax within a
 frame. This module offers (``method``):
 
-``"ito"``    the estimator above;
-``"strat"``  (default) the trapezoidal (Stratonovich) estimator: the features are averaged over the
-             two ends of each increment, ``b -> (b(x_t) + b(x_{t+1}))/2`` in ``M`` and
-             ``b b -> (b b(x_t) + b b(x_{t+1}))/2`` in ``G``, and the Ito-Stratonovich term
-             ``dt/2 tr(W J_a A)`` (``J_a`` the Jacobian of feature ``a`` with respect to the field)
-             is subtracted from ``M_a``. The trapezoidal rule is second order for the smooth part
-             of the motion and exact for a stationary Ornstein-Uhlenbeck process;
+- ``"ito"``: the estimator above;
+- ``"strat"`` (default): the trapezoidal (Stratonovich) estimator: the features are averaged over
+  the two ends of each increment, ``b -> (b(x_t) + b(x_{t+1}))/2`` in ``M`` and
+  ``b b -> (b b(x_t) + b b(x_{t+1}))/2`` in ``G``, and the Ito-Stratonovich term
+  ``dt/2 tr(W J_a A)`` (``J_a`` the Jacobian of feature ``a`` with respect to the field)
+  is subtracted from ``M_a``. The trapezoidal rule is second order for the smooth part
+  of the motion and exact for a stationary Ornstein-Uhlenbeck process;
 
 and removes the remaining bias by **Richardson extrapolation over frame lags** (``lags=K``): the
 estimates at lags ``k dt`` (``k = 1..K``) are combined with the weights ``w_k`` that cancel the
@@ -94,7 +94,24 @@ LAGGED_STRIDE = 4
 
 
 def richardson_weights(lags: int) -> np.ndarray:
-    """Weights ``w_k`` (k = 1..lags) with ``sum w_k = 1`` and ``sum w_k k^j = 0`` for j = 1..lags-1."""
+    """Richardson weights that cancel the bias terms ``dt, ..., dt^{lags-1}``.
+
+    Parameters
+    ----------
+    lags : int
+        Number of frame lags combined, >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights ``w_k`` (k = 1..lags) with ``sum w_k = 1`` and ``sum w_k k^j = 0`` for
+        j = 1..lags-1.
+
+    Raises
+    ------
+    ValueError
+        If ``lags`` is not an integer >= 1.
+    """
     K = _int("lags", lags, 1)
     k = np.arange(1, K + 1, dtype=np.float64)
     V = np.vander(k, K, increasing=True).T  # V[j, i] = k_i^j
@@ -117,10 +134,32 @@ def _positive(name, value):
 
 
 def check_data(data: dict, dt, dx=1.0, mask=None, min_frames: int = 2):
-    """Validate fields ``{name: (T, N, M)}``, ``dt``, ``dx`` and an optional mask (True = valid).
+    """Validate fields, ``dt``, ``dx`` and an optional mask.
 
-    Returns ``(fields, dt, dx, valid)``: float64 arrays with invalid cells set to 0 and the validity
-    ``(T, N, M)`` bool (None if every cell is valid). Raises ValueError with a clear message.
+    Parameters
+    ----------
+    data : dict
+        Fields ``{name: (T, N, M)}``, real, one shape, a grid of at least 5 x 5 cells.
+    dt, dx : float
+        Time between frames and grid spacing, > 0.
+    mask : bool array (N, M) or (T, N, M), optional
+        True where the data are valid.
+    min_frames : int
+        Fewest frames accepted.
+
+    Returns
+    -------
+    fields : dict
+        Float64 arrays with invalid cells set to 0.
+    dt, dx : float
+        The checked values.
+    valid : numpy.ndarray or None
+        The validity ``(T, N, M)`` bool (None if every cell is valid).
+
+    Raises
+    ------
+    ValueError
+        With a clear message, on any invalid argument or a non-finite value outside the mask.
     """
     if not isinstance(data, dict) or not data:
         raise ValueError("data must be a non-empty dict {field name: array (T, N, M)}")
@@ -193,8 +232,16 @@ def _fill_invalid(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
 class NoiseModel:
     """Noise covariance per unit time of each field: ``a(q) = 2 (d0 + s2 |q|^2) / dV``.
 
-    ``d0`` is the white part and ``s2`` the conserved part (``sigma^2`` of :mod:`gslib.spde`); both
-    dicts are keyed by field name.
+    Attributes
+    ----------
+    d0 : dict
+        The white part, keyed by field name.
+    s2 : dict
+        The conserved part (``sigma^2`` of :mod:`gslib.spde`), keyed by field name.
+    kind : {"auto", "conserved", "white"}
+        Which parts were fitted (or set).
+    details : dict
+        Per field, the diagnostics of :func:`estimate_noise` (per-ring values, measurement noise).
     """
 
     d0: dict
@@ -242,8 +289,31 @@ def estimate_noise(data: dict, dt, dx=1.0, kind: str = "auto", mask=None, bins: 
     one-lag spectrum by about 14 % on the SFI example) nor a measurement noise biases it. The rings'
     ``a`` are fitted by least squares (relative errors) with ``2 (d0 + s2 |q|^2) / dV``
     (``kind="auto"``, both >= 0), ``2 s2 |q|^2 / dV`` (``"conserved"``) or ``2 d0 / dV``
-    (``"white"``). ``details[field]`` holds the per-ring values and ``measurement_noise`` (median
-    of the rings' ``s_m^2``).
+    (``"white"``).
+
+    Parameters
+    ----------
+    data : dict
+        ``{name: frames (T, N, M)}``, at least 5 frames.
+    dt, dx : float
+        Time between frames and grid spacing, > 0.
+    kind : {"auto", "conserved", "white"}
+        Which parts of the covariance to fit.
+    mask : bool array (N, M) or (T, N, M), optional
+        True where the data are valid.
+    bins : int
+        Number of rings of ``|q|``, >= 2.
+
+    Returns
+    -------
+    NoiseModel
+        The fitted covariance; ``details[field]`` holds the per-ring values and
+        ``measurement_noise`` (median of the rings' ``s_m^2``).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` or ``bins`` is invalid, or the data fail :func:`check_data`.
     """
     if kind not in NOISE_KINDS:
         raise ValueError(f"noise={kind!r}; allowed: {', '.join(map(repr, NOISE_KINDS))} or a NoiseModel")
@@ -343,12 +413,31 @@ def _fit_spectrum(q2, y, kind):
 def diffusion_estimates(data: dict, dt, dx=1.0, mask=None, lags: int = 3) -> dict:
     """Per-cell diffusion estimators of each field (field units^2 per time unit).
 
-    ``msd``           ``<dX dX> / (2 dt)`` at lag 1 (biased low by the relaxation within a frame
-                      and high by the motion of the pattern),
-    ``weak_noise``    ``<(dX_t - dX_{t-1})^2> / (4 dt)``, which removes a smooth drift,
-    ``extrapolated``  the lag-``k`` MSDs ``<|x_{t+k} - x_t|^2> / (2 k dt)`` extrapolated to lag 0,
-    ``measurement_noise``  ``-<dX_t dX_{t-1}>``: the variance of a white measurement noise, if any
-                      (it is also lowered by the relaxation of fast modes: a diagnostic only).
+    Parameters
+    ----------
+    data : dict
+        Field name to frames ``(T, N, M)``.
+    dt : float
+        Time between frames.
+    dx : float, optional
+        Grid spacing.
+    mask : numpy.ndarray, optional
+        Valid pixels (True), as in :func:`infer_force`.
+    lags : int, optional
+        Largest lag of the extrapolated estimator.
+
+    Returns
+    -------
+    dict
+        For each field, a dict of estimators:
+
+        - ``msd``: ``<dX dX> / (2 dt)`` at lag 1 (biased low by the relaxation within a frame
+          and high by the motion of the pattern);
+        - ``weak_noise``: ``<(dX_t - dX_{t-1})^2> / (4 dt)``, which removes a smooth drift;
+        - ``extrapolated``: the lag-``k`` MSDs ``<|x_{t+k} - x_t|^2> / (2 k dt)`` extrapolated
+          to lag 0;
+        - ``measurement_noise``: ``-<dX_t dX_{t-1}>``, the variance of a white measurement
+          noise, if any (it is also lowered by the relaxation of fast modes: a diagnostic only).
     """
     fields, dt, dx, valid = check_data(data, dt, dx, mask, min_frames=max(3, lags + 2))
     w = richardson_weights(lags)
@@ -376,11 +465,18 @@ def diffusion_estimates(data: dict, dt, dx=1.0, mask=None, lags: int = 3) -> dic
 class EquationMoments:
     """Gram matrix, moments and noise covariance of one equation, ready for any subset of features.
 
-    G, M      ``G C = M`` for the coefficients of any support (rows/columns restricted to it)
-    H         covariance of the noise of M (standard errors: ``G^-1 H G^-1``)
-    labels    feature labels
-    inflation ``r``: the information is ``C . M / (2 r)``
-    per_lag   ``[(G_k, M_k)]``: the (normalised) estimates at each lag before extrapolation
+    Attributes
+    ----------
+    G, M : numpy.ndarray
+        ``G C = M`` for the coefficients of any support (rows/columns restricted to it).
+    H : numpy.ndarray
+        Covariance of the noise of M (standard errors: ``G^-1 H G^-1``).
+    labels : list of str
+        Feature labels.
+    inflation : float
+        ``r``: the information is ``C . M / (2 r)``.
+    per_lag : list
+        ``[(G_k, M_k)]``: the (normalised) estimates at each lag before extrapolation.
     """
 
     G: np.ndarray
@@ -426,14 +522,40 @@ class EquationMoments:
         return float(C @ self.M[idx] / (2 * self.inflation))
 
     def lag_coefficients(self, support=None) -> np.ndarray:
-        """Coefficients estimated at each lag separately, (lags, |support|)."""
+        """Coefficients estimated at each lag separately, ``(lags, len(support))``."""
         idx = self.index(support)
         return np.array([np.linalg.solve(G[np.ix_(idx, idx)], M[idx]) for G, M in self.per_lag])
 
 
 @dataclass
 class ForceInference:
-    """Result of :func:`infer_force`: one :class:`EquationMoments` per field, and the setup."""
+    """Result of :func:`infer_force`: one :class:`EquationMoments` per field, and the setup.
+
+    Attributes
+    ----------
+    equations : dict
+        ``{field: EquationMoments}``.
+    noise : NoiseModel
+        The noise covariance used for the weight and the Ito-Stratonovich term.
+    dt, dx : float
+        Time between frames and grid spacing.
+    n_frames : int
+        Number of frames.
+    shape : tuple
+        Grid ``(N, M)``.
+    method : {"strat", "ito"}
+        Estimator.
+    lags : int
+        Frame lags combined by Richardson extrapolation.
+    weight : {"spectral", "white"}
+        Weight used (``"auto"`` resolved).
+    stencil : {"5pt", "9pt"}
+        Laplacian of the features.
+    valid_fraction : float
+        Fraction of cells where the features are valid (1 without a mask).
+    library_labels : list of str
+        Labels of the first field's library.
+    """
 
     equations: dict
     noise: NoiseModel
@@ -489,6 +611,17 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
         True where the data are valid.
     chunk : int
         Frames processed at once (memory).
+
+    Returns
+    -------
+    ForceInference
+        One :class:`EquationMoments` per field, the noise model and the setup.
+
+    Raises
+    ------
+    ValueError
+        On an invalid argument (the message names it), a library that reads a field the data
+        lack, or data without noise.
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}; allowed: {', '.join(map(repr, METHODS))}")

@@ -9,12 +9,12 @@ of :mod:`~gslib.inference.estimator`, 1 for the plain estimator). Adding a featu
 ``I``; a feature with no effect raises it by ``chi^2_1 / 2`` on average 1/2. Criteria of the form
 ``I(B) - |B| c`` trade information for size (Gerardos & Ronceray 2025):
 
-``"PASTIS"``  ``c = ln(n0 / p)``: a model with one spurious term more wins only if that term's
-              ``chi^2_1 / 2`` exceeds ``ln(n0 / p)``, which for ``n0`` candidates happens with a
-              probability of about ``p`` in all (``n0`` = the number of candidate terms; ``p``,
-              default 0.001, the tolerated probability of any false term);
-``"AIC"``     ``c = 1``;
-``"BIC"``     ``c = ln(tau) / 2`` with ``tau`` the number of frame intervals.
+- ``"PASTIS"``: ``c = ln(n0 / p)``: a model with one spurious term more wins only if that term's
+  ``chi^2_1 / 2`` exceeds ``ln(n0 / p)``, which for ``n0`` candidates happens with a
+  probability of about ``p`` in all (``n0`` = the number of candidate terms; ``p``,
+  default 0.001, the tolerated probability of any false term);
+- ``"AIC"``: ``c = 1``;
+- ``"BIC"``: ``c = ln(tau) / 2`` with ``tau`` the number of frame intervals.
 
 Because every criterion is ``I - |B| c``, its optimum lies on the **Pareto front**: the best
 information for each model size. For each equation the front is found by an exhaustive
@@ -47,7 +47,22 @@ EXHAUSTIVE_MAX = 20
 
 
 def information(G, M, support, inflation: float = 1.0) -> float:
-    """``I(B) = M_B . G_BB^-1 M_B / (2 r)`` for the index list ``support``."""
+    """Information ``I(B) = M_B . G_BB^-1 M_B / (2 r)`` of a support.
+
+    Parameters
+    ----------
+    G, M : numpy.ndarray
+        Gram matrix ``(n, n)`` and moments ``(n,)`` of one equation.
+    support : iterable of int
+        Feature indices ``B``.
+    inflation : float
+        Variance inflation ``r``.
+
+    Returns
+    -------
+    float
+        ``I(B)`` (0 for the empty support).
+    """
     idx = np.asarray(sorted(set(int(i) for i in support)), dtype=int)
     if len(idx) == 0:
         return 0.0
@@ -57,7 +72,29 @@ def information(G, M, support, inflation: float = 1.0) -> float:
 
 
 def penalty(criterion: str, n0: int, p: float = 0.001, tau: float | None = None) -> float:
-    """Per-term penalty ``c`` of a criterion ``I - |B| c``."""
+    """Per-term penalty ``c`` of a criterion ``I - |B| c``.
+
+    Parameters
+    ----------
+    criterion : {"PASTIS", "AIC", "BIC"}
+        The criterion (case-insensitive).
+    n0 : int
+        Number of candidate terms, >= 1 (PASTIS).
+    p : float
+        Tolerated probability of any false term, in (0, 1) (PASTIS).
+    tau : float, optional
+        Number of frame intervals, > 1 (BIC).
+
+    Returns
+    -------
+    float
+        ``ln(n0 / p)`` (PASTIS), 1 (AIC) or ``ln(tau) / 2`` (BIC).
+
+    Raises
+    ------
+    ValueError
+        If the criterion is unknown or its argument is out of range.
+    """
     crit = criterion.upper()
     if crit == "PASTIS":
         if not (0 < p < 1):
@@ -185,7 +222,19 @@ def _beam(G, M, max_size, width=32):
 
 @dataclass
 class Front:
-    """Pareto front of one equation: best information and support (feature indices) per size."""
+    """Pareto front of one equation: best information and support (feature indices) per size.
+
+    Attributes
+    ----------
+    information : numpy.ndarray
+        Best information per size 0..n (-inf where no support of that size was searched).
+    supports : list
+        Best support per size, a list of feature indices (None where not searched).
+    labels : list of str
+        Feature labels.
+    search : {"exhaustive", "beam"}
+        How the front was found.
+    """
 
     information: np.ndarray
     supports: list
@@ -198,7 +247,35 @@ class Front:
 
 def pareto_front(G, M, labels=None, *, inflation: float = 1.0, max_size: int | None = None,
                  search: str = "auto", beam_width: int = 32) -> Front:
-    """Best information ``I`` and its support for every size 0..max_size (default: all features)."""
+    """Best information ``I`` and its support for every size 0..max_size.
+
+    Parameters
+    ----------
+    G, M : array_like
+        Gram matrix ``(n, n)`` (positive diagonal) and moments ``(n,)``, finite.
+    labels : sequence of str, optional
+        Feature labels (default: the indices).
+    inflation : float
+        Variance inflation ``r``; the informations are divided by it.
+    max_size : int, optional
+        Largest support size (default: all features).
+    search : {"auto", "exhaustive", "beam"}
+        Exhaustive depth-first search (at most 24 features), beam search with swaps, or
+        ``"auto"``: exhaustive up to :data:`EXHAUSTIVE_MAX` features.
+    beam_width : int
+        Supports kept per size by the beam search.
+
+    Returns
+    -------
+    Front
+        The front of the equation.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, ``G`` or ``M`` is not finite, a diagonal entry is not positive,
+        ``search`` is unknown, or an exhaustive search is asked for more than 24 features.
+    """
     G = np.asarray(G, dtype=np.float64)
     M = np.asarray(M, dtype=np.float64)
     n = len(M)
@@ -234,7 +311,16 @@ def pareto_front(G, M, labels=None, *, inflation: float = 1.0, max_size: int | N
 def combine_fronts(fronts: dict) -> list:
     """Front of the whole model: for each total size, the best sum of the equations' informations.
 
-    Returns a list indexed by total size of ``(information, {equation: size})`` (None if impossible).
+    Parameters
+    ----------
+    fronts : dict
+        ``{equation: Front}``.
+
+    Returns
+    -------
+    list
+        Indexed by total size: ``(information, {equation: size})``, or None if that size is
+        impossible.
     """
     total = [(0.0, {})]
     for name, fr in fronts.items():
@@ -256,10 +342,30 @@ def combine_fronts(fronts: dict) -> list:
 class Selection:
     """Outcome of :func:`select`.
 
-    terms, stderr   ``{equation: {label: value}}`` of the selected model
-    information     its information I; ``score`` = I - size * penalty
-    front           total front: list of dicts (size, information, and each criterion's score)
-    fronts          per-equation :class:`Front`
+    Attributes
+    ----------
+    criterion : str
+        The criterion used (upper case).
+    p : float
+        Tolerated false-term probability (PASTIS).
+    n0 : int
+        Number of candidate terms.
+    penalty : float
+        Per-term penalty of the criterion.
+    terms, stderr : dict
+        ``{equation: {label: value}}`` of the selected model.
+    information : float
+        Its information I.
+    score : float
+        I - size * penalty.
+    supports : dict
+        ``{equation: [labels]}`` of the selected model.
+    front : list
+        Total front: list of dicts (size, information, and each criterion's score).
+    fronts : dict
+        Per-equation :class:`Front`.
+    criteria : dict
+        For each criterion, its penalty, size and supports.
     """
 
     criterion: str
@@ -284,8 +390,30 @@ def select(inference, criterion: str = "PASTIS", p: float = 0.001, n0: int | Non
            search: str = "auto", max_size: int | None = None) -> Selection:
     """Select the support maximising ``I - |B| c`` (see the module docstring) for every equation.
 
-    ``inference`` is a :class:`~gslib.inference.estimator.ForceInference`. ``n0`` defaults to the
-    total number of candidate terms over all equations.
+    Parameters
+    ----------
+    inference : ForceInference
+        The moments (:class:`~gslib.inference.estimator.ForceInference`).
+    criterion : {"PASTIS", "AIC", "BIC"}
+        Selection criterion (case-insensitive).
+    p : float
+        Tolerated probability of any false term (PASTIS), in (0, 1).
+    n0 : int, optional
+        Number of candidate terms; default: the total over all equations.
+    search : {"auto", "exhaustive", "beam"}
+        Support search (:func:`pareto_front`).
+    max_size : int, optional
+        Largest support per equation.
+
+    Returns
+    -------
+    Selection
+        The selected model, the fronts and every criterion's choice.
+
+    Raises
+    ------
+    ValueError
+        If the criterion is unknown, or a penalty's argument is out of range (:func:`penalty`).
     """
     crit = criterion.upper()
     if crit not in CRITERIA:

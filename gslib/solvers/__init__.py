@@ -9,7 +9,18 @@ from .stencils import FLUSH_THRESHOLD, STENCILS, stability_limit
 
 
 def cuda_available(real_gpu_only: bool = False) -> bool:
-    """True if the ``cuda`` backend can run: a visible GPU, or (unless ``real_gpu_only``) the simulator."""
+    """Whether the ``cuda`` backend can run.
+
+    Parameters
+    ----------
+    real_gpu_only : bool, optional
+        Count only a real GPU, not Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``).
+
+    Returns
+    -------
+    bool
+        True if a GPU is visible, or (unless ``real_gpu_only``) the simulator is enabled.
+    """
     if real_gpu_only and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return False
     try:

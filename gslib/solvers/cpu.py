@@ -128,7 +128,18 @@ def _last_change(U, V, cur):
 
 
 def member_coefficients(params) -> np.ndarray:
-    """Per-member coefficients (B, 5) in the field dtype: dt Du/dx^2, dt Dv/dx^2, dt, dt f, dt (f+k)."""
+    """Per-member coefficients of the compiled update.
+
+    Parameters
+    ----------
+    params : gslib.solvers.engine.Params
+        Validated run parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(B, 5)`` in the field dtype: dt Du/dx^2, dt Dv/dx^2, dt, dt f, dt (f+k).
+    """
     p = params
     f, k = p.f.astype(np.float64), p.k.astype(np.float64)
     Du, Dv = p.Du.astype(np.float64), p.Dv.astype(np.float64)
@@ -138,12 +149,39 @@ def member_coefficients(params) -> np.ndarray:
 
 
 def stencil_constants(params) -> np.ndarray:
-    """Constants (5,) in the field dtype: 0.5, 0.25, 3, 1 and the flush threshold."""
+    """Constants of the compiled update.
+
+    Parameters
+    ----------
+    params : gslib.solvers.engine.Params
+        Validated run parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(5,)`` in the field dtype: 0.5, 0.25, 3, 1 and the flush threshold.
+    """
     return np.array([0.5, 0.25, 3.0, 1.0, params.flush], dtype=params.dtype)
 
 
 class CpuBackend:
-    """Batched FTCS on the CPU with Numba, parallel over members or over rows."""
+    """Batched FTCS on the CPU with Numba, parallel over members or over rows.
+
+    Parameters
+    ----------
+    u0, v0 : numpy.ndarray
+        Initial fields ``(B, N, M)``.
+    params : gslib.solvers.engine.Params
+        Validated run parameters.
+    layout : {'auto', 'members', 'rows'}, optional
+        Threads over batch members, or over the rows of every step; ``'auto'``: members when
+        the batch has at least as many members as threads.
+
+    Raises
+    ------
+    ValueError
+        If ``layout`` is not one of the allowed names.
+    """
 
     name = "cpu"
 

@@ -71,7 +71,20 @@ def _change(U, V, cur, out):
 
 
 class CudaBackend:
-    """Batched FTCS on one CUDA GPU."""
+    """Batched FTCS on one CUDA GPU.
+
+    Parameters
+    ----------
+    u0, v0 : numpy.ndarray
+        Initial fields ``(B, N, M)``.
+    params : gslib.solvers.engine.Params
+        Validated run parameters.
+
+    Raises
+    ------
+    RuntimeError
+        If no CUDA GPU (or the simulator) is available.
+    """
 
     name = "cuda"
 

@@ -22,7 +22,15 @@ DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BlowUpError(FloatingPointError):
-    """Some batch members became non-finite; ``members`` lists them, ``steps`` when it was seen."""
+    """Some batch members became non-finite.
+
+    Parameters
+    ----------
+    members : sequence of int
+        The batch members that blew up (kept as the attribute ``members``).
+    steps : sequence of int
+        For each member, the step by which it was seen non-finite (attribute ``steps``).
+    """
 
     def __init__(self, members, steps):
         self.members = [int(m) for m in members]
@@ -36,7 +44,21 @@ class BlowUpError(FloatingPointError):
 
 @dataclass(frozen=True)
 class Params:
-    """Validated run parameters; f, k, Du, Dv are arrays (B,) in the field dtype."""
+    """Validated run parameters (made by :func:`check_arguments`).
+
+    Attributes
+    ----------
+    f, k, Du, Dv : numpy.ndarray
+        Rates and diffusivities, arrays ``(B,)`` in the field dtype.
+    dt, dx : float
+        Time step and grid spacing.
+    stencil : str
+        ``'5pt'`` or ``'9pt'``.
+    dtype : numpy.dtype
+        float32 or float64.
+    flush : float
+        Values of ``|v|`` below this are set to zero (see ``FLUSH_THRESHOLD``).
+    """
 
     f: np.ndarray
     k: np.ndarray
@@ -53,12 +75,22 @@ class Params:
 class SimulationResult:
     """Outcome of :func:`integrate`; shapes follow the input (B omitted for a single grid).
 
-    u, v          final fields, (B, N, M)
-    frames_u/_v   recorded fields, (B, R, N, M), at ``frame_times`` (R,) in model time units
-    steps         steps each member took, (B,): fewer than asked where it stopped early
-    steady        members stopped by the steady-state test, (B,) bool
-    failed        members that became non-finite (on_blowup='mark'), (B,) bool; their fields are NaN
-    backend       the backend that ran
+    Attributes
+    ----------
+    u, v : numpy.ndarray
+        Final fields, ``(B, N, M)``.
+    frames_u, frames_v : numpy.ndarray or None
+        Recorded fields, ``(B, R, N, M)``, at ``frame_times``; None if no time was recorded.
+    frame_times : numpy.ndarray
+        Times of the frames, ``(R,)``, in model time units.
+    steps : numpy.ndarray
+        Steps each member took, ``(B,)``: fewer than asked where it stopped early.
+    steady : numpy.ndarray
+        Members stopped by the steady-state test, ``(B,)`` bool.
+    failed : numpy.ndarray
+        Members that became non-finite (``on_blowup='mark'``), ``(B,)`` bool; their fields are NaN.
+    backend : str
+        The backend that ran.
     """
 
     u: np.ndarray
@@ -125,7 +157,27 @@ def _check_fields(u0, v0, dtype):
 
 
 def check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable=False):
-    """Validate the arguments of :func:`simulate`; returns (u, v (B, N, M), Params, batched)."""
+    """Validate the arguments of :func:`simulate`.
+
+    Parameters
+    ----------
+    u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable
+        As in :func:`simulate`.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The fields as contiguous batches ``(B, N, M)`` in ``dtype``.
+    params : Params
+        The validated parameters.
+    batched : bool
+        Whether the input was a batch ``(B, N, M)``.
+
+    Raises
+    ------
+    ValueError
+        For an argument outside its allowed range; the message names it.
+    """
     try:
         dtype = np.dtype(dtype)
     except TypeError:
@@ -169,7 +221,23 @@ def _record_steps(record_times, dt, steps):
 
 
 def resolve_backend(backend: str) -> str:
-    """Turn ``backend`` into one of numpy, cpu, cuda ('auto': cuda if a GPU is visible, else cpu)."""
+    """Turn ``backend`` into the backend that will run.
+
+    Parameters
+    ----------
+    backend : {'auto', 'numpy', 'cpu', 'cuda'}
+        ``'auto'`` means cuda if a GPU is visible, else cpu.
+
+    Returns
+    -------
+    str
+        ``'numpy'``, ``'cpu'`` or ``'cuda'``.
+
+    Raises
+    ------
+    ValueError
+        If ``backend`` is not one of the allowed names.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not a backend; allowed: {', '.join(map(repr, BACKENDS))}")
     if backend == "auto":
@@ -193,13 +261,35 @@ def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil
               on_blowup="raise", allow_unstable=False, progress=False) -> SimulationResult:
     """Run the Gray-Scott FTCS scheme and return a :class:`SimulationResult`.
 
-    Arguments as in :func:`simulate`, plus:
-    record_times   times (model units, multiples of dt, in [0, steps*dt]) at which to keep the fields
-    steady_tol     stop a member once the largest change of u or v in one step is below this
-    check_every    steps between the steady-state and blow-up checks (>= 1)
-    on_blowup      'raise' (BlowUpError naming the members) or 'mark' (flag them, finish the rest)
-    allow_unstable run even if dt exceeds the stability bound (for demonstrations)
-    progress       show a progress bar (tqdm) over steps
+    Parameters
+    ----------
+    u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, backend, dtype
+        As in :func:`simulate`.
+    record_times : sequence of float, optional
+        Times (model units, multiples of dt, in ``[0, steps*dt]``) at which to keep the fields.
+    steady_tol : float, optional
+        Stop a member once the largest change of u or v in one step is below this (> 0).
+    check_every : int, optional
+        Steps between the steady-state and blow-up checks (>= 1).
+    on_blowup : {'raise', 'mark'}, optional
+        ``'raise'``: a :class:`BlowUpError` naming the members; ``'mark'``: flag them in
+        ``failed``, set their fields to NaN and finish the rest.
+    allow_unstable : bool, optional
+        Run even if dt exceeds the stability bound (for demonstrations).
+    progress : bool, optional
+        Show a progress bar (tqdm) over the steps.
+
+    Returns
+    -------
+    SimulationResult
+        Final fields, recorded frames, steps taken, steady and failed members.
+
+    Raises
+    ------
+    ValueError
+        For an argument outside its allowed range; the message names it.
+    BlowUpError
+        If a member becomes non-finite and ``on_blowup='raise'``.
     """
     if steps is None:
         raise ValueError("steps must be given: a positive integer (>= 1)")
@@ -281,19 +371,59 @@ def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil
 
 def simulate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil="9pt", backend="auto",
              dtype=np.float32, *, steady_tol=None, check_every=1000, allow_unstable=False, progress=False):
-    """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps; returns (u, v).
+    """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps.
 
-    u0, v0   initial fields, (N, M) or a batch (B, N, M); periodic boundaries
-    f, k     feed and kill rates (1/time), scalars or arrays (B,)
-    Du, Dv   diffusivities (length^2/time), scalars or arrays (B,)
-    dt, dx   time step and grid spacing; dt must respect the stencil's stability bound
-    steps    number of time steps (>= 1); the run covers steps * dt time units
-    stencil  '5pt' or '9pt' (isotropic: centre -3, edges 0.5, corners 0.25), divided by dx^2
-    backend  'numpy' (reference), 'cpu' (Numba), 'cuda' (Numba CUDA), 'auto' (cuda if a GPU is visible)
-    dtype    float32 or float64
-    The final fields come back with the input's shape and the chosen dtype. A member that becomes
-    non-finite raises :class:`BlowUpError`; :func:`integrate` offers frames, per-member steady-state
-    stops and marking failed members.
+    :func:`integrate` runs the same scheme and also offers recorded frames, per-member
+    steady-state stops and marking of failed members.
+
+    Parameters
+    ----------
+    u0, v0 : array_like
+        Initial fields, ``(N, M)`` or a batch ``(B, N, M)``, with N, M >= 3; periodic boundaries.
+    f, k : float or array_like
+        Feed and kill rates (1/time), scalars or arrays ``(B,)``, >= 0.
+    Du, Dv : float or array_like, optional
+        Diffusivities (length^2/time), scalars or arrays ``(B,)``, >= 0.
+    dt : float, optional
+        Time step, > 0 and at most the stencil's forward-Euler bound (:func:`stability_limit`).
+    dx : float, optional
+        Grid spacing, > 0.
+    steps : int
+        Number of time steps (>= 1); the run covers ``steps * dt`` time units.
+    stencil : {'9pt', '5pt'}, optional
+        Discrete Laplacian, divided by dx^2: ``'5pt'``, or ``'9pt'`` (the CNN paper's: centre -3,
+        edges 1/2, corners 1/4, which is not isotropic).
+    backend : {'auto', 'numpy', 'cpu', 'cuda'}, optional
+        ``'numpy'`` (the reference), ``'cpu'`` (Numba), ``'cuda'`` (Numba CUDA), ``'auto'`` (cuda
+        if a GPU is visible, else cpu).
+    dtype : {numpy.float32, numpy.float64}, optional
+        Floating-point type of the computation and of the result.
+    steady_tol : float, optional
+        Stop a member once the largest change of u or v in one step is below this (> 0).
+    check_every : int, optional
+        Steps between the steady-state and blow-up checks (>= 1).
+    allow_unstable : bool, optional
+        Run even if dt exceeds the stability bound (for demonstrations).
+    progress : bool, optional
+        Show a progress bar (tqdm) over the steps.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The final fields, with the input's shape and the chosen dtype.
+
+    Raises
+    ------
+    ValueError
+        For an argument outside its allowed range; the message names it.
+    BlowUpError
+        If a member becomes non-finite.
+
+    Examples
+    --------
+    >>> import gslib
+    >>> u0, v0 = gslib.initial.cnn_seed(seed=0)
+    >>> u, v = gslib.simulate(u0, v0, f=0.042, k=0.063, steps=1000)
     """
     res = integrate(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, backend, dtype, steady_tol=steady_tol,
                     check_every=check_every, allow_unstable=allow_unstable, progress=progress)

@@ -10,7 +10,22 @@ import numpy as np
 
 
 def laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> np.ndarray:
-    """Periodic discrete Laplacian of ``a`` (..., N, M) over its last two axes (1/length**2)."""
+    """Periodic discrete Laplacian over the last two axes.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Field ``(..., N, M)``.
+    dx : float, optional
+        Grid spacing.
+    stencil : {'9pt', '5pt'}, optional
+        The stencil (:mod:`gslib.solvers.stencils`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The Laplacian of ``a`` (1/length**2 times the units of ``a``), shape of ``a``.
+    """
     north = np.roll(a, 1, axis=-2)
     south = np.roll(a, -1, axis=-2)
     west = np.roll(a, 1, axis=-1)
@@ -22,15 +37,44 @@ def laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> np.ndarra
 
 
 def reaction(u: np.ndarray, v: np.ndarray, f, k) -> tuple[np.ndarray, np.ndarray]:
-    """Reaction terms of the Gray-Scott model: (-u v^2 + f (1 - u), u v^2 - (f + k) v)."""
+    """Reaction terms of the Gray-Scott model.
+
+    Parameters
+    ----------
+    u, v : numpy.ndarray
+        Fields.
+    f, k : float or numpy.ndarray
+        Feed and kill rates, broadcast against the fields.
+
+    Returns
+    -------
+    ru, rv : numpy.ndarray
+        ``-u v^2 + f (1 - u)`` and ``u v^2 - (f + k) v``.
+    """
     uvv = u * v * v
     return -uvv + f * (1 - u), uvv - (f + k) * v
 
 
 def step(u, v, f, k, Du, Dv, dt, dx=1.0, stencil="9pt", flush=0.0):
-    """One forward-Euler step of the Gray-Scott model; returns the new (u, v).
+    """One forward-Euler step of the Gray-Scott model.
 
-    ``flush``: |v| below this is set to 0 (see :data:`gslib.solvers.stencils.FLUSH_THRESHOLD`).
+    Parameters
+    ----------
+    u, v : numpy.ndarray
+        Fields ``(..., N, M)``.
+    f, k, Du, Dv : float or numpy.ndarray
+        Rates and diffusivities, broadcast against the fields (e.g. ``(B, 1, 1)``).
+    dt, dx : float
+        Time step and grid spacing.
+    stencil : {'9pt', '5pt'}, optional
+        Discrete Laplacian (:func:`laplacian`).
+    flush : float, optional
+        ``|v|`` below this is set to 0 (see :data:`gslib.solvers.stencils.FLUSH_THRESHOLD`).
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The fields after the step.
     """
     ru, rv = reaction(u, v, f, k)
     u_new = u + dt * (Du * laplacian(u, dx, stencil) + ru)
@@ -40,7 +84,15 @@ def step(u, v, f, k, Du, Dv, dt, dx=1.0, stencil="9pt", flush=0.0):
 
 
 class NumpyBackend:
-    """Batched FTCS in plain NumPy: slow, but every line reads like the equations."""
+    """Batched FTCS in plain NumPy: slow, but every line reads like the equations.
+
+    Parameters
+    ----------
+    u0, v0 : numpy.ndarray
+        Initial fields ``(B, N, M)``.
+    params : gslib.solvers.engine.Params
+        Validated run parameters.
+    """
 
     name = "numpy"
 
@@ -66,7 +118,7 @@ class NumpyBackend:
         self.u_prev[idx], self.v_prev[idx] = u_prev, v_prev
 
     def last_change(self) -> np.ndarray:
-        """Max |u_n - u_{n-1}|, |v_n - v_{n-1}| of each member's last step, (B,); non-finite if it blew up."""
+        """Max ``|u_n - u_{n-1}|``, ``|v_n - v_{n-1}|`` of each member's last step, (B,); non-finite if it blew up."""
         du = np.abs(self.u - self.u_prev).reshape(len(self.u), -1)
         dv = np.abs(self.v - self.v_prev).reshape(len(self.v), -1)
         change = np.maximum(du.max(axis=1), dv.max(axis=1)).astype(np.float64)

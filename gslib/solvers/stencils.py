@@ -3,7 +3,9 @@
 Both stencils act on a periodic grid of spacing ``dx`` and are divided by ``dx**2``:
 
 * ``"5pt"`` (the CNN paper's text): edges 1, centre -4.
-* ``"9pt"`` (the CNN paper's code, isotropic): edges 0.5, corners 0.25, centre -3.
+* ``"9pt"`` (the CNN paper's code): edges 0.5, corners 0.25, centre -3. Not isotropic: its
+  leading error term depends on direction (the isotropic 9-point stencil has edges 2/3, corners 1/6,
+  centre -10/3).
 
 The most negative eigenvalue of the 5-point stencil is ``-8/dx**2`` (the checkerboard mode) and of
 the 9-point stencil ``-4/dx**2`` (its symbol is ``-4 + (1 + cos a)(1 + cos b)``). Forward Euler on
@@ -22,7 +24,7 @@ STENCILS = ("5pt", "9pt")
 #: Magnitude of the most negative eigenvalue of each stencil, times dx**2.
 SPECTRAL_RADIUS = {"5pt": 8.0, "9pt": 4.0}
 
-#: v is set to 0 where |v| falls below this value after each step. Where v decays (the H state and
+#: v is set to 0 where ``|v|`` falls below this value after each step. Where v decays (the H state and
 #: everywhere fronts never reach) it would otherwise turn subnormal and slow the CPU by tens of times;
 #: in float32 1e-15 keeps u*v**2 a normal number. The state (1, 0) is linearly stable, so removing
 #: values this small does not change the physics.
@@ -30,14 +32,51 @@ FLUSH_THRESHOLD = {np.dtype(np.float32): 1e-15, np.dtype(np.float64): 1e-150}
 
 
 def check_stencil(stencil: str) -> str:
-    """Return ``stencil`` if it is a known stencil, else raise ValueError."""
+    """Check a stencil name.
+
+    Parameters
+    ----------
+    stencil : str
+        ``'5pt'`` or ``'9pt'``.
+
+    Returns
+    -------
+    str
+        ``stencil``.
+
+    Raises
+    ------
+    ValueError
+        If ``stencil`` is not a known stencil.
+    """
     if stencil not in STENCILS:
         raise ValueError(f"stencil={stencil!r} is not a stencil; allowed: {', '.join(map(repr, STENCILS))}")
     return stencil
 
 
 def stability_limit(D: float, dx: float = 1.0, stencil: str = "9pt") -> float:
-    """Largest stable forward-Euler time step for diffusivity ``D`` (length**2/time), spacing ``dx``."""
+    """Largest stable forward-Euler time step of the diffusion part of the scheme.
+
+    Parameters
+    ----------
+    D : float
+        Largest diffusivity (length**2/time).
+    dx : float, optional
+        Grid spacing.
+    stencil : {'9pt', '5pt'}, optional
+        The stencil.
+
+    Returns
+    -------
+    float
+        ``2 dx**2 / (rho D)``, rho the stencil's spectral radius (8 for 5pt, 4 for 9pt);
+        infinite for ``D <= 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``stencil`` is not a known stencil.
+    """
     check_stencil(stencil)
     if D <= 0:
         return float("inf")
