@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 RUNS ?= runs/paper
 
-.PHONY: install test book bench pass1 scan1 pass2 scan2 clean
+.PHONY: install install-cells test book bench pass1 scan1 pass2 scan2 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ book: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/gslib bench
+
+# The first code cell of every chapter (installs gslib where it is missing), from gslib.notebook.install_cell_source.
+install-cells: $(STAMP)
+	$(BIN)/python -m gslib.notebook sync-install-cells book/*.ipynb
 
 # The shipped network gslib/data/pretrained/pass1, from scratch: the paper's three splits (resumable),
 # 600 epochs of training (resumable), evaluation on the test split, provenance. Hours on a CPU.

@@ -40,14 +40,33 @@ class MissingExtraError(ImportError):
 
 
 def install_hint(extra: str) -> str:
-    """The command that installs ``extra``: ``pip install 'gslib[cnn]'``."""
+    """The command that installs an extra of gslib.
+
+    Parameters
+    ----------
+    extra : str
+        The extra, e.g. ``"cnn"``.
+
+    Returns
+    -------
+    str
+        ``pip install 'gslib[cnn]'``.
+    """
     return f"pip install 'gslib[{extra}]'"
 
 
 def available(module: str) -> bool:
-    """True if ``module`` can be imported (it is found on the path, or already imported).
+    """Whether a module can be imported, without importing it (only its spec is looked up).
 
-    Nothing is imported: only the module's spec is looked up.
+    Parameters
+    ----------
+    module : str
+        A top-level module name, e.g. ``"jax"``.
+
+    Returns
+    -------
+    bool
+        True if it is found on the path, or already imported.
     """
     if module in sys.modules:
         return sys.modules[module] is not None

@@ -34,9 +34,25 @@ MIN_SIZE = 48
 
 
 def build_model(n_classes: int = 15, size: int | None = 128) -> keras.Model:
-    """The network of the paper's Table II (277 723 parameters for 15 classes); outputs logits (B, n_classes).
+    """The network of the paper's Table II (277 723 parameters for 15 classes).
 
-    ``size`` fixes the input side (None accepts any side: the network ends in a global max pool).
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes, >= 2.
+    size : int or None
+        Input side, >= :data:`MIN_SIZE` (None accepts any side: the network ends in a global max
+        pool).
+
+    Returns
+    -------
+    keras.Model
+        Maps samples (B, size, size, 3) to logits (B, n_classes).
+
+    Raises
+    ------
+    ValueError
+        If ``n_classes`` or ``size`` is out of range.
     """
     if not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"n_classes={n_classes!r} must be an integer >= 2")
@@ -59,7 +75,17 @@ def build_model(n_classes: int = 15, size: int | None = 128) -> keras.Model:
 
 
 class RandomIntensity(layers.Layer):
-    """Multiply each sample by a random factor in [1 - delta, 1 + delta] (training only)."""
+    """Multiply each sample by a random factor in [1 - delta, 1 + delta] (training only).
+
+    Parameters
+    ----------
+    delta : float
+        Largest relative change of the intensity.
+    seed : int, optional
+        Seed of the layer's random generator.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+    """
 
     def __init__(self, delta: float = 0.05, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -78,14 +104,26 @@ class RandomIntensity(layers.Layer):
 
 
 def periodic_affine(x, transform):
-    """Resample images x (B, H, W, C) at affine coordinates with bilinear interpolation on a torus.
+    """Resample images at affine coordinates with bilinear interpolation on a torus.
 
-    ``transform`` (B, 6) = a00, a01, a02, a10, a11, a12 maps output pixel (x, y) = (column, row) to the
-    input point (a00 x + a01 y + a02, a10 x + a11 y + a12), as in ``keras.ops.image.affine_transform``.
     Input coordinates are taken modulo (W, H) *before* the four neighbours are read, so that an output
     pixel between the last and the first column mixes those two: a periodic pattern stays periodic with
     no seam. (``affine_transform(fill_mode="wrap")`` wraps the point but reads the neighbour beyond the
     edge as the fill value, which draws a line of darker pixels wherever the edge is crossed.)
+
+    Parameters
+    ----------
+    x : tensor
+        Images (B, H, W, C).
+    transform : tensor
+        (B, 6) = a00, a01, a02, a10, a11, a12: maps output pixel (x, y) = (column, row) to the
+        input point (a00 x + a01 y + a02, a10 x + a11 y + a12), as in
+        ``keras.ops.image.affine_transform``.
+
+    Returns
+    -------
+    tensor
+        The resampled images (B, H, W, C).
     """
     shape = ops.shape(x)
     batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
@@ -119,6 +157,17 @@ class RandomAffine(layers.Layer):
     along each axis, a zoom by a factor in [1 - zoom, 1 + zoom], a horizontal flip with probability 1/2
     and a periodic shift by up to half the width along each axis (with wrap, every shift is reached).
     The resampling is :func:`periodic_affine`: bilinear on the torus, no seam at the edges.
+
+    Parameters
+    ----------
+    shear : float
+        Largest shear along each axis.
+    zoom : float
+        Largest relative zoom.
+    seed : int, optional
+        Seed of the layer's random generator.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
     """
 
     def __init__(self, shear: float = 0.2, zoom: float = 0.2, seed: int | None = None, **kwargs):
@@ -160,13 +209,41 @@ def augmentation(seed: int = 0) -> keras.Sequential:
 
     The geometric part is one affine resampling per sample (:class:`RandomAffine`), with fill mode
     ``wrap`` so periodic patterns stay periodic; active only when training.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the affine layer (the intensity layer uses ``seed + 1``).
+
+    Returns
+    -------
+    keras.Sequential
+        The augmentation layers.
     """
     return keras.Sequential([RandomAffine(0.2, 0.2, seed=seed), RandomIntensity(0.05, seed=seed + 1)],
                             name="augmentation")
 
 
 def check_samples(x, size: int | None = None) -> np.ndarray:
-    """Validate samples for the network: (B, S, S, 3) or one (S, S, 3), finite; returns float32 (B, S, S, 3)."""
+    """Validate samples for the network.
+
+    Parameters
+    ----------
+    x : array_like
+        Samples (B, S, S, 3) or one (S, S, 3), S >= :data:`MIN_SIZE`, real and finite.
+    size : int, optional
+        The side the network takes.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (B, S, S, 3).
+
+    Raises
+    ------
+    ValueError
+        If the shape, the side or the values are not allowed.
+    """
     x = np.asarray(x)
     shape = x.shape
     if x.ndim == 3 and x.shape[-1] == 3:
@@ -186,19 +263,79 @@ def _input_size(model) -> int | None:
 
 
 def predict_proba(model, x, batch_size: int = 128) -> np.ndarray:
-    """Class probabilities (B, n_classes) for samples x (B, S, S, 3)."""
+    """Class probabilities of samples.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`build_model`.
+    x : array_like
+        Samples (B, S, S, 3) or one (S, S, 3) (:func:`check_samples`).
+    batch_size : int
+        Samples per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities (B, n_classes).
+
+    Raises
+    ------
+    ValueError
+        If the samples are not valid for the network (:func:`check_samples`).
+    """
     x = check_samples(x, _input_size(model))
     logits = model.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(ops.softmax(logits, axis=-1))
 
 
 def classify(model, class_names, x, batch_size: int = 128) -> np.ndarray:
-    """Predicted class names (B,) for samples x."""
+    """Predicted class names of samples.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`build_model`.
+    class_names : sequence of str
+        The network's classes, in the order of its outputs.
+    x : array_like
+        Samples (B, S, S, 3) or one (S, S, 3).
+    batch_size : int
+        Samples per forward pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        Class names (B,).
+
+    Raises
+    ------
+    ValueError
+        If the samples are not valid for the network (:func:`check_samples`).
+    """
     return np.asarray(class_names)[predict_proba(model, x, batch_size).argmax(axis=1)]
 
 
 def labels_to_indices(labels, class_names) -> np.ndarray:
-    """Class names (P,) -> indices into class_names; ValueError for an unknown name."""
+    """Class names to indices into ``class_names``.
+
+    Parameters
+    ----------
+    labels : array_like of str
+        Class names (P,).
+    class_names : sequence of str
+        The model's classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices (P,).
+
+    Raises
+    ------
+    ValueError
+        For a name that is not among ``class_names``.
+    """
     index = {name: i for i, name in enumerate(class_names)}
     unknown = sorted(set(np.asarray(labels).tolist()) - set(index))
     if unknown:
@@ -213,15 +350,54 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
           augment=True, seed=0, schedule="constant", verbose=2) -> dict:
     """Train the paper's network; writes into ``out`` and resumes an interrupted run there.
 
-    out/model.weights.h5   the weights of the best epoch (lowest validation loss)
-    out/model.json         class names and input size, to rebuild the network
-    out/history.csv        per-epoch loss and accuracy (training and validation)
-    out/epoch_seconds.csv  wall time of every epoch, summed over resumed runs by :func:`training_seconds`
-    out/backup/            Keras's BackupAndRestore state: rerun the same call after a kill
-    Returns the history as a dict of lists. ``patience``: epochs without improvement of the
-    validation loss before stopping early (None: never). ``schedule``: the learning rate stays at
-    ``learning_rate`` ("constant", the paper's) or decays along a half cosine to 1 % of it at the last
-    epoch ("cosine"; the step count is part of the optimizer's state, so a resumed run continues it).
+    Files written into ``out``:
+
+    - ``model.weights.h5``: the weights of the best epoch (lowest validation loss);
+    - ``model.json``: class names and input size, to rebuild the network;
+    - ``history.csv``: per-epoch loss and accuracy (training and validation);
+    - ``epoch_seconds.csv``: wall time of every epoch, summed over resumed runs by
+      :func:`training_seconds`;
+    - ``backup/``: Keras's BackupAndRestore state: rerun the same call after a kill.
+
+    Parameters
+    ----------
+    x, x_val : array_like
+        Training and validation samples (P, S, S, 3).
+    y, y_val : array_like of int
+        Their labels, indices into ``class_names`` (:func:`labels_to_indices`).
+    class_names : sequence of str
+        The classes, in the order of the network's outputs.
+    out : path-like
+        Directory of the run (created if needed).
+    epochs : int
+        Number of epochs.
+    batch_size : int
+        Samples per step.
+    learning_rate : float
+        Learning rate of Adam.
+    patience : int, optional
+        Epochs without improvement of the validation loss before stopping early (None: never).
+    augment : bool
+        Apply :func:`augmentation` during training.
+    seed : int
+        Seed of Keras's random generators and of the augmentation.
+    schedule : {"constant", "cosine"}
+        The learning rate stays at ``learning_rate`` ("constant", the paper's) or decays along a
+        half cosine to 1 % of it at the last epoch ("cosine"; the step count is part of the
+        optimizer's state, so a resumed run continues it).
+    verbose : int
+        Verbosity of ``keras.Model.fit``.
+
+    Returns
+    -------
+    dict
+        The history as a dict of lists (:func:`read_history`).
+
+    Raises
+    ------
+    ValueError
+        If ``schedule`` is unknown, the samples are not valid, or the labels do not match the
+        samples or the class names.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule={schedule!r}; allowed: {', '.join(map(repr, SCHEDULES))}")
@@ -275,7 +451,18 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 def training_seconds(out) -> float | None:
-    """Total wall time (s) of the epochs of a training run in ``out`` (None if it was not recorded)."""
+    """Total wall time of the epochs of a training run.
+
+    Parameters
+    ----------
+    out : path-like
+        Directory of the run (:func:`train`).
+
+    Returns
+    -------
+    float or None
+        Seconds, an epoch redone after a kill counted once (None if it was not recorded).
+    """
     path = Path(out) / "epoch_seconds.csv"
     if not path.exists():
         return None
@@ -306,14 +493,38 @@ class _BestWeights(keras.callbacks.Callback):
 
 
 def read_history(path) -> dict:
-    """A CSVLogger history as a dict of float lists (one entry per epoch; a resumed run's rows appended)."""
+    """Read a CSVLogger history.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``history.csv`` of a run.
+
+    Returns
+    -------
+    dict
+        Column name to a list of floats (one entry per epoch; a resumed run's rows appended).
+    """
     with open(path) as fh:
         rows = list(csv.DictReader(fh))
     return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
 
 
 def load_model(directory) -> tuple[keras.Model, list[str]]:
-    """Rebuild a network written by :func:`train` (or a shipped one): returns (model, class_names)."""
+    """Rebuild a network written by :func:`train` (or a shipped one).
+
+    Parameters
+    ----------
+    directory : path-like
+        Directory holding ``model.json`` and ``model.weights.h5``.
+
+    Returns
+    -------
+    model : keras.Model
+        The network with its weights.
+    class_names : list of str
+        Its classes, in the order of its outputs.
+    """
     directory = Path(directory)
     meta = json.loads((directory / "model.json").read_text())
     model = build_model(len(meta["class_names"]), meta["size"])
@@ -322,14 +533,48 @@ def load_model(directory) -> tuple[keras.Model, list[str]]:
 
 
 def pretrained_dir(name: str) -> Path:
-    """Directory of a shipped network and its records (history, evaluation, provenance)."""
+    """Directory of a shipped network and its records (history, evaluation, provenance).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRETRAINED`.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory inside the installed package.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a shipped network.
+    """
     if name not in PRETRAINED:
         raise ValueError(f"{name!r} is not a shipped network; allowed: {', '.join(PRETRAINED)}")
     return Path(str(resources.files("gslib").joinpath(f"data/pretrained/{name}")))
 
 
 def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
-    """The network trained at paper scale by this project's pipeline: (keras.Model, class_names)."""
+    """The network trained at paper scale by this project's pipeline.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRETRAINED`.
+
+    Returns
+    -------
+    model : keras.Model
+        The network with its weights.
+    class_names : list of str
+        Its classes, in the order of its outputs.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a shipped network, or its weights are missing from the installation.
+    """
     directory = pretrained_dir(name)
     if not (directory / "model.weights.h5").exists():
         raise ValueError(f"the shipped network {name!r} is missing from this installation ({directory})")
@@ -337,13 +582,50 @@ def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
 
 
 def load_scan(name: str = "pass1"):
-    """The shipped paper-scale scan of the (k, f) plane classified by network ``name`` (see :mod:`gslib.scan`)."""
+    """The shipped paper-scale scan of the (k, f) plane classified by a network.
+
+    Parameters
+    ----------
+    name : str
+        The network (one of :data:`PRETRAINED`).
+
+    Returns
+    -------
+    object
+        What :func:`gslib.scan.load_shipped_scan` returns for it.
+    """
     from .scan import load_shipped_scan
     return load_shipped_scan(name)
 
 
 def evaluate(model, class_names, x, labels, batch_size: int = 128) -> dict:
-    """Accuracy, confusion matrix (rows: true, columns: predicted) and per-class precision and recall."""
+    """Accuracy, confusion matrix and per-class precision and recall of a network.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`build_model`.
+    class_names : sequence of str
+        Its classes, in the order of its outputs.
+    x : array_like
+        Samples (P, S, S, 3).
+    labels : array_like of str
+        Their true class names (P,).
+    batch_size : int
+        Samples per forward pass.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``n_samples``, ``class_names``, ``confusion`` (rows: true, columns:
+        predicted), ``precision`` and ``recall`` per class (None for a class never predicted or
+        never present).
+
+    Raises
+    ------
+    ValueError
+        For an unknown label or invalid samples.
+    """
     y = labels_to_indices(labels, class_names)
     pred = predict_proba(model, x, batch_size).argmax(axis=1)
     n = len(class_names)
@@ -390,10 +672,31 @@ def _input_gradients(model, x, class_index) -> np.ndarray:
 
 
 def saliency(model, x, class_index=None, sigma: float = 2.0) -> np.ndarray:
-    """The paper's saliency maps (B, S, S): gradient of the class logit w.r.t. the input, signed maximum
-    over the 3 channels, min-max normalised to [0, 1], Gaussian blur of width ``sigma`` cells (periodic).
+    """The paper's saliency maps.
 
-    ``class_index``: int or (B,) ints; None uses the predicted class.
+    Gradient of the class logit w.r.t. the input, signed maximum over the 3 channels, min-max
+    normalised to [0, 1], Gaussian blur of width ``sigma`` cells (periodic).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`build_model`.
+    x : array_like
+        Samples (B, S, S, 3) or one (S, S, 3).
+    class_index : int or array_like of int, optional
+        Class of the logit, one or (B,); None uses the predicted class.
+    sigma : float
+        Width of the blur (cells); 0: no blur.
+
+    Returns
+    -------
+    numpy.ndarray
+        Maps (B, S, S).
+
+    Raises
+    ------
+    ValueError
+        For invalid samples, or a Keras backend without input gradients.
     """
     from scipy.ndimage import gaussian_filter
 
@@ -410,11 +713,35 @@ def saliency(model, x, class_index=None, sigma: float = 2.0) -> np.ndarray:
 
 
 def integrated_gradients(model, x, class_index=None, baseline=None, steps: int = 32) -> np.ndarray:
-    """Integrated gradients (Sundararajan et al. 2017), (B, S, S, 3): attribution of the class logit to each
-    input value along the straight path from ``baseline`` to x (trapezoid rule with ``steps`` intervals).
+    """Integrated gradients (Sundararajan et al. 2017).
 
-    Default baseline: each sample's spatial mean, a uniform field with the same intensity and no pattern.
-    The attributions sum to logit(x) - logit(baseline) up to the quadrature error (completeness).
+    Attribution of the class logit to each input value along the straight path from ``baseline``
+    to x (trapezoid rule with ``steps`` intervals). The attributions sum to
+    logit(x) - logit(baseline) up to the quadrature error (completeness).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`build_model`.
+    x : array_like
+        Samples (B, S, S, 3) or one (S, S, 3).
+    class_index : int or array_like of int, optional
+        Class of the logit, one or (B,); None uses the predicted class.
+    baseline : array_like, optional
+        Start of the path, shaped like ``x``; default: each sample's spatial mean, a uniform
+        field with the same intensity and no pattern.
+    steps : int
+        Intervals of the trapezoid rule.
+
+    Returns
+    -------
+    numpy.ndarray
+        Attributions (B, S, S, 3), float32.
+
+    Raises
+    ------
+    ValueError
+        For invalid samples or baseline, or a Keras backend without input gradients.
     """
     x = check_samples(x, _input_size(model))
     if class_index is None:
@@ -439,7 +766,24 @@ def package(run, dest, *, train, val, test) -> dict:
     """Ship a training run: copy its weights and records from ``run`` into ``dest``, evaluate it on the
     ``test`` split (evaluation_test.json) and record how every split was made (datasets.json).
 
-    Returns the test evaluation. ``train``, ``val``, ``test`` are split directories.
+    Parameters
+    ----------
+    run : path-like
+        Directory of a finished training run (:func:`train`, with its evaluation and provenance).
+    dest : path-like
+        Directory of the shipped network (created if needed).
+    train, val, test : path-like
+        Split directories (:func:`gslib.dataset.build_split`).
+
+    Returns
+    -------
+    dict
+        The test evaluation (:func:`evaluate`).
+
+    Raises
+    ------
+    ValueError
+        If ``run`` is not a finished training run, or a split cannot be loaded.
     """
     import shutil
 
@@ -462,6 +806,21 @@ def package(run, dest, *, train, val, test) -> dict:
 
 
 def provenance(command: str, seconds: float, **extra) -> dict:
-    """A provenance record of a training run: :func:`gslib.provenance.record` plus Keras version and backend."""
+    """A provenance record of a training run.
+
+    Parameters
+    ----------
+    command : str
+        The command that made the run.
+    seconds : float
+        Its wall time.
+    **extra
+        Further entries of the record.
+
+    Returns
+    -------
+    dict
+        :func:`gslib.provenance.record` plus Keras version and backend.
+    """
     from .provenance import record
     return record(command, seconds, keras_version=keras.__version__, keras_backend=keras.backend.backend(), **extra)

@@ -41,7 +41,25 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Recipe:
-    """How samples are made. Defaults: the paper's. Lengths in cells, times in model units."""
+    """How samples are made. Defaults: the paper's. Lengths in cells, times in model units.
+
+    Attributes
+    ----------
+    size : int
+        Grid side.
+    t_end : float
+        Time of the last snapshot.
+    gap : float
+        Time between the three snapshots.
+    dt, Du, Dv, stencil : float, float, float, str
+        Time step, diffusivities and Laplacian, as in :func:`gslib.integrate`.
+    square, shift : int, str
+        Seeded block side and shift, as in :func:`gslib.initial.cnn_seed`.
+    dtype : str
+        Floating-point type of the simulation and the samples.
+    count_fraction : float
+        Share of each point's published pattern count that is made.
+    """
 
     size: int = 128
     t_end: float = 15000.0
@@ -69,12 +87,39 @@ RECIPES = {
 
 
 def recipe_for(scale: str | None = None) -> Recipe:
-    """The dataset recipe of a scale (default: the active GSLIB_SCALE)."""
+    """The dataset recipe of a scale.
+
+    Parameters
+    ----------
+    scale : {"ci", "book", "paper"}, optional
+        The scale (default: the active GSLIB_SCALE).
+
+    Returns
+    -------
+    Recipe
+        The entry of :data:`RECIPES`.
+    """
     return RECIPES[_scale.current() if scale is None else _scale.pick(ci="ci", book="book", paper="paper", scale=scale)]
 
 
 def split_points(split: str) -> list[dict]:
-    """The paper's points of a split: dicts with label (ASCII class name), f, k and count."""
+    """The paper's points of a split.
+
+    Parameters
+    ----------
+    split : str
+        One of :data:`SPLITS`.
+
+    Returns
+    -------
+    list of dict
+        Dicts with label (ASCII class name), f, k and count.
+
+    Raises
+    ------
+    ValueError
+        If ``split`` is not one of :data:`SPLITS`.
+    """
     if split not in SPLITS:
         raise ValueError(f"split={split!r} is not a split; allowed: {', '.join(SPLITS)}")
     text = resources.files("gslib").joinpath("data/dataset_points.csv").read_text()
@@ -87,7 +132,25 @@ def split_points(split: str) -> list[dict]:
 
 
 def split_plan(split: str, recipe: Recipe) -> dict[str, np.ndarray]:
-    """Every pattern of a split: arrays label (P,), f (P,), k (P,), seed (P,)."""
+    """Every pattern of a split.
+
+    Parameters
+    ----------
+    split : str
+        One of :data:`SPLITS`.
+    recipe : Recipe
+        Its ``count_fraction`` sets how many patterns of each point are made (at least one).
+
+    Returns
+    -------
+    dict
+        Arrays label (P,), f (P,), k (P,), seed (P,).
+
+    Raises
+    ------
+    ValueError
+        If ``split`` is not one of :data:`SPLITS`.
+    """
     labels, f, k = [], [], []
     for p in split_points(split):
         n = max(1, round(p["count"] * recipe.count_fraction))
@@ -147,7 +210,18 @@ def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
 
 
 def sha256_file(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
+    """SHA-256 hex digest of a file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -156,20 +230,56 @@ def sha256_file(path: Path) -> str:
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON to ``path`` through a temporary file and an atomic rename."""
+    """Write JSON to ``path`` through a temporary file and an atomic rename.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to write.
+    obj : object
+        A JSON-serialisable object.
+    """
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
 
 def chunk_name(i: int) -> str:
-    """File name of chunk i of a chunked run (datasets, scans)."""
+    """File name of a chunk of a chunked run (datasets, scans).
+
+    Parameters
+    ----------
+    i : int
+        Chunk index.
+
+    Returns
+    -------
+    str
+        ``chunk_{i:05d}.npz``.
+    """
     return f"chunk_{i:05d}.npz"
 
 
 def pending_chunks(out: Path, chunks: dict, n_chunks: int, log=print) -> list[int]:
-    """Indices of the chunks of a chunked run in ``out`` still to compute: missing from the manifest's
-    ``chunks``, or listed but missing or corrupt on disk (those entries are removed from ``chunks``)."""
+    """Indices of the chunks of a chunked run still to compute.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        Directory of the run.
+    chunks : dict
+        The manifest's ``chunks`` entry (file name to its record with ``sha256``); entries of
+        chunks missing or corrupt on disk are removed from it.
+    n_chunks : int
+        Number of chunks of the run.
+    log : callable
+        Receives one message per corrupt or missing chunk.
+
+    Returns
+    -------
+    list of int
+        The chunks missing from ``chunks``, or listed but missing or corrupt on disk.
+    """
     todo = []
     for i in range(n_chunks):
         name = chunk_name(i)
@@ -192,9 +302,35 @@ def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) ->
 
 def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: int = 64, backend: str = "auto",
                 log=print) -> dict:
-    """Simulate every pattern of ``split`` into directory ``out``; resumes a partial run; returns the manifest.
+    """Simulate every pattern of ``split`` into directory ``out``; resumes a partial run.
 
     Chunks already written with a matching checksum are kept; missing or corrupt ones are computed.
+
+    Parameters
+    ----------
+    split : str
+        One of :data:`SPLITS`.
+    out : path-like
+        Directory of the split (created if needed).
+    recipe : Recipe, optional
+        How samples are made (default: :func:`recipe_for` the active scale).
+    chunk_size : int
+        Patterns per chunk file, >= 1.
+    backend : str
+        Solver backend, as in :func:`gslib.integrate`.
+    log : callable
+        Receives one progress message per chunk.
+
+    Returns
+    -------
+    dict
+        The manifest (also written to ``out/manifest.json``).
+
+    Raises
+    ------
+    ValueError
+        If ``chunk_size`` is not a positive integer, ``split`` is unknown, or ``out`` holds a
+        different dataset.
     """
     recipe = recipe or recipe_for()
     if not isinstance(chunk_size, int) or chunk_size < 1:
@@ -236,7 +372,19 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
 
 @dataclass(frozen=True)
 class Split:
-    """A loaded split: samples x (P, size, size, 3), labels (P,) class names, f, k, seed (P,), manifest."""
+    """A loaded split (:func:`load_split`).
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        Samples (P, size, size, 3).
+    label : numpy.ndarray
+        Class names (P,).
+    f, k, seed : numpy.ndarray
+        Feed and kill rates and seeds of the patterns (P,).
+    manifest : dict
+        The split's manifest.
+    """
 
     x: np.ndarray
     label: np.ndarray
@@ -250,7 +398,26 @@ class Split:
 
 
 def load_split(directory, verify: bool = True) -> Split:
-    """Load a split written by :func:`build_split`; ValueError if it is incomplete or a chunk is corrupt."""
+    """Load a split written by :func:`build_split`.
+
+    Parameters
+    ----------
+    directory : path-like
+        Directory of the split.
+    verify : bool
+        Check every chunk's SHA-256 checksum.
+
+    Returns
+    -------
+    Split
+        The samples, labels, rates, seeds and manifest.
+
+    Raises
+    ------
+    ValueError
+        If the directory holds no dataset, the dataset is incomplete, or a chunk is missing or
+        corrupt.
+    """
     directory = Path(directory)
     path = directory / "manifest.json"
     if not path.exists():
@@ -275,7 +442,23 @@ def load_split(directory, verify: bool = True) -> Split:
 
 
 def summarize(directory) -> dict:
-    """What made a split: its command, pattern count, recipe, simulation seconds, machine, gslib version, date."""
+    """What made a split.
+
+    Parameters
+    ----------
+    directory : path-like
+        Directory of the split.
+
+    Returns
+    -------
+    dict
+        Its command, pattern count, recipe, simulation seconds, machine, gslib version, date.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_split`.
+    """
     m = load_split(directory, verify=False).manifest
     chunks = list(m["chunks"].values())
     scale = next((name for name, r in RECIPES.items() if asdict(r) == m["recipe"]), None)
@@ -286,5 +469,18 @@ def summarize(directory) -> dict:
 
 
 def with_overrides(recipe: Recipe, **changes) -> Recipe:
-    """A copy of ``recipe`` with some fields changed (None values ignored)."""
+    """A copy of a recipe with some fields changed.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        The recipe to copy.
+    **changes
+        New values of its fields (None values ignored).
+
+    Returns
+    -------
+    Recipe
+        The copy.
+    """
     return replace(recipe, **{key: value for key, value in changes.items() if value is not None})

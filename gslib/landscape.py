@@ -79,10 +79,26 @@ WINDOW = 16
 class Setup:
     """One inversion experiment: grid, seed, true parameters, discretisation and steady-state stops.
 
-    ``n`` x ``n`` periodic cells from :func:`gslib.initial.landscape_seed` (``seed``, ``square``,
-    ``noise``); true parameters ``Du, Dv, F, k``; FTCS with ``dt``, ``dx`` and ``stencil``. A run stops
-    when the largest change of u or v in one step falls below ``target_tol`` (the target) or
-    ``train_tol`` (predictions during training), or after ``max_steps`` steps.
+    A run stops when the largest change of u or v in one step falls below ``target_tol`` (the
+    target) or ``train_tol`` (predictions during training), or after ``max_steps`` steps.
+
+    Attributes
+    ----------
+    n : int
+        Side of the periodic grid (cells).
+    square, noise, seed : int, float, int
+        Seed block side, noise amplitude and random seed of
+        :func:`gslib.initial.landscape_seed`.
+    Du, Dv, F, k : float
+        True parameters.
+    dt, dx : float
+        FTCS time step and grid spacing.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+    max_steps : int
+        Most steps of a run.
+    target_tol, train_tol : float
+        Steady-state tolerances of the target and of predictions during training.
     """
 
     n: int = 128
@@ -119,8 +135,26 @@ _SCALED = {
 
 
 def setup_for(scale: str | None = None, **changes) -> Setup:
-    """The :class:`Setup` of a ``GSLIB_SCALE`` (ci and book: 48 x 48, <= 12 000 steps; paper:
-    :data:`PAPER`), with ``changes`` applied (``dataclasses.replace``)."""
+    """The :class:`Setup` of a ``GSLIB_SCALE``.
+
+    Parameters
+    ----------
+    scale : {"ci", "book", "paper"}, optional
+        The scale (default: the active one). ci and book: 48 x 48, <= 12 000 steps; paper:
+        :data:`PAPER`.
+    **changes
+        Fields to change (``dataclasses.replace``).
+
+    Returns
+    -------
+    Setup
+        The setup.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not a scale.
+    """
     from .scale import current
 
     scale = current() if scale is None else scale
@@ -130,7 +164,18 @@ def setup_for(scale: str | None = None, **changes) -> Setup:
 
 
 def initial_state(setup: Setup) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's seed on the setup's grid: :func:`gslib.initial.landscape_seed` (float64, (n, n))."""
+    """The paper's seed on the setup's grid.
+
+    Parameters
+    ----------
+    setup : Setup
+        The experiment.
+
+    Returns
+    -------
+    u0, v0 : numpy.ndarray
+        :func:`gslib.initial.landscape_seed` (float64, (n, n)).
+    """
     from .initial import landscape_seed
 
     return landscape_seed(setup.seed, n=setup.n, square=setup.square, noise=setup.noise)
@@ -153,9 +198,27 @@ def _as_params(params, name="params") -> np.ndarray:
 def target_pattern(setup: Setup, params=None, *, tol=None, backend="auto", dtype=np.float64):
     """Run the setup's seed to a steady state with ``params`` (default: the true ones).
 
-    Returns the engine's :class:`gslib.SimulationResult` (fields (n, n); ``steps``, ``steady``).
-    ``tol``: steady-state tolerance (default ``setup.target_tol``), checked every 100 steps; the run
-    stops at ``setup.max_steps`` in any case.
+    Parameters
+    ----------
+    setup : Setup
+        The experiment.
+    params : array_like or dict, optional
+        ``(Du, Dv, F, k)`` (default: the setup's true ones).
+    tol : float, optional
+        Steady-state tolerance (default ``setup.target_tol``), checked every 100 steps; the run
+        stops at ``setup.max_steps`` in any case.
+    backend, dtype
+        As in :func:`gslib.integrate`.
+
+    Returns
+    -------
+    gslib.SimulationResult
+        The engine's result (fields (n, n); ``steps``, ``steady``).
+
+    Raises
+    ------
+    ValueError
+        If ``params`` does not hold four finite values.
     """
     from .solvers import integrate
 
@@ -293,14 +356,41 @@ def _is_tensor(x) -> bool:
 
 
 def simulate_tf(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", steady_tol=None, dtype=None):
-    """Unrolled, differentiable FTCS in TensorFlow; returns ``(u, v, steps_taken)`` (tensors).
+    """Unrolled, differentiable FTCS in TensorFlow.
 
-    ``theta``: ``(Du, Dv, F, k)``, a tensor or variable (watch it with a ``tf.GradientTape``) or
-    numbers; ``u0``, ``v0``: (N, M) fields; ``steps``: the most steps; ``steady_tol``: stop once one
-    step changes u and v by less than this everywhere (None: run all steps). ``dtype`` (float32 or
-    float64) defaults to theta's when it is a tensor, else float64. The loop is one ``tf.function``
-    (a ``tf.while_loop``); a tape around the call differentiates through every step. Its memory
-    grows with the steps taken: for long runs use :func:`forward` and :func:`backward`.
+    The loop is one ``tf.function`` (a ``tf.while_loop``); a tape around the call differentiates
+    through every step. Its memory grows with the steps taken: for long runs use :func:`forward`
+    and :func:`backward`.
+
+    Parameters
+    ----------
+    theta : tensor, variable or array_like
+        ``(Du, Dv, F, k)``, a tensor or variable (watch it with a ``tf.GradientTape``) or
+        numbers.
+    u0, v0 : array_like or tensor
+        (N, M) fields.
+    steps : int
+        The most steps, >= 1.
+    dt, dx : float
+        Time step and grid spacing.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+    steady_tol : float, optional
+        Stop once one step changes u and v by less than this everywhere (None: run all steps).
+    dtype : {float32, float64}, optional
+        Defaults to theta's when it is a tensor, else float64.
+
+    Returns
+    -------
+    u, v : tensor
+        Final fields.
+    steps_taken : tensor
+        Number of steps run.
+
+    Raises
+    ------
+    ValueError
+        On an invalid argument (the message names it).
     """
     tf = _tf()
     if dtype is None:
@@ -319,7 +409,25 @@ def simulate_tf(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", ste
 
 @dataclass
 class ForwardRun:
-    """A checkpointed forward run (:func:`forward`): final fields and what :func:`backward` needs."""
+    """A checkpointed forward run (:func:`forward`): final fields and what :func:`backward` needs.
+
+    Attributes
+    ----------
+    u, v : numpy.ndarray
+        Final fields (N, M).
+    steps : int
+        Steps run.
+    steady : bool
+        Whether the run stopped at the steady-state tolerance.
+    last_change : float
+        Change of the last step of the last block.
+    theta : numpy.ndarray
+        ``(Du, Dv, F, k)``.
+    checkpoints : list
+        ``(u, v, nsteps)`` at each block start.
+    options : dict
+        ``dt``, ``dx``, ``stencil``, ``dtype`` of the run.
+    """
 
     u: np.ndarray
     v: np.ndarray
@@ -347,6 +455,35 @@ def forward(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", steady_
     After each block the change of its last step is compared with ``steady_tol`` (as
     :func:`gslib.integrate` does with the same ``check_every``), and a non-finite state stops the
     run. The state at the start of every block is kept (a checkpoint) for :func:`backward`.
+
+    Parameters
+    ----------
+    theta : array_like or dict
+        ``(Du, Dv, F, k)``.
+    u0, v0 : array_like
+        Initial fields (N, M).
+    steps : int
+        The most steps, >= 1.
+    dt, dx : float
+        Time step and grid spacing.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+    steady_tol : float, optional
+        Steady-state tolerance (None: run all steps).
+    dtype : {float32, float64}
+        Floating-point type.
+    check_every : int
+        Steps per block, >= 1.
+
+    Returns
+    -------
+    ForwardRun
+        Final fields and checkpoints.
+
+    Raises
+    ------
+    ValueError
+        On an invalid argument (the message names it).
     """
     tf = _tf()
     dtype = _dtype(dtype)
@@ -377,8 +514,21 @@ def forward(theta, u0, v0, steps: int, *, dt=1.0, dx=1.0, stencil="5pt", steady_
 def backward(run: ForwardRun, grad_u, grad_v):
     """Vector-Jacobian product of a :func:`forward` run.
 
-    Given dL/du and dL/dv at its final fields, returns ``(dL/dtheta (4,), dL/du0, dL/dv0)``. The
-    blocks are taken last first; each recomputes its steps from its checkpoint under a tape.
+    The blocks are taken last first; each recomputes its steps from its checkpoint under a tape.
+
+    Parameters
+    ----------
+    run : ForwardRun
+        The forward run.
+    grad_u, grad_v : array_like
+        dL/du and dL/dv at its final fields.
+
+    Returns
+    -------
+    dtheta : numpy.ndarray
+        dL/dtheta (4,).
+    du0, dv0 : numpy.ndarray
+        dL/du0 and dL/dv0.
     """
     tf = _tf()
     o = run.options
@@ -398,7 +548,18 @@ def backward(run: ForwardRun, grad_u, grad_v):
 
 
 def power_spectrum(x):
-    """``fftshift(log(|FFT2(x - mean x)|^2 + 1e-8))`` over the last two axes of a TF tensor (..., N, M)."""
+    """Log power spectrum in TensorFlow.
+
+    Parameters
+    ----------
+    x : tensor or array_like
+        Fields (..., N, M).
+
+    Returns
+    -------
+    tensor
+        ``fftshift(log(|FFT2(x - mean x)|^2 + 1e-8))`` over the last two axes.
+    """
     tf = _tf()
     x = tf.convert_to_tensor(x)
     centred = x - tf.reduce_mean(x, axis=[-2, -1], keepdims=True)
@@ -421,7 +582,17 @@ def _tiles_tf(x, window):
 def spectral_loss(pred, target):
     """MSE between the log power spectra (:func:`power_spectrum`) of ``pred`` and ``target`` (TF).
 
-    Both (N, M), or ``pred`` (B, N, M) against one target: then one loss per member (B,).
+    Parameters
+    ----------
+    pred : tensor or array_like
+        (N, M), or (B, N, M) against one target.
+    target : tensor or array_like
+        (N, M).
+
+    Returns
+    -------
+    tensor
+        The loss: a scalar, or one per member (B,).
     """
     tf = _tf()
     pred = tf.convert_to_tensor(pred)
@@ -431,8 +602,30 @@ def spectral_loss(pred, target):
 
 
 def windowed_spectral_loss(pred, target, window: int = WINDOW):
-    """:func:`spectral_loss` on non-overlapping ``window`` x ``window`` tiles, each with its own mean
-    removed, averaged over tiles and modes (TF). Rows and columns beyond the last whole tile are left out."""
+    """:func:`spectral_loss` on non-overlapping ``window`` x ``window`` tiles (TF).
+
+    Each tile has its own mean removed; the loss is averaged over tiles and modes. Rows and columns
+    beyond the last whole tile are left out.
+
+    Parameters
+    ----------
+    pred : tensor or array_like
+        (N, M), or (B, N, M) against one target.
+    target : tensor or array_like
+        (N, M).
+    window : int
+        Tile side (cells), >= 1 and at most the pattern's side.
+
+    Returns
+    -------
+    tensor
+        The loss: a scalar, or one per member (B,).
+
+    Raises
+    ------
+    ValueError
+        If ``window`` is not a positive integer or exceeds the pattern.
+    """
     tf = _tf()
     window = _check_window(window, tuple(tf.convert_to_tensor(pred).shape[-2:]))
     pred = tf.convert_to_tensor(pred)
@@ -449,7 +642,18 @@ def _check_window(window, shape):
 
 
 def power_spectrum_np(x) -> np.ndarray:
-    """NumPy twin of :func:`power_spectrum` (float64), over the last two axes."""
+    """NumPy twin of :func:`power_spectrum` (float64), over the last two axes.
+
+    Parameters
+    ----------
+    x : array_like
+        Fields (..., N, M).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``fftshift(log(|FFT2(x - mean x)|^2 + 1e-8))``.
+    """
     x = np.asarray(x, dtype=np.float64)
     centred = x - x.mean(axis=(-2, -1), keepdims=True)
     power = np.abs(np.fft.fft2(centred)) ** 2
@@ -464,9 +668,19 @@ def _tiles_np(x, window):
 
 
 def spectral_loss_np(pred, target) -> np.ndarray:
-    """NumPy twin of :func:`spectral_loss`; ``pred`` (..., N, M) against ``target`` (N, M): loss (...).
+    """NumPy twin of :func:`spectral_loss`.
 
-    Members that are not finite (blown-up runs) get NaN.
+    Parameters
+    ----------
+    pred : array_like
+        (..., N, M).
+    target : array_like
+        (N, M).
+
+    Returns
+    -------
+    numpy.ndarray
+        Loss (...); members that are not finite (blown-up runs) get NaN.
     """
     with np.errstate(invalid="ignore", over="ignore"):
         diff = power_spectrum_np(pred) - power_spectrum_np(target)
@@ -474,7 +688,27 @@ def spectral_loss_np(pred, target) -> np.ndarray:
 
 
 def windowed_spectral_loss_np(pred, target, window: int = WINDOW) -> np.ndarray:
-    """NumPy twin of :func:`windowed_spectral_loss` (batch over leading axes of ``pred``)."""
+    """NumPy twin of :func:`windowed_spectral_loss`.
+
+    Parameters
+    ----------
+    pred : array_like
+        (..., N, M); a batch over the leading axes.
+    target : array_like
+        (N, M).
+    window : int
+        Tile side (cells).
+
+    Returns
+    -------
+    numpy.ndarray
+        Loss (...); NaN for members that are not finite.
+
+    Raises
+    ------
+    ValueError
+        If ``window`` is not a positive integer or exceeds the pattern.
+    """
     pred = np.asarray(pred, dtype=np.float64)
     window = _check_window(window, pred.shape[-2:])
     with np.errstate(invalid="ignore", over="ignore"):
@@ -835,8 +1069,38 @@ def value_and_grad(theta, u0, v0, target, *, loss="spectral", field="v", steps=2
                    dx=1.0, stencil="5pt", dtype=np.float64, check_every: int = 100, run: ForwardRun | None = None):
     """Loss of the pattern reached from (u0, v0) with ``theta`` against ``target`` and its gradient.
 
-    Returns ``(loss, dloss/dtheta (4,), run)``: the :func:`forward` run (pass ``run`` to reuse one)
-    followed by :func:`backward`. ``field``: which field ("u" or "v") is compared.
+    The :func:`forward` run followed by :func:`backward`.
+
+    Parameters
+    ----------
+    theta : array_like or dict
+        ``(Du, Dv, F, k)`` (ignored when ``run`` is given).
+    u0, v0 : array_like
+        Initial fields (N, M).
+    target : array_like
+        Target pattern (N, M).
+    loss : str
+        A key of :data:`LOSSES`, or ``"gram"`` (the Gram loss through the shipped classifier).
+    field : {"u", "v"}
+        Which field is compared.
+    steps, steady_tol, dt, dx, stencil, dtype, check_every
+        As in :func:`forward`.
+    run : ForwardRun, optional
+        A forward run to reuse instead of running one.
+
+    Returns
+    -------
+    loss : float
+        The loss.
+    grad : numpy.ndarray
+        dloss/dtheta (4,).
+    run : ForwardRun
+        The forward run.
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` or ``field`` is unknown, or an argument of :func:`forward` is invalid.
     """
     tf = _tf()
     tf_loss, _ = _loss_pair(loss)
@@ -859,7 +1123,18 @@ def value_and_grad(theta, u0, v0, target, *, loss="spectral", field="v", steps=2
 
 
 def params_from_raw(raw) -> np.ndarray:
-    """The paper's parametrisation: ``Du, Dv = softplus(raw)``, ``F, k = 0.1 sigmoid(raw)`` (last axis)."""
+    """The paper's parametrisation: ``Du, Dv = softplus(raw)``, ``F, k = 0.1 sigmoid(raw)``.
+
+    Parameters
+    ----------
+    raw : array_like
+        Raw parameters, (..., 4).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(Du, Dv, F, k)`` along the last axis.
+    """
     raw = np.asarray(raw, dtype=np.float64)
     out = np.empty_like(raw)
     out[..., :2] = np.logaddexp(0.0, raw[..., :2])
@@ -874,7 +1149,23 @@ def _sigmoid(x):
 
 
 def raw_from_params(params) -> np.ndarray:
-    """Inverse of :func:`params_from_raw`; needs Du, Dv > 0 and 0 < F, k < 0.1."""
+    """Inverse of :func:`params_from_raw`.
+
+    Parameters
+    ----------
+    params : array_like or dict
+        ``(Du, Dv, F, k)``, (..., 4), with Du, Dv > 0 and 0 < F, k < 0.1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Raw parameters, (..., 4).
+
+    Raises
+    ------
+    ValueError
+        If the parameters are outside the parametrisation's range or not four finite values.
+    """
     p = _as_params(params)
     if np.any(p[..., :2] <= 0) or np.any(p[..., 2:] <= 0) or np.any(p[..., 2:] >= 0.1):
         raise ValueError(f"params {p} outside the parametrisation's range: Du, Dv > 0 and 0 < F, k < 0.1")
@@ -895,9 +1186,26 @@ def _dparams_draw(raw) -> np.ndarray:
 class FitHistory:
     """Record of :func:`fit_backprop`, one row per iteration (row 0: the initial guess).
 
-    loss, params (I, 4), grad (dloss/dparams, (I, 4)), lr (the learning rate of the accepted step, 0
-    where every trial was rejected), rejected (trial steps refused by the safeguard), steps (steps of
-    the unrolled run), steady (it met the tolerance), seconds (wall time since the start).
+    Attributes
+    ----------
+    loss : list of float
+        Loss per iteration.
+    params, grad : list
+        Parameters and dloss/dparams per iteration, (I, 4) as arrays.
+    lr : list of float
+        The learning rate of the accepted step, 0 where every trial was rejected.
+    rejected : list of int
+        Trial steps refused by the safeguard.
+    steps : list of int
+        Steps of the unrolled run.
+    steady : list of bool
+        Whether the run met the tolerance.
+    seconds : list of float
+        Wall time since the start.
+    truth : numpy.ndarray or None
+        The true ``(Du, Dv, F, k)``.
+    options : dict
+        The options of the fit.
     """
 
     loss: list = field(default_factory=list)
@@ -931,8 +1239,48 @@ def fit_backprop(setup: Setup, init, iterations: int, *, lr=1e-4, weight_decay=5
     is accepted only if its run stays finite with v in [0, 1]; otherwise ``lr_try`` is divided by 10,
     up to ``max_reductions`` times, after which the iteration keeps the old parameters. Each run
     starts from the setup's seed and stops at ``setup.train_tol`` or ``setup.max_steps``; the target
-    (default: the seed run with the true parameters to ``setup.target_tol``) is compared with
-    ``loss`` on ``field``. ``time_budget`` (s) stops early; ``callback(history)`` is called per row.
+    is compared with ``loss`` on ``field``.
+
+    Parameters
+    ----------
+    setup : Setup
+        The experiment.
+    init : array_like or dict
+        Initial guess ``(Du, Dv, F, k)``.
+    iterations : int
+        Number of iterations, >= 0.
+    lr : float
+        Learning rate.
+    weight_decay : float
+        Weight decay of the raw parameters.
+    max_reductions : int
+        Most divisions of the trial learning rate by 10 per iteration.
+    loss : str
+        A key of :data:`LOSSES`, or ``"gram"``.
+    field : {"u", "v"}
+        Which field is compared.
+    target : array_like, optional
+        Target pattern (default: the seed run with the true parameters to
+        ``setup.target_tol``).
+    dtype : {float32, float64}
+        Floating-point type of the runs.
+    check_every : int
+        Steps per block of :func:`forward`.
+    time_budget : float, optional
+        Seconds after which the fit stops early.
+    callback : callable, optional
+        ``callback(history)`` is called per row.
+
+    Returns
+    -------
+    FitHistory
+        One row per iteration (row 0: the initial guess).
+
+    Raises
+    ------
+    ValueError
+        If the initial guess gives a run that is not finite with v in [0, 1], or an argument is
+        invalid.
     """
     iterations = _check_int("iterations", iterations, 0)
     u0, v0 = initial_state(setup)
@@ -1002,11 +1350,28 @@ DEFAULT_RANGES = {"Du": (0.02, 0.24), "Dv": (0.01, 0.24), "F": (0.005, 0.08), "k
 class CrossSection:
     """Losses along a 1-D or over a 2-D slice of parameter space, against one target pattern.
 
-    ``names``: the varied parameter(s); ``axes``: their values (1-D arrays); ``params``: every
-    member's (Du, Dv, F, k), shape ``grid + (4,)``; ``losses``: name -> array of shape ``grid`` (NaN
-    where the run blew up); ``steps``, ``steady``, ``failed``: per member; ``v``: the final v of
-    every member (float32) when kept; ``seconds``: wall time of the batch; ``grid`` is
-    ``(len(axes[0]),)`` or ``(len(axes[0]), len(axes[1]))``.
+    The property ``grid`` is ``(len(axes[0]),)`` or ``(len(axes[0]), len(axes[1]))``.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The varied parameter(s).
+    axes : tuple of numpy.ndarray
+        Their values (1-D arrays).
+    params : numpy.ndarray
+        Every member's (Du, Dv, F, k), shape ``grid + (4,)``.
+    losses : dict
+        Name -> array of shape ``grid`` (NaN where the run blew up).
+    steps, steady, failed : numpy.ndarray
+        Per member.
+    seconds : float
+        Wall time of the batch.
+    truth : numpy.ndarray
+        The setup's true ``(Du, Dv, F, k)``.
+    backend : str
+        The engine's backend.
+    v : numpy.ndarray or None
+        The final v of every member (float32) when kept.
     """
 
     names: tuple

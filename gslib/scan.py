@@ -94,12 +94,25 @@ _MANIFEST = "manifest.json"
 
 
 def scan_points(source="paper") -> dict[str, np.ndarray]:
-    """The points of a scan: a dict of arrays ``f``, ``k`` (P,), in file order (and ``block`` if the file has one).
+    """The points of a scan.
 
-    ``source``: ``"paper"`` (the 5481 points of Scholz & Scholz 2022, shipped as
-    ``gslib/data/scan_points.csv``) or the path of a CSV file with a header naming columns ``k`` and
-    ``f`` (**k first** as in the paper's tables; other columns are ignored, blank lines and lines
-    starting with ``#`` skipped). Rates must be finite and >= 0.
+    Parameters
+    ----------
+    source : str or path-like
+        ``"paper"`` (the 5481 points of Scholz & Scholz 2022, shipped as
+        ``gslib/data/scan_points.csv``) or the path of a CSV file with a header naming columns
+        ``k`` and ``f`` (**k first** as in the paper's tables; other columns are ignored, blank
+        lines and lines starting with ``#`` skipped). Rates must be finite and >= 0.
+
+    Returns
+    -------
+    dict
+        Arrays ``f``, ``k`` (P,), in file order (and ``block`` if the file has one).
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, unreadable, lacks the columns, or holds invalid rates.
     """
     if isinstance(source, str) and source == "paper":
         text = resources.files("gslib").joinpath("data/scan_points.csv").read_text()
@@ -207,10 +220,24 @@ def _import_distributed():
 class DaskExecutor:
     """Runs the jobs on a Dask cluster and yields their results as they complete.
 
-    ``address``: a scheduler address (``tcp://host:8786``), or ``"local"`` / ``"local:N"`` to start a
-    local cluster of N worker processes (default: one per 2 cores) with one thread each, closed by
-    :meth:`close`. ``client``: an existing ``distributed.Client`` instead. ``retries``: how often
-    Dask reruns a job that raised. Workers need gslib installed; Dask is imported only here.
+    Workers need gslib installed; Dask is imported only here.
+
+    Parameters
+    ----------
+    address : str, optional
+        A scheduler address (``tcp://host:8786``), or ``"local"`` / ``"local:N"`` to start a
+        local cluster of N worker processes (default: one per 2 cores) with one thread each,
+        closed by :meth:`close`.
+    client : distributed.Client, optional
+        An existing client instead.
+    retries : int
+        How often Dask reruns a job that raised.
+
+    Raises
+    ------
+    ValueError
+        If dask.distributed is not installed, the address is malformed, or the scheduler cannot
+        be reached.
     """
 
     def __init__(self, address: str | None = None, *, client=None, retries: int = 0):
@@ -323,10 +350,31 @@ def _two_headed(model):
 
 
 def classify_samples(model, x, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (B, C) and embedding-layer activations (B, 256) of samples x (B, S, S, 3), float32.
+    """Class probabilities and embedding-layer activations of samples.
 
     The probabilities are those of :func:`gslib.cnn.predict_proba` (softmax of the logits), from the
     same forward pass as the embedding.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network of :func:`gslib.cnn.build_model`.
+    x : array_like
+        Samples (B, S, S, 3).
+    batch_size : int
+        Samples per forward pass.
+
+    Returns
+    -------
+    probabilities : numpy.ndarray
+        (B, C), float32.
+    embedding : numpy.ndarray
+        (B, 256), float32.
+
+    Raises
+    ------
+    ValueError
+        For invalid samples, or a network without the embedding layer.
     """
     from . import cnn  # Keras 3, or gslib.MissingExtraError naming the extra that adds it
 
@@ -407,9 +455,23 @@ def pattern_measures(x) -> tuple[np.ndarray, np.ndarray]:
 def compute_chunk(job: dict) -> dict:
     """Simulate and classify one chunk of a scan; runs wherever the executor puts it (plain data in, out).
 
-    ``job``: chunk, start, stop, f, k, seed (arrays), recipe (dict), model_dir, weights_sha256, backend,
-    batch_size. Returns the chunk's arrays (probabilities, embedding, entropy, label_index, failed)
-    and where and how fast it ran.
+    Parameters
+    ----------
+    job : dict
+        chunk, start, stop, f, k, seed (arrays), recipe (dict), model_dir, weights_sha256,
+        backend, batch_size; optionally ``samples`` (stored ``(x, failed)``, not simulated again)
+        and ``return_samples``.
+
+    Returns
+    -------
+    dict
+        The chunk's arrays (probabilities, embedding, entropy, label_index, contrast, motion,
+        failed) and where and how fast it ran.
+
+    Raises
+    ------
+    ValueError
+        If the network's weights differ from ``weights_sha256``.
     """
     from .solvers import resolve_backend
 
@@ -494,6 +556,18 @@ class SampleStore:
     store made for other points, seeds, recipe or chunks is refused with ValueError) and a SHA-256 per
     chunk; a chunk whose checksum does not match is ignored and simulated again. Samples at paper
     scale take about 0.2 MB per point (1.1 GB for the paper's scan).
+
+    Parameters
+    ----------
+    directory : path-like
+        The store's directory (created if needed).
+    header : dict
+        The scan manifest's entries of :attr:`KEYS` that the store must share with the scan.
+
+    Raises
+    ------
+    ValueError
+        If the directory's manifest is unreadable or belongs to another scan.
     """
 
     FORMAT = "gsbook-scan-samples"
@@ -813,10 +887,14 @@ def _labels(label_index, class_names) -> np.ndarray:
 class ScanComparison:
     """The labels of two classifications of the same points (:func:`compare_scans`).
 
-    before, after  (P,) class names ("failed" where a run blew up)
-    changed        (P,) bool: the labels differ
-    transitions    ``(before, after, points)`` for every pair of different labels, most points first
-    agreement      fraction of the points with the same label in both
+    Its properties: ``changed``, (P,) bool: the labels differ; ``transitions``,
+    ``(before, after, points)`` for every pair of different labels, most points first;
+    ``agreement``, the fraction of the points with the same label in both.
+
+    Attributes
+    ----------
+    before, after : numpy.ndarray
+        (P,) class names ("failed" where a run blew up).
     """
 
     before: np.ndarray
@@ -849,8 +927,20 @@ class ScanComparison:
 def compare_scans(before, after) -> ScanComparison:
     """Compare the labels of two scans of the same points (e.g. by the pass-1 and the pass-2 network).
 
-    ``before`` and ``after``: :class:`ScanTable` s (or mappings with ``f``, ``k``, ``label``) of the same
-    points in the same order; ValueError otherwise.
+    Parameters
+    ----------
+    before, after : ScanTable or mapping
+        Scans (or mappings with ``f``, ``k``, ``label``) of the same points in the same order.
+
+    Returns
+    -------
+    ScanComparison
+        The two label arrays and their differences.
+
+    Raises
+    ------
+    ValueError
+        If the two scans do not hold the same points in the same order.
     """
     f0, k0 = np.asarray(before["f"], dtype=np.float64), np.asarray(before["k"], dtype=np.float64)
     f1, k1 = np.asarray(after["f"], dtype=np.float64), np.asarray(after["k"], dtype=np.float64)
@@ -865,7 +955,27 @@ def compare_scans(before, after) -> ScanComparison:
 
 
 def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> ScanTable:
-    """Load a finished scan written by :func:`run_scan`; ValueError if it is incomplete or corrupt."""
+    """Load a finished scan written by :func:`run_scan`.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Directory of the scan.
+    verify : bool
+        Check every chunk's SHA-256 checksum.
+    embedding : bool
+        Load the embedding-layer activations too.
+
+    Returns
+    -------
+    ScanTable
+        One row per point, in point order; ``meta`` is the manifest.
+
+    Raises
+    ------
+    ValueError
+        If the directory holds no scan, or the scan is incomplete or corrupt.
+    """
     out = Path(out_dir)
     manifest = _read_manifest(out)
     if manifest is None:
@@ -910,7 +1020,23 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
 
 
 def shipped_scan_dir(name: str) -> Path:
-    """Directory of a shipped scan: ``gslib/data/scans/<name>/`` (scan.npz, provenance.json)."""
+    """Directory of a shipped scan.
+
+    Parameters
+    ----------
+    name : str
+        The scan's name (such as ``"pass1"``), no path separators.
+
+    Returns
+    -------
+    pathlib.Path
+        ``gslib/data/scans/<name>/`` (scan.npz, provenance.json) inside the installed package.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a scan name.
+    """
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"{name!r} is not a scan name (such as 'pass1')")
     return Path(str(resources.files("gslib").joinpath(f"data/scans/{name}")))
@@ -926,7 +1052,22 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
 
     Reads ``gslib/data/scans/<name>/scan.npz`` (k, f, label, probabilities, ...) and provenance.json
     (into ``meta``); ``reference.npz``, when shipped, fills ``reference`` (training and validation
-    embeddings for :func:`flag_candidates`). ValueError if the scan is not shipped.
+    embeddings for :func:`flag_candidates`).
+
+    Parameters
+    ----------
+    name : str
+        The scan's name.
+
+    Returns
+    -------
+    ScanTable
+        The scan.
+
+    Raises
+    ------
+    ValueError
+        If the scan is not shipped.
     """
     directory = shipped_scan_dir(name)
     file = directory / "scan.npz"
@@ -956,8 +1097,23 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
 
 
 def load_montage(name: str = "pass1") -> dict:
-    """Example patterns per predicted class of a shipped scan (``montage.npz``, see :func:`montage_samples`),
-    or of a directory written by :func:`package_scan`; ValueError if there is none."""
+    """Example patterns per predicted class of a shipped scan (``montage.npz``, see :func:`montage_samples`).
+
+    Parameters
+    ----------
+    name : str or pathlib.Path
+        A shipped scan's name, or a directory written by :func:`package_scan`.
+
+    Returns
+    -------
+    dict
+        The arrays of ``montage.npz``.
+
+    Raises
+    ------
+    ValueError
+        If there is no montage.
+    """
     directory = Path(name) if isinstance(name, Path) or os.sep in str(name) else shipped_scan_dir(name)
     file = directory / "montage.npz"
     if not file.is_file():
@@ -989,8 +1145,27 @@ def montage_samples(table: "ScanTable", samples, per_class: int = 8) -> dict:
     """Example patterns of every predicted class from a scan's :class:`SampleStore` directory ``samples``.
 
     For each class, ``per_class`` points spread over its confidence ranks (from the most confident down
-    to the least), one per distinct (k, f). Returns arrays: u (n, S, S) uint8 (u at the last snapshot,
-    255 u rounded), index (n,) into the scan, k, f, label, confidence (n,).
+    to the least), one per distinct (k, f).
+
+    Parameters
+    ----------
+    table : ScanTable
+        The scan.
+    samples : path-like
+        Its :class:`SampleStore` directory.
+    per_class : int
+        Example patterns per class.
+
+    Returns
+    -------
+    dict
+        Arrays: u (n, S, S) uint8 (u at the last snapshot, 255 u rounded), index (n,) into the
+        scan, k, f, label, confidence (n,).
+
+    Raises
+    ------
+    ValueError
+        If the store does not match the scan or a chunk is missing or corrupt.
     """
     return _montage(table, _open_store(table, samples), per_class)
 
@@ -1047,17 +1222,46 @@ def _simulation_record(scan_dir, table: "ScanTable") -> dict:
 
 def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
                  per_class: int = 8, simulated_by=None, command: str | None = None, note: str | None = None) -> dict:
-    """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``; returns the record.
+    """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``.
 
     scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
     and, with ``embedding``, the embeddings as float16 (2.8 MB before compression for the paper's 5481 points).
-    ``reference``: optional arrays for :func:`flag_candidates` (e.g. train_embedding, train_label,
-    val_embedding, val_probabilities), written to reference.npz.
-    ``samples``: the scan's :class:`SampleStore` directory; writes montage.npz, ``per_class`` example
-    patterns of every predicted class (:func:`montage_samples`), computes contrast and motion from the
-    samples if the scan lacks them, and records how the samples were made. ``simulated_by``: the directory
-    of the scan that simulated those samples, when this one only classified them (its commands, wall time
-    and machines go into the record as ``simulation``). ``note``: a remark for the record.
+
+    Parameters
+    ----------
+    scan_dir : path-like
+        Directory of a finished scan (:func:`run_scan`).
+    dest : path-like
+        Directory of the shipped scan (created if needed).
+    embedding : bool
+        Ship the embeddings.
+    reference : dict, optional
+        Arrays for :func:`flag_candidates` (e.g. train_embedding, train_label, val_embedding,
+        val_probabilities), written to reference.npz.
+    samples : path-like, optional
+        The scan's :class:`SampleStore` directory; writes montage.npz, ``per_class`` example
+        patterns of every predicted class (:func:`montage_samples`), computes contrast and motion
+        from the samples if the scan lacks them, and records how the samples were made.
+    per_class : int
+        Example patterns per predicted class in the montage.
+    simulated_by : path-like, optional
+        The directory of the scan that simulated those samples, when this one only classified
+        them (its commands, wall time and machines go into the record as ``simulation``).
+    command : str, optional
+        The command recorded (default: the equivalent ``gslib package-scan`` command).
+    note : str, optional
+        A remark for the record.
+
+    Returns
+    -------
+    dict
+        The provenance record (also written to ``dest/provenance.json``).
+
+    Raises
+    ------
+    ValueError
+        If the scan is missing, incomplete or corrupt, the sample store does not match it, or
+        ``simulated_by`` holds no finished scan of the same points, seeds and recipe.
     """
     table = load_scan_table(scan_dir, embedding=embedding)
     dest = Path(dest)
@@ -1097,7 +1301,18 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
 
 
 def grid_spacing(k, f) -> tuple[float, float]:
-    """Lattice steps (dk, df) of a set of points: the median gap between their distinct k (f) values."""
+    """Lattice steps of a set of points.
+
+    Parameters
+    ----------
+    k, f : array_like
+        Rates of the points (P,).
+
+    Returns
+    -------
+    dk, df : float
+        The median gap between their distinct k (f) values (1 where there is a single value).
+    """
     steps = []
     for values in (k, f):
         distinct = np.unique(np.round(np.asarray(values, dtype=np.float64), 12))
@@ -1109,8 +1324,26 @@ def grid_spacing(k, f) -> tuple[float, float]:
 def scan_image(k, f, values, *, spacing=None, fill=np.nan):
     """Put per-point values on the scan's lattice, for ``imshow(origin="lower", extent=...)``.
 
-    Returns (k_axis (nk,), f_axis (nf,), image (nf, nk, ...)): rows are f (ascending), columns k;
-    lattice cells without a point hold ``fill``; where points repeat, the last one wins.
+    Parameters
+    ----------
+    k, f : array_like
+        Rates of the points (P,).
+    values : array_like
+        Per-point values (P, ...).
+    spacing : tuple of float, optional
+        Lattice steps (dk, df) (default :func:`grid_spacing`).
+    fill : scalar
+        Value of lattice cells without a point.
+
+    Returns
+    -------
+    k_axis : numpy.ndarray
+        (nk,).
+    f_axis : numpy.ndarray
+        (nf,).
+    image : numpy.ndarray
+        (nf, nk, ...): rows are f (ascending), columns k; lattice cells without a point hold
+        ``fill``; where points repeat, the last one wins.
     """
     k, f = np.asarray(k, dtype=np.float64), np.asarray(f, dtype=np.float64)
     values = np.asarray(values)
@@ -1124,8 +1357,24 @@ def scan_image(k, f, values, *, spacing=None, fill=np.nan):
 
 
 def nearest_point(k, f, k0: float, f0: float, *, spacing=None) -> tuple[int, float]:
-    """(index, distance) of the point of (k, f) nearest to (k0, f0), the distance in lattice steps (dk, df)
-    (default :func:`grid_spacing`)."""
+    """The point nearest to (k0, f0).
+
+    Parameters
+    ----------
+    k, f : array_like
+        Rates of the points (P,).
+    k0, f0 : float
+        The target.
+    spacing : tuple of float, optional
+        Lattice steps (dk, df) (default :func:`grid_spacing`).
+
+    Returns
+    -------
+    index : int
+        The nearest point.
+    distance : float
+        Its distance in lattice steps (dk, df).
+    """
     dk, df = spacing or grid_spacing(k, f)
     d = np.hypot((np.asarray(k) - k0) / dk, (np.asarray(f) - f0) / df)
     i = int(np.argmin(d))
@@ -1137,9 +1386,29 @@ def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size:
 
     Distances are measured in units of the lattice steps (dk, df) (default :func:`grid_spacing`), so
     ``eps = 1.5`` joins the eight neighbours on the lattice (connected components); it is DBSCAN with
-    min_samples = 1. Only points where ``mask`` is True take part. Returns region ids (P,): 0 for the
-    largest region, 1 for the next, ...; -1 for points outside ``mask`` or in regions smaller than ``min_size``.
-    ``groups`` (P,): if given, only points of the same group are joined (e.g. the nearest training class).
+    min_samples = 1.
+
+    Parameters
+    ----------
+    k, f : array_like
+        Rates of the points (P,).
+    mask : array_like of bool, optional
+        Only points where it is True take part (default: all).
+    spacing : tuple of float, optional
+        Lattice steps (dk, df) (default :func:`grid_spacing`).
+    eps : float
+        Joining distance in lattice steps.
+    min_size : int
+        Smallest region kept.
+    groups : array_like, optional
+        (P,): if given, only points of the same group are joined (e.g. the nearest training
+        class).
+
+    Returns
+    -------
+    numpy.ndarray
+        Region ids (P,): 0 for the largest region, 1 for the next, ...; -1 for points outside
+        ``mask`` or in regions smaller than ``min_size``.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -1175,10 +1444,23 @@ def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size:
 class EmbeddingDistance:
     """Distance of embeddings from the classes of a training set, and the nearest class.
 
-    ``method="mahalanobis"``: class means and one pooled within-class covariance S, shrunk to
-    (1 - shrinkage) S + shrinkage (tr S / d) I; distance = min over classes of the Mahalanobis distance.
-    ``method="knn"``: embeddings scaled to unit length; distance = the Euclidean distance to the
-    ``n_neighbors``-th nearest training embedding; the nearest class is that of the nearest one.
+    Parameters
+    ----------
+    method : {"mahalanobis", "knn"}
+        ``"mahalanobis"``: class means and one pooled within-class covariance S, shrunk to
+        (1 - shrinkage) S + shrinkage (tr S / d) I; distance = min over classes of the
+        Mahalanobis distance. ``"knn"``: embeddings scaled to unit length; distance = the
+        Euclidean distance to the ``n_neighbors``-th nearest training embedding; the nearest
+        class is that of the nearest one.
+    shrinkage : float
+        Shrinkage of the covariance, in (0, 1] (mahalanobis).
+    n_neighbors : int
+        Which neighbour sets the distance, >= 1 (knn).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range.
     """
 
     METHODS = ("mahalanobis", "knn")

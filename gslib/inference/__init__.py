@@ -47,7 +47,23 @@ __all__ = ["InferenceResult", "infer", "infer_force", "select", "pareto_front", 
 
 @dataclass
 class InferenceResult:
-    """Selected model and everything behind it (:func:`infer`)."""
+    """Selected model and everything behind it (:func:`infer`).
+
+    Attributes
+    ----------
+    terms, stderr : dict
+        ``{field: {label: value}}``: coefficients and standard errors of the selected terms.
+    selection : Selection
+        The selection (Pareto front, other criteria).
+    inference : ForceInference
+        The moments.
+    diffusion : dict
+        Per field, the fitted noise ``D_eff``, its white and conserved parts.
+    seconds : float
+        Wall time of :func:`infer`.
+    options : dict
+        Extra entries of the JSON record (:meth:`to_dict`).
+    """
 
     terms: dict
     stderr: dict
@@ -79,9 +95,36 @@ def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p:
           stencil: str = "9pt", search: str = "auto") -> InferenceResult:
     """Force inference (:func:`~gslib.inference.estimator.infer_force`) + selection (:func:`select`).
 
-    Returns the selected terms with their coefficients and standard errors per field, the selection
-    (Pareto front, other criteria), the moments, and the noise estimate (``diffusion``: per field the
-    fitted noise ``D_eff``, its white and conserved parts).
+    Parameters
+    ----------
+    data : dict
+        ``{name: frames (T, N, M)}``; each field is one equation.
+    dt, dx : float
+        Time between frames and grid spacing, > 0.
+    library : Library or dict of Library, optional
+        Candidate features (default: the 17-term Gray-Scott library).
+    criterion : {"PASTIS", "AIC", "BIC"}
+        Selection criterion (:func:`select`).
+    p : float
+        Tolerated probability of any false term (PASTIS).
+    n0 : int, optional
+        Number of candidate terms; default: the total over all equations.
+    method, lags, weight, noise, mask, stencil
+        As in :func:`~gslib.inference.estimator.infer_force`.
+    search : {"auto", "exhaustive", "beam"}
+        Support search (:func:`pareto_front`).
+
+    Returns
+    -------
+    InferenceResult
+        The selected terms with their coefficients and standard errors per field, the selection
+        (Pareto front, other criteria), the moments, and the noise estimate (``diffusion``: per
+        field the fitted noise ``D_eff``, its white and conserved parts).
+
+    Raises
+    ------
+    ValueError
+        On an invalid argument (the message names it).
     """
     t0 = time.perf_counter()
     inf = infer_force(data, dt, dx, library, stencil=stencil, method=method, lags=lags, weight=weight,
@@ -95,8 +138,21 @@ def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p:
 
 
 def relative_errors(terms: dict, truth: dict) -> dict:
-    """``{field: {label: (inferred - true) / |true|}}`` over the true terms (missing ones count -1),
-    plus ``"spurious"``: the selected labels that are not true terms, per field."""
+    """Relative errors of inferred coefficients, and the spurious terms.
+
+    Parameters
+    ----------
+    terms : dict
+        Inferred model, ``{field: {label: coefficient}}``.
+    truth : dict
+        True model, same layout (e.g. :func:`gslib.spde.true_coefficients`).
+
+    Returns
+    -------
+    dict
+        ``{field: {label: (inferred - true) / |true|}}`` over the true terms (missing ones count
+        -1), plus ``"spurious"``: the selected labels that are not true terms, per field.
+    """
     out = {"spurious": {}}
     for name, true_terms in truth.items():
         got = terms.get(name, {})
@@ -108,8 +164,21 @@ def relative_errors(terms: dict, truth: dict) -> dict:
 def model_force(terms: dict, dx=1.0, stencil: str = "9pt", library=None):
     """The force of an inferred model, as a function ``{field: (N, M)} -> {field: rate}``.
 
-    ``terms`` is ``{field: {label: coefficient}}`` (e.g. ``InferenceResult.terms``); labels are
-    looked up in ``library`` (default: the Gray-Scott library of the fields' symbols).
+    Parameters
+    ----------
+    terms : dict
+        ``{field: {label: coefficient}}`` (e.g. ``InferenceResult.terms``).
+    dx : float
+        Grid spacing.
+    stencil : {"9pt", "5pt"}
+        Laplacian of the features.
+    library : Library or dict of Library, optional
+        Where the labels are looked up (default: the Gray-Scott library of the fields' symbols).
+
+    Returns
+    -------
+    callable
+        ``force(fields)``: a dict of fields ``(N, M)`` to the dict of their rates.
     """
     names = list(terms)
     if library is None:
@@ -137,7 +206,26 @@ def bootstrap(result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, 
               burn_in: int = 0) -> dict:
     """Simulate the inferred model (terms and noise) from ``x0`` with the data's ``dt`` and ``dx``.
 
-    Returns ``{field: frames (T, N, M)}`` (and ``"times"``), to compare with the data.
+    Parameters
+    ----------
+    result : InferenceResult
+        The inferred model and noise.
+    x0 : dict
+        Initial fields ``{field: (N, M)}``.
+    frames : int
+        Number of recorded frames.
+    seed : int
+        Seed of the noise.
+    substeps : int
+        Integration steps per frame interval.
+    burn_in : int
+        Frame intervals integrated before the first recorded frame.
+
+    Returns
+    -------
+    dict
+        ``{field: frames (T, N, M)}`` (and ``"times"``), to compare with the data
+        (:func:`gslib.spde.simulate_force`).
     """
     from ..spde import simulate_force
 

@@ -57,8 +57,27 @@ def random_mask(shape, fraction: float, seed=None) -> np.ndarray:
 
     ``True`` = valid, ``False`` = missing (the convention of :func:`gslib.inference.infer`). Each
     cell is missing independently with probability ``fraction``: the mask is
-    ``default_rng(seed).random(shape) >= fraction``. Give ``(T, N, M)`` for pixels that fail
-    frame by frame, ``(N, M)`` for dead pixels fixed over the whole movie.
+    ``default_rng(seed).random(shape) >= fraction``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        ``(T, N, M)`` for pixels that fail frame by frame, ``(N, M)`` for dead pixels fixed over
+        the whole movie.
+    fraction : float
+        Probability that a cell is missing, in [0, 1].
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of ``shape``.
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not a tuple of non-negative integers or ``fraction`` is outside [0, 1].
     """
     shape = _shape(shape)
     fraction = _real("fraction", fraction, 0.0, 1.0)
@@ -68,8 +87,26 @@ def random_mask(shape, fraction: float, seed=None) -> np.ndarray:
 def add_measurement_noise(u, v, std: float, seed=None) -> tuple[np.ndarray, np.ndarray]:
     """``(u + std * xi_u, v + std * xi_v)`` with independent standard normal ``xi`` per value.
 
-    One ``default_rng(seed)`` draws ``xi_u`` first, then ``xi_v``. The inputs are not modified;
-    the results are new float64 arrays (NaNs of missing pixels stay NaN).
+    One ``default_rng(seed)`` draws ``xi_u`` first, then ``xi_v``. The inputs are not modified.
+
+    Parameters
+    ----------
+    u, v : array_like
+        Recorded fields, any shape.
+    std : float
+        Standard deviation of the measurement noise, >= 0.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    u_noisy, v_noisy : numpy.ndarray
+        New float64 arrays (NaNs of missing pixels stay NaN).
+
+    Raises
+    ------
+    ValueError
+        If ``std`` is not a finite number >= 0.
     """
     u = np.asarray(u, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -81,15 +118,32 @@ def add_measurement_noise(u, v, std: float, seed=None) -> tuple[np.ndarray, np.n
 def coarsen(u, v, factor: int, dx: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
     """Block averages of ``u`` and ``v`` over ``factor x factor`` cells, and the new spacing.
 
-    The last two axes are the grid ``(N, M)``; any leading axes (frames) are kept, so ``(T, N, M)``
-    becomes ``(T, N / factor, M / factor)``. Returns ``(u_coarse, v_coarse, factor * dx)``:
-    pass the new spacing to :func:`gslib.inference.infer` (``dx=``) so that Laplacians, and the
-    diffusivities inferred from them, keep the physical units of the fine grid.
-
     Block ``(I, J)`` averages the cells ``factor*I .. factor*I + factor - 1`` (rows) times the same
     range of columns; the spatial mean of every frame is unchanged. ``factor=1`` returns copies.
-    Raises ValueError if ``factor`` is not an integer >= 1, if ``N`` or ``M`` is not divisible by it,
-    or if the two fields differ in shape.
+
+    Parameters
+    ----------
+    u, v : array_like
+        Fields of one shape; the last two axes are the grid ``(N, M)``, any leading axes
+        (frames) are kept, so ``(T, N, M)`` becomes ``(T, N / factor, M / factor)``.
+    factor : int
+        Block side (cells), >= 1, dividing ``N`` and ``M``.
+    dx : float
+        Grid spacing of the fine grid, > 0.
+
+    Returns
+    -------
+    u_coarse, v_coarse : numpy.ndarray
+        The block averages.
+    dx_coarse : float
+        ``factor * dx``: pass it to :func:`gslib.inference.infer` (``dx=``) so that Laplacians,
+        and the diffusivities inferred from them, keep the physical units of the fine grid.
+
+    Raises
+    ------
+    ValueError
+        If ``factor`` is not an integer >= 1, if ``N`` or ``M`` is not divisible by it, if ``dx``
+        is not > 0, or if the two fields differ in shape.
     """
     if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, numbers.Integral) or factor < 1:
         raise ValueError(f"factor={factor!r} must be an integer >= 1")

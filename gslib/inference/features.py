@@ -94,8 +94,14 @@ def _number(c: float) -> str:
 class Expr:
     """A polynomial in factors (linear operators applied to fields), with a label.
 
-    ``terms`` is a tuple of ``(coefficient, factors)``, ``factors`` a sorted tuple of
-    ``(ops, symbol)``. Build expressions with :func:`field`, the operators and arithmetic, not by hand.
+    Build expressions with :func:`field`, the operators and arithmetic, not by hand.
+
+    Attributes
+    ----------
+    terms : tuple
+        A tuple of ``(coefficient, factors)``, ``factors`` a sorted tuple of ``(ops, symbol)``.
+    label : str
+        The label of the feature.
     """
 
     terms: tuple
@@ -299,10 +305,27 @@ def _factor_value(factor: Factor, data, dx, stencil, cache) -> np.ndarray:
 
 
 def operator_weights(chains, kernel: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> dict:
-    """``{ops: (ops applied to kernel)[..., 0, 0]}``: the sum of the stencil weights times the kernel.
+    """Each operator chain applied to a kernel, read at the origin.
 
-    ``kernel`` (N, M) or (..., N, M) is an even real-space kernel with its origin at index [0, 0]
-    (periodic). Odd operators (a single derivative) give 0 for an even kernel.
+    Odd operators (a single derivative) give 0 for an even kernel.
+
+    Parameters
+    ----------
+    chains : iterable of tuple of str
+        Operator chains ``ops`` (e.g. from :meth:`Library.operator_chains`).
+    kernel : numpy.ndarray
+        An even real-space kernel, (N, M) or (..., N, M), with its origin at index [0, 0]
+        (periodic).
+    dx : float
+        Grid spacing.
+    stencil : {"9pt", "5pt"}
+        Discrete Laplacian.
+
+    Returns
+    -------
+    dict
+        ``{ops: (ops applied to kernel)[..., 0, 0]}``: the sum of the stencil weights times the
+        kernel.
     """
     out = {}
     for ops in chains:
@@ -325,14 +348,42 @@ def _as_expr(x):
 
 
 def field(symbol: str) -> Expr:
-    """The field ``symbol`` (e.g. ``"U"``), read from the data entry of that name (without case)."""
+    """A field as a feature.
+
+    Parameters
+    ----------
+    symbol : str
+        The field's name (e.g. ``"U"``), an identifier; it reads the data entry of that name
+        (without case).
+
+    Returns
+    -------
+    Expr
+        The feature ``symbol``.
+
+    Raises
+    ------
+    ValueError
+        If ``symbol`` is not an identifier.
+    """
     if not isinstance(symbol, str) or not symbol.isidentifier():
         raise ValueError(f"symbol={symbol!r} must be a name such as 'U'")
     return Expr(((1.0, (((), symbol),)),), symbol)
 
 
 def constant(c: float) -> Expr:
-    """The constant ``c`` (label ``"1"`` for 1)."""
+    """A constant feature.
+
+    Parameters
+    ----------
+    c : float
+        The constant.
+
+    Returns
+    -------
+    Expr
+        The constant ``c`` (label ``"1"`` for 1).
+    """
     return Expr._make([(float(c), ())], _number(float(c)) if c != 1 else "1")
 
 
@@ -359,41 +410,145 @@ def _linear_op(name: str, e: Expr, label: str | None = None) -> Expr:
 
 
 def lap(e) -> Expr:
-    """Discrete Laplacian of a linear expression: ``lap(U)`` is "lap U"."""
+    """Discrete Laplacian of a linear expression: ``lap(U)`` is "lap U".
+
+    Parameters
+    ----------
+    e : Expr or float
+        A linear expression of the fields (such as ``U`` or ``U - 2 V``).
+
+    Returns
+    -------
+    Expr
+        The Laplacian of ``e``.
+
+    Raises
+    ------
+    ValueError
+        If ``e`` is not a linear expression of the fields.
+    """
     return _linear_op("lap", e)
 
 
 def biharmonic(e) -> Expr:
-    """``lap(lap(e))``, labelled "lap^2 U"."""
+    """``lap(lap(e))``, labelled "lap^2 U".
+
+    Parameters
+    ----------
+    e : Expr
+        A linear expression of the fields.
+
+    Returns
+    -------
+    Expr
+        The biharmonic of ``e``.
+
+    Raises
+    ------
+    ValueError
+        If ``e`` is not a linear expression of the fields.
+    """
     return lap(lap(e))
 
 
 def d_x(e) -> Expr:
-    """Central difference along the columns (last axis)."""
+    """Central difference along the columns (last axis).
+
+    Parameters
+    ----------
+    e : Expr
+        A linear expression of the fields.
+
+    Returns
+    -------
+    Expr
+        ``(e[j+1] - e[j-1]) / (2 dx)``, labelled "d_x U".
+
+    Raises
+    ------
+    ValueError
+        If ``e`` is not a linear expression of the fields.
+    """
     return _linear_op("dx", e)
 
 
 def d_y(e) -> Expr:
-    """Central difference along the rows (second to last axis)."""
+    """Central difference along the rows (second to last axis).
+
+    Parameters
+    ----------
+    e : Expr
+        A linear expression of the fields.
+
+    Returns
+    -------
+    Expr
+        ``(e[i+1] - e[i-1]) / (2 dx)``, labelled "d_y U".
+
+    Raises
+    ------
+    ValueError
+        If ``e`` is not a linear expression of the fields.
+    """
     return _linear_op("dy", e)
 
 
 @dataclass(frozen=True)
 class Vector:
-    """A vector of expressions (e.g. a gradient), for :func:`dot`."""
+    """A vector of expressions (e.g. a gradient), for :func:`dot`.
+
+    Attributes
+    ----------
+    components : tuple of Expr
+        The components.
+    label : str
+        The label of the vector (e.g. "grad U").
+    """
 
     components: tuple
     label: str
 
 
 def grad(e) -> Vector:
-    """Gradient ``(d_x e, d_y e)`` of a linear expression, labelled "grad U"."""
+    """Gradient ``(d_x e, d_y e)`` of a linear expression, labelled "grad U".
+
+    Parameters
+    ----------
+    e : Expr
+        A linear expression of the fields.
+
+    Returns
+    -------
+    Vector
+        The gradient.
+
+    Raises
+    ------
+    ValueError
+        If ``e`` is not a linear expression of the fields.
+    """
     e = _as_expr(e)
     return Vector((d_x(e), d_y(e)), f"grad {e._wrapped() if e is not None else e}")
 
 
 def dot(a: Vector, b: Vector) -> Expr:
-    """Scalar product of two vectors: ``dot(grad(U), grad(V))`` is "grad U.grad V"."""
+    """Scalar product of two vectors: ``dot(grad(U), grad(V))`` is "grad U.grad V".
+
+    Parameters
+    ----------
+    a, b : Vector
+        Two vectors of the same length.
+
+    Returns
+    -------
+    Expr
+        The sum of the products of their components.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``b`` is not a vector, or their lengths differ.
+    """
     if not isinstance(a, Vector) or not isinstance(b, Vector) or len(a.components) != len(b.components):
         raise ValueError("dot takes two vectors of the same length, e.g. dot(grad(U), grad(V))")
     total = a.components[0] * b.components[0]
@@ -406,7 +561,19 @@ def dot(a: Vector, b: Vector) -> Expr:
 
 
 class Library:
-    """An ordered list of features with unique labels."""
+    """An ordered list of features with unique labels.
+
+    Parameters
+    ----------
+    features : iterable of Expr
+        The features, at least one, with unique labels (rename one with ``Expr.named``).
+
+    Raises
+    ------
+    ValueError
+        If ``features`` is empty, holds something other than an :class:`Expr`, or repeats a
+        label.
+    """
 
     def __init__(self, features):
         features = list(features)
@@ -471,7 +638,20 @@ class Library:
 
 
 def polynomials(symbols=("U", "V"), degree: int = 3) -> list[Expr]:
-    """All monomials of the fields up to ``degree``, by degree: 1, U, V, U^2, UV, V^2, U^3, ..."""
+    """All monomials of the fields up to ``degree``.
+
+    Parameters
+    ----------
+    symbols : sequence of str
+        Field symbols.
+    degree : int
+        Largest degree.
+
+    Returns
+    -------
+    list of Expr
+        The monomials by degree: 1, U, V, U^2, UV, V^2, U^3, ...
+    """
     fields = [field(s) for s in symbols]
     out = [one()]
     for d in range(1, degree + 1):
@@ -491,8 +671,16 @@ GRAY_SCOTT_LABELS = ("1", "U", "V", "U^2", "UV", "V^2", "U^3", "U^2V", "UV^2", "
 def gray_scott_library(u: str = "U", v: str = "V") -> Library:
     """The 17 candidate terms of the StochasticForceInference Gray-Scott example (one equation's worth).
 
-    Polynomials of ``u`` and ``v`` up to degree 3, both Laplacians, the three gradient products and
-    both biharmonics, labelled as in :data:`GRAY_SCOTT_LABELS`.
+    Parameters
+    ----------
+    u, v : str
+        The two field symbols.
+
+    Returns
+    -------
+    Library
+        Polynomials of ``u`` and ``v`` up to degree 3, both Laplacians, the three gradient
+        products and both biharmonics, labelled as in :data:`GRAY_SCOTT_LABELS`.
     """
     U, V = field(u), field(v)
     return Library(polynomials((u, v), 3) + [lap(U), lap(V), dot(grad(U), grad(U)), dot(grad(V), grad(V)),
