@@ -1396,14 +1396,47 @@ def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spec
                   keep_fields=False, gram_features="pass1", gram_field="u") -> CrossSection:
     """Loss cross-section: one batch of the engine with every parameter point of ``vary``.
 
-    ``vary``: ``{"F": values}`` (1-D) or ``{"F": values, "k": values}`` (2-D, first name along rows);
-    the other parameters stay at ``base`` (default: the setup's true ones). Every member starts from
-    the setup's seed and runs to ``tol`` (default ``setup.train_tol``) or ``setup.max_steps`` with
-    :func:`gslib.integrate` (``on_blowup="mark"``). Losses: "spectral", "windowed" (on ``field``,
-    against ``target_u``/``target_v``), "residual" (:func:`residual_loss` of the *target* at the
-    member's parameters: it needs no simulation), "gram" (:func:`gram_loss_np` on ``gram_field``,
-    default u, through the feature network ``gram_features``, default the book's shipped classifier,
-    whose inputs are snapshots of u).
+    Every member starts from the setup's seed and runs to ``tol`` (default ``setup.train_tol``) or
+    ``setup.max_steps`` with :func:`gslib.integrate` (``on_blowup="mark"``).
+
+    Parameters
+    ----------
+    setup : Setup
+        The experiment.
+    target_u, target_v : array_like
+        The target pattern (N, M).
+    vary : dict
+        ``{"F": values}`` (1-D) or ``{"F": values, "k": values}`` (2-D, first name along rows).
+    losses : sequence of str
+        "spectral", "windowed" (on ``field``, against ``target_u``/``target_v``), "residual"
+        (:func:`residual_loss` of the *target* at the member's parameters: it needs no
+        simulation), "gram" (:func:`gram_loss_np` on ``gram_field``).
+    field : {"u", "v"}
+        Field compared by the spectral losses.
+    base : array_like or dict, optional
+        The parameters that are not varied (default: the setup's true ones).
+    tol : float, optional
+        Steady-state tolerance (default ``setup.train_tol``).
+    backend, dtype, check_every
+        As in :func:`gslib.integrate`.
+    keep_fields : bool
+        Keep the final v of every member.
+    gram_features : str
+        The feature network of the Gram loss (default the book's shipped classifier, whose inputs
+        are snapshots of u).
+    gram_field : {"u", "v"}
+        Field compared by the Gram loss.
+
+    Returns
+    -------
+    CrossSection
+        The losses over the slice and the runs' outcomes.
+
+    Raises
+    ------
+    ValueError
+        If ``vary`` names no or more than two parameters or an unknown one, a loss or field is
+        unknown, or ``base`` is invalid.
     """
     from .solvers import integrate
 
@@ -1456,10 +1489,29 @@ def cross_section(setup: Setup, target_u, target_v, vary: dict, *, losses=("spec
 
 
 def check_steady_pattern(u, v, dx=1.0, *, source="the pattern"):
-    """Validate a steady pattern: u, v real (N, M) arrays, same shape, N, M >= 3, finite; dx > 0.
+    """Validate a steady pattern.
 
-    Returns ``(u, v, dx)`` as float64. Raises ValueError naming the problem; a uniform pattern is
-    refused because its Laplacians vanish, so the diffusivities do not enter its residual at all.
+    Parameters
+    ----------
+    u, v : array_like
+        Real (N, M) arrays, same shape, N, M >= 3, finite, not both uniform.
+    dx : float
+        Grid spacing, > 0.
+    source : str
+        How the messages name the pattern.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        float64.
+    dx : float
+        The spacing.
+
+    Raises
+    ------
+    ValueError
+        Naming the problem; a uniform pattern is refused because its Laplacians vanish, so the
+        diffusivities do not enter its residual at all.
     """
     arrays = []
     for name, a in (("u", u), ("v", v)):
@@ -1491,7 +1543,28 @@ def residual_design(u, v, dx=1.0, stencil="5pt"):
 
     Rows of u (N M): ``[lap u, 0, 1 - u, 0]``, ``b = u v^2``; rows of v: ``[0, lap v, -v, -v]``,
     ``b = -u v^2``; so that ``r_u = Du lap u - u v^2 + F (1 - u)`` and
-    ``r_v = Dv lap v + u v^2 - (F + k) v``. Returns ``(A (2 N M, 4), b (2 N M,))``.
+    ``r_v = Dv lap v + u v^2 - (F + k) v``.
+
+    Parameters
+    ----------
+    u, v : array_like
+        The steady pattern (N, M) (:func:`check_steady_pattern`).
+    dx : float
+        Grid spacing.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+
+    Returns
+    -------
+    A : numpy.ndarray
+        (2 N M, 4).
+    b : numpy.ndarray
+        (2 N M,).
+
+    Raises
+    ------
+    ValueError
+        For an unknown stencil or an invalid pattern.
     """
     check_stencil(stencil)
     u, v, dx = check_steady_pattern(u, v, dx)
@@ -1506,10 +1579,31 @@ def residual_design(u, v, dx=1.0, stencil="5pt"):
 
 
 def residual_loss(u, v, params, dx=1.0, stencil="5pt") -> np.ndarray:
-    """``mean(r_u^2 + r_v^2)`` over the cells of the pattern (u, v), for ``params`` (..., 4).
+    """``mean(r_u^2 + r_v^2)`` over the cells of the pattern (u, v).
 
     A quadratic in the parameters: evaluated from the normal matrices, so any number of parameter
     points costs one pass over the pattern.
+
+    Parameters
+    ----------
+    u, v : array_like
+        The steady pattern (N, M).
+    params : array_like or dict
+        ``(Du, Dv, F, k)``, (..., 4).
+    dx : float
+        Grid spacing.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss, (...).
+
+    Raises
+    ------
+    ValueError
+        For an invalid pattern, stencil or parameters.
     """
     A, b = residual_design(u, v, dx, stencil)
     cells = len(b) // 2
@@ -1523,9 +1617,24 @@ def residual_loss(u, v, params, dx=1.0, stencil="5pt") -> np.ndarray:
 class ResidualFit:
     """Least-squares parameters of a steady pattern (:func:`residual_fit`).
 
-    ``params`` and ``stderr``: dicts over Du, Dv, F, k; ``cov`` (4, 4); ``residual_rms``: root mean
-    square of the residuals at the fit; ``condition``: condition number of the column-scaled design;
-    ``cells``: N M; ``stencil``, ``dx``; ``noise``: the noise level corrected for (0: none).
+    Attributes
+    ----------
+    params, stderr : dict
+        Values and standard errors over Du, Dv, F, k.
+    cov : numpy.ndarray
+        Covariance (4, 4).
+    residual_rms : float
+        Root mean square of the residuals at the fit.
+    condition : float
+        Condition number of the column-scaled design.
+    cells : int
+        N M.
+    stencil : str
+        Discrete Laplacian.
+    dx : float
+        Grid spacing.
+    noise : float
+        The noise level corrected for (0: none).
     """
 
     params: dict
@@ -1583,12 +1692,30 @@ def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
     residuals as independent, which they are not exactly (a pattern that still moves leaves a smooth
     residual), so read them as a scale of the error.
 
-    ``noise``: the standard deviation of white measurement noise on u and v, when known. Noise in
-    the Laplacian columns biases the diffusivities towards zero (errors in variables, a bias that
-    grows like noise^2); ``noise > 0`` subtracts its expected contribution from the normal equations.
+    Parameters
+    ----------
+    u, v : array_like
+        The steady pattern (N, M).
+    dx : float
+        Grid spacing, > 0.
+    stencil : {"5pt", "9pt"}
+        Discrete Laplacian.
+    noise : float
+        The standard deviation of white measurement noise on u and v, when known, >= 0. Noise in
+        the Laplacian columns biases the diffusivities towards zero (errors in variables, a bias
+        that grows like noise^2); ``noise > 0`` subtracts its expected contribution from the
+        normal equations.
 
-    Raises ValueError for a bad or uninformative pattern (uniform, v = 0 everywhere, or any
-    combination of parameters the pattern cannot fix).
+    Returns
+    -------
+    ResidualFit
+        Parameters, standard errors and diagnostics.
+
+    Raises
+    ------
+    ValueError
+        For a bad or uninformative pattern (uniform, v = 0 everywhere, or any combination of
+        parameters the pattern cannot fix), or a noise level that is invalid or too large.
     """
     A, b = residual_design(u, v, dx, stencil)
     u, v, dx = check_steady_pattern(u, v, dx)
@@ -1635,9 +1762,25 @@ def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
 def load_steady(path):
     """Read a steady pattern from an .npz file with ``u``, ``v`` ((N, M) each) and ``dx``.
 
-    Returns ``(u, v, dx, extra)``, ``extra`` holding the true parameters when the file has them (the
-    keys Du, Dv, and f or F, and k, as written by ``gslib simulate --out``). ValueError with a clear
-    message for anything else.
+    Parameters
+    ----------
+    path : path-like
+        The .npz file.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The pattern, float64.
+    dx : float
+        Grid spacing.
+    extra : dict
+        The true parameters when the file has them (the keys Du, Dv, and f or F, and k, as
+        written by ``gslib simulate --out``), else empty.
+
+    Raises
+    ------
+    ValueError
+        With a clear message for a file that is missing, unreadable or holds no valid pattern.
     """
     from .npz import read_npz
 

@@ -25,10 +25,10 @@ SECTION = r"^{}\n-{{3,}}\s*$"
 # (module, name) -> why it has no Parameters section.
 EXCEPTIONS: dict[tuple[str, str], str] = {}
 
-# Modules whose functions still describe their parameters in free prose: their conversion to
-# numpydoc sections is not done yet (issue #12, item 5). Strict xfail: a module that passes must
-# leave this list.
-PENDING = ("gslib.landscape",)
+# Modules whose functions still describe their parameters in free prose, while their conversion
+# to numpydoc sections is under way (empty: every module is converted). Strict xfail: a module
+# that passes must leave this list.
+PENDING: tuple[str, ...] = ()
 
 
 def _modules() -> list[str]:
