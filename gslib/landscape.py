@@ -60,10 +60,10 @@ __all__ = [
     "residual_design", "residual_loss", "residual_fit", "ResidualFit", "check_steady_pattern", "load_steady",
     "WeightsUnavailableError", "ForwardRun", "gram_matrices", "VGG19_LAYERS", "SPECTRUM_FLOOR", "WINDOW",
     "gram_loss_np", "cnn_features", "CNN_LAYERS", "CNN_FEATURE_LAYERS", "keras_cache_dir", "vgg19_weights_file",
-    "VGG19_WEIGHTS_FILE",
+    "VGG19_WEIGHTS_FILE", "tensorflow",
 ]
 
-#: The parameters, in the order used by every array here.
+#: The parameters, in the order used by every array of this module.
 PARAMS = ("Du", "Dv", "F", "k")
 
 #: Floor added to the power spectrum before the logarithm (the paper's 1e-8).
@@ -1794,3 +1794,19 @@ def load_steady(path):
                 truth[name] = float(np.asarray(data[key]).reshape(()))
                 break
     return u, v, dx, (truth if len(truth) == 4 else {})
+
+
+def tensorflow():
+    """TensorFlow, the framework of the differentiable solver, imported on demand.
+
+    Returns
+    -------
+    module
+        The ``tensorflow`` module.
+
+    Raises
+    ------
+    gslib.MissingExtraError
+        If TensorFlow is not installed; the message names ``pip install 'gslib[tensorflow]'``.
+    """
+    return _tf()

@@ -205,3 +205,19 @@ def test_chapter1_explorer_responds_to_input(book_browser):
                 _src_changes(page, img, _map_clicks(the_map), f"clicking on the map of {name}")
 
         assert not visit.errors(), "\n".join(visit.errors())
+
+
+def test_api_page_documents_simulate(book_build):
+    html = book_build.html_page("book/api").read_text()
+    assert 'id="gslib.simulate"' in html, "the API page does not document gslib.simulate"
+    start = html.index('id="gslib.simulate"')
+    section = html[start:html.index("</dl>", start)]
+    for name in ("u0", "v0", "f", "k", "Du", "Dv", "dt", "dx", "steps", "stencil", "backend",
+                 "dtype", "steady_tol", "check_every"):
+        assert f"<strong>{name}</strong>" in section, f"gslib.simulate: parameter {name} not listed"
+
+
+def test_conventions_page_shows_the_three_setups(book_build):
+    html = book_build.html_page("book/conventions").read_text()
+    for text in ("CNN classification", "SPDE inference", "inversion", "64 x 64", "128 x 128"):
+        assert text in html, f"the conventions page lacks {text!r}"
