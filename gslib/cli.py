@@ -30,6 +30,10 @@ PROG = "gslib"
 
 # The engine's choices, repeated here so that `gslib --help` does not import the solvers.
 STENCILS = ("5pt", "9pt")
+# The analysis Laplacians of `gslib infer` and `gslib invert` (gslib.solvers.stencils.ANALYSIS_STENCILS), and "auto".
+ANALYSIS_STENCILS = ("auto", "5pt", "9pt", "9pt-iso", "spectral")
+#: Exit code of `gslib invert` when the model does not explain the pattern (not steady, or another model).
+EXIT_UNEXPLAINED = 3
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 BENCH_BACKENDS = ("numpy", "cpu", "cuda")
 DTYPES = ("float32", "float64")
@@ -611,7 +615,10 @@ INFER_REGIMES = ("spots", "coral", "holes")  # gslib.spde.REGIMES, repeated so t
     "DATA.npz must hold u and v, float arrays of shape (T, N, M) (frames, rows, columns), and dt (time\n"
     "between frames); optionally dx (grid spacing, default 1) and mask (bool, (N, M) or (T, N, M),\n"
     "True = valid; NaN is allowed where the mask is False). The result (.json) lists the selected\n"
-    "terms per field with coefficients and standard errors, the noise estimate and the Pareto front.\n\n"
+    "terms per field with coefficients and standard errors, the noise estimate, the Pareto front, and\n"
+    "under \"discretisation\" which Laplacian the data were found to have (--stencil auto, the default):\n"
+    "each candidate's score (log-likelihood minus the penalty of its terms), the margin of the winner\n"
+    "and whether it exceeds ln(1/p), the smallest margin the data are trusted to decide.\n\n"
     "example:\n"
     "  gslib infer frames.npz --out result.json\n"
     "  gslib infer --simulate coral --seed 1 --save-data coral.npz --out result.json")
@@ -634,7 +641,10 @@ def _infer(p: argparse.ArgumentParser):
     g.add_argument("--noise", choices=("auto", "conserved", "white"), default="auto",
                    help="noise model fitted to the data: a(q) = 2 (d0 + s2 |q|^2) / dV (auto), s2 only "
                         "(conserved), d0 only (white)")
-    g.add_argument("--stencil", choices=STENCILS, default="9pt", help="Laplacian of the candidate terms")
+    g.add_argument("--stencil", choices=ANALYSIS_STENCILS, default="auto",
+                   help="discretisation of the candidate terms: 5-point, the CNN paper's 9-point (corners 1/4), the "
+                        "isotropic 9-point (corners 1/6), spectral (-|q|^2), or auto: each one is tried and the "
+                        "model that scores highest wins (its margin over the runner-up is reported)")
     s = p.add_argument_group("simulated data (instead of DATA.npz)")
     s.add_argument("--simulate", choices=INFER_REGIMES, default=None, metavar="REGIME",
                    help=f"simulate the StochasticForceInference Gray-Scott example in a regime "
@@ -720,6 +730,7 @@ def run_infer(args) -> int:
     t_sim = time.perf_counter() - t0
     res = inference.infer({"u": u, "v": v}, dt, dx, criterion=args.criterion, p=args.p, method=args.method,
                           lags=args.lags, weight=args.weight, noise=args.noise, mask=mask, stencil=args.stencil)
+    choice = res.discretisation
     seconds = time.perf_counter() - t0
     result = res.to_dict()
     if truth is not None:
@@ -730,11 +741,17 @@ def run_infer(args) -> int:
     result["provenance"] = provenance_record(args.command_line, seconds)
     if out is not None:
         _write_json(out, result)
+    if args.quiet and choice.get("decided") is False:
+        print(f"{PROG}: warning: {choice['message']}", file=sys.stderr)
     if not args.quiet:
         sel = res.selection
         print(f"{sel.criterion} (p = {sel.p:g}, n0 = {sel.n0}): {sel.size} of {sel.n0} terms, "
               f"information {sel.information:.6g}; {res.inference.method} estimator, {res.inference.lags} lag(s), "
               f"{res.inference.weight} weight; {seconds:.1f} s")
+        print(f"  {choice['message']}")
+        for st in choice.get("ranking", []):
+            c = choice["candidates"][st]
+            print(f"    {st:9s} score {c['score']:.6g}, {c['n_terms']} terms")
         for name in res.terms:
             print(f"  d{name}/dt:")
             for label, c in res.terms[name].items():
@@ -828,8 +845,10 @@ def run_scan(args) -> int:
     "Find candidate new pattern classes in a finished scan (gslib.scan.flag_candidates): points whose\n"
     "class probabilities have a high entropy, or whose embedding lies far from every training class\n"
     "(Mahalanobis or k-nearest-neighbour distance, threshold calibrated on the validation split), grouped\n"
-    "into connected regions of the (k, f) lattice. The training and validation splits (written by\n"
-    "`gslib dataset` with the scan's recipe) are embedded with the scan's network.\n\n"
+    "into connected regions of the (k, f) lattice and ranked most novel first (distance from the class that\n"
+    "fits best, in units of that class's spread, times the region's extent; kinds: novel, border, known).\n"
+    "The training and validation splits (written by `gslib dataset` with the scan's recipe) are embedded\n"
+    "with the scan's network.\n\n"
     "example:\n"
     "  gslib flag --scan runs/paper/scan1 --train runs/paper/train --val runs/paper/val --json flags.json")
 def _flag(p: argparse.ArgumentParser):
@@ -845,6 +864,8 @@ def _flag(p: argparse.ArgumentParser):
     p.add_argument("--criteria", nargs="+", choices=("entropy", "distance"), default=["entropy", "distance"],
                    help="which flags count (a point is flagged by any of them)")
     p.add_argument("--min-size", type=_int_at_least(1), default=2, metavar="N", help="smallest region reported (points)")
+    p.add_argument("--order", choices=("novelty", "size"), default="novelty",
+                   help="order of the regions: most novel first, or largest first")
     p.add_argument("--json", default=None, metavar="FILE", help="also write thresholds and regions as JSON")
     return run_flag
 
@@ -874,20 +895,82 @@ def run_flag(args) -> int:
     train_p, train_e = scan.classify_samples(model, train.x)
     val_p, val_e = scan.classify_samples(model, val.x)
     found = scan.flag_candidates(table, train_e, train.label, val_embeddings=val_e, val_probabilities=val_p,
-                                 method=args.method, quantile=args.quantile, criteria=args.criteria,
-                                 min_size=args.min_size)
+                                 val_labels=val.label, method=args.method, quantile=args.quantile,
+                                 criteria=args.criteria, min_size=args.min_size, order=args.order)
     t = found.thresholds
     print(f"{int(found.flagged.sum())} of {len(table)} points flagged (entropy > {t['entropy']:.3f} nats: "
           f"{int(found.flag_entropy.sum())}; {t['method']} distance > {t['distance']:.3g}: "
           f"{int(found.flag_distance.sum())}); {len(found.regions)} regions of >= {args.min_size} points")
-    print(f"{'region':>6s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} {'entropy':>7s} {'distance':>8s}  predicted")
+    print(f"regions {'most novel' if args.order == 'novelty' else 'largest'} first; novel: relative distance > "
+          f"{t['novelty']:.2f} (fits no known class)")
+    print(f"{'region':>6s} {'kind':>6s} {'score':>6s} {'rel.d':>5s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} "
+          f"{'entropy':>7s} {'distance':>8s}  predicted")
     for r in found.regions:
         top = ", ".join(f"{name} {n}" for name, n in list(r["labels"].items())[:3])
-        print(f"{r['id']:6d} {r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
+        print(f"{r['id']:6d} {r['kind']:>6s} {r['score']:6.2f} {r['score_parts']['relative_distance']:5.2f} "
+              f"{r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
               f"{r['distance_mean']:8.3g}  {top}")
     if args.json:
         _write_json(args.json, dict(command=args.command_line, scan=str(args.scan), thresholds=t,
                                     regions=found.regions))
+    return 0
+
+
+@subcommand(
+    "discovery-benchmark", "does discovery find a class it never saw? train without it, scan, flag, rank",
+    "For each held-out class (gslib.discovery.holdout_benchmark): train the first-pass network without\n"
+    "that class's patterns, classify the scan's kept samples with it (no simulation), run the discovery\n"
+    "of `gslib flag`, and record the rank of the best region covering the area the full network labels\n"
+    "as that class, the number of regions and the precision of the flagged points. Results go to\n"
+    "OUT/holdout.json after every run, atomically, with provenance; rerun the same command after an\n"
+    "interruption and it resumes (finished runs are kept, training and scans continue).\n\n"
+    "example:\n"
+    "  gslib discovery-benchmark --train runs/paper/train --val runs/paper/val --samples runs/paper/scan_samples \\\n"
+    "      --scan pass1 --classes kappa,mu,theta,lambda --epochs 300 --out runs/paper/holdout")
+def _discovery_benchmark(p: argparse.ArgumentParser):
+    p.add_argument("--train", required=True, metavar="DIR", help="training split of the first pass")
+    p.add_argument("--val", required=True, metavar="DIR", help="validation split of the first pass")
+    p.add_argument("--samples", required=True, metavar="DIR", help="kept samples of the scan (`gslib scan --samples`)")
+    p.add_argument("--scan", default="pass1", metavar="NAME|DIR",
+                   help="the full network's scan of the same points, whose labels give each class's area")
+    p.add_argument("--classes", default="kappa,mu,theta,lambda", metavar="A,B,...", help="classes to hold out, one run each")
+    p.add_argument("--epochs", type=_int_at_least(1), default=300, help="training epochs per held-out network")
+    p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine", help="learning-rate schedule")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed of the trainings")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=128, metavar="B", help="samples per batch")
+    p.add_argument("--out", required=True, metavar="DIR", help="benchmark directory (resumed if it holds one)")
+    _add_quiet(p, "progress messages")
+    return run_discovery_benchmark
+
+
+def run_discovery_benchmark(args) -> int:
+    """Run ``gslib discovery-benchmark``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``gslib discovery-benchmark --help``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from . import discovery
+
+    log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    record = discovery.holdout_benchmark(args.out, train=args.train, val=args.val, samples=args.samples,
+                                         scan=args.scan, classes=classes, epochs=args.epochs, schedule=args.schedule,
+                                         seed=args.seed, batch_size=args.batch_size, command=args.command_line, log=log)
+    print(f"{'held out':>8s} {'rank':>5s} {'by size':>7s} {'regions':>7s} {'precision':>9s} {'recall':>6s}")
+    for r in record["runs"]:
+        def show(value, fmt):
+            return "-" if value is None else format(value, fmt)
+        print(f"{r['held_out']:>8s} {show(r['rank'], 'd'):>5s} {show(r['rank_size'], 'd'):>7s} {r['n_regions']:7d} "
+              f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s}")
+    top3 = sum(r["rank"] is not None and r["rank"] <= 3 for r in record["runs"])
+    print(f"top 3: {top3} of {len(record['runs'])} held-out classes; results in {Path(args.out) / 'holdout.json'}")
     return 0
 
 
@@ -967,9 +1050,18 @@ def run_package_scan(args) -> int:
     "  r_u = Du lap u - u v^2 + F (1 - u) = 0,   r_v = Dv lap v + u v^2 - (F + k) v = 0,\n"
     "and both are linear in the parameters: the least-squares fit of sum(r_u^2 + r_v^2) is solved in\n"
     "closed form, with standard errors from the residual variance. The Laplacian must be the one that\n"
-    "made the pattern (--stencil). The closer the pattern is to a steady state, the better: a pattern\n"
-    "stopped when one step changes it by less than 1e-4 gives errors near 1e-5. Noise on the pattern\n"
-    "biases the diffusivities towards zero; if its level is known, --noise removes that bias.\n\n"
+    "made the pattern: by default (--stencil auto) the pattern is fitted with each of 5pt, 9pt (corners\n"
+    "1/4), 9pt-iso (corners 1/6) and spectral, and the smallest residual wins; the margin is reported,\n"
+    "and called too small to tell below 10 % of the sum of squared residuals. The closer the pattern is\n"
+    "to a steady state, the better: a pattern stopped when one step changes it by less than 1e-4 gives\n"
+    "errors near 1e-5. Noise on the pattern biases the diffusivities towards zero; if its level is\n"
+    "known, --noise removes that bias.\n\n"
+    "The fit knows when it is fooled: if the residual left at the fit exceeds 5 % of the reaction terms\n"
+    "(|r|/|b| > 0.05; a settled pattern leaves about 1e-3), the pattern is not a steady state of the\n"
+    "model (it still moves, or another model made it). The parameters are then still printed and\n"
+    "written, marked \"explained\": false, with a warning.\n\n"
+    "exit codes: 0 the fit explains the pattern; 2 bad input (unreadable file, uniform pattern, bad\n"
+    "option); 3 the model does not explain the pattern (its parameters are not to be trusted).\n\n"
     "STEADY.npz must hold u and v, real arrays of shape (N, M), and dx (the grid spacing); files written\n"
     "by `gslib simulate --out` qualify (their true parameters are then compared with the fit).\n"
     "params.json holds {\"Du\", \"Dv\", \"F\", \"k\", \"stderr\": {same keys},\n"
@@ -977,12 +1069,12 @@ def run_package_scan(args) -> int:
     "example:\n"
     "  gslib simulate --initial landscape --Du 0.16 --Dv 0.08 --f 0.035 --k 0.065 --dt 1 --stencil 5pt \\\n"
     "      --dtype float64 --t-end 40000 --steady-tol 1e-4 --out steady.npz\n"
-    "  gslib invert steady.npz --stencil 5pt --out params.json")
+    "  gslib invert steady.npz --out params.json")
 def _invert(p: argparse.ArgumentParser):
     p.add_argument("steady", metavar="STEADY.npz", help="the steady pattern: u, v (N, M) and dx")
-    p.add_argument("--stencil", choices=STENCILS, default=None,
+    p.add_argument("--stencil", choices=ANALYSIS_STENCILS, default=None,
                    help="Laplacian of the residual; it must be the simulation's (None = the file's 'stencil' "
-                        "entry if it has one, else 5pt)")
+                        "entry if it has one, else auto: the stencil with the smallest residual)")
     p.add_argument("--noise", type=_finite_float, default=0.0, metavar="SIGMA",
                    help="standard deviation of white measurement noise on u and v, if known: its bias on the "
                         "diffusivities (errors in variables, growing like SIGMA^2) is removed; 0 = no correction")
@@ -1014,13 +1106,13 @@ def run_invert(args) -> int:
     with np.load(args.steady, allow_pickle=False) as npz:
         if "stencil" in npz.files and npz["stencil"].dtype.kind == "U" and npz["stencil"].size == 1:
             recorded = str(npz["stencil"].reshape(()))
-    stencil = args.stencil or (recorded if recorded in STENCILS else "5pt")
-    if recorded in STENCILS and recorded != stencil:
+    stencil = args.stencil or (recorded if recorded in ANALYSIS_STENCILS[1:] else "auto")
+    if recorded in ANALYSIS_STENCILS[1:] and stencil != "auto" and recorded != stencil:
         print(f"{PROG}: warning: {args.steady} was simulated with the {recorded} stencil but --stencil {stencil} "
               "was asked: the fit will be biased", file=sys.stderr)
     if args.noise < 0:
         raise ValueError(f"--noise={args.noise:g} must be >= 0")
-    fit = landscape.residual_fit(u, v, dx, stencil, noise=args.noise)
+    fit = landscape.residual_fit(u, v, dx, stencil, noise=args.noise, on_unexplained="ignore")
     seconds = time.perf_counter() - t0
     result = fit.to_dict()
     result = {**result.pop("params"), **result}  # Du, Dv, F, k at the top, their errors under "stderr"
@@ -1034,8 +1126,10 @@ def run_invert(args) -> int:
         _write_json(out, result)
     if not args.quiet:
         corrected = f", corrected for noise {args.noise:g}" if args.noise > 0 else ""
-        print(f"{u.shape[0]} x {u.shape[1]} pattern, {stencil} stencil, dx = {dx:g}{corrected}: residual rms "
-              f"{fit.residual_rms:.3g}, condition {fit.condition:.3g}, {seconds:.2f} s")
+        print(f"{u.shape[0]} x {u.shape[1]} pattern, {fit.stencil} stencil, dx = {dx:g}{corrected}: residual rms "
+              f"{fit.residual_rms:.3g} (relative {fit.relative_residual:.2g}), condition {fit.condition:.3g}, "
+              f"{seconds:.2f} s")
+        print(f"  {fit.discretisation['message']}")
         for name in landscape.PARAMS:
             line = f"  {name:3s} {fit.params[name]:.8g} +- {fit.stderr[name]:.2g}"
             if truth:
@@ -1043,6 +1137,14 @@ def run_invert(args) -> int:
             print(line)
         if out is not None:
             print(f"wrote {out}")
+    if fit.discretisation.get("decided") is False:
+        print(f"{PROG}: warning: {fit.discretisation['message']}", file=sys.stderr)
+    if not fit.explained:
+        print(f"{PROG}: warning: the model does not explain {args.steady}: the relative residual "
+              f"|r|/|b| = {fit.relative_residual:.3g} exceeds {landscape.UNEXPLAINED_THRESHOLD:g} (a settled pattern "
+              "leaves about 1e-3). It is not a steady state of the Gray-Scott model: it still moves, or another "
+              "model made it; the parameters above are not to be trusted", file=sys.stderr)
+        return EXIT_UNEXPLAINED
     return 0
 
 

@@ -45,8 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .solvers.reference import laplacian as _laplacian_np
-from .solvers.stencils import FLUSH_THRESHOLD, check_stencil, stability_limit
+from .solvers.stencils import (ANALYSIS_STENCILS, FLUSH_THRESHOLD, analysis_laplacian, check_analysis_stencil,
+                              check_stencil, laplacian_symbol, stability_limit)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow (imported lazily) keeps its start-up chatter to itself
 
@@ -58,6 +58,7 @@ __all__ = [
     "params_from_raw", "raw_from_params", "fit_backprop", "FitHistory",
     "cross_section", "CrossSection", "DEFAULT_RANGES",
     "residual_design", "residual_loss", "residual_fit", "ResidualFit", "check_steady_pattern", "load_steady",
+    "UnexplainedPatternWarning", "UNEXPLAINED_THRESHOLD", "STENCIL_MARGIN",
     "WeightsUnavailableError", "ForwardRun", "gram_matrices", "VGG19_LAYERS", "SPECTRUM_FLOOR", "WINDOW",
     "gram_loss_np", "cnn_features", "CNN_LAYERS", "CNN_FEATURE_LAYERS", "keras_cache_dir", "vgg19_weights_file",
     "VGG19_WEIGHTS_FILE", "tensorflow",
@@ -1551,8 +1552,8 @@ def residual_design(u, v, dx=1.0, stencil="5pt"):
         The steady pattern (N, M) (:func:`check_steady_pattern`).
     dx : float
         Grid spacing.
-    stencil : {"5pt", "9pt"}
-        Discrete Laplacian.
+    stencil : {"5pt", "9pt", "9pt-iso", "spectral"}
+        Discrete Laplacian (:func:`gslib.solvers.stencils.analysis_laplacian`).
 
     Returns
     -------
@@ -1566,10 +1567,10 @@ def residual_design(u, v, dx=1.0, stencil="5pt"):
     ValueError
         For an unknown stencil or an invalid pattern.
     """
-    check_stencil(stencil)
+    check_analysis_stencil(stencil)
     u, v, dx = check_steady_pattern(u, v, dx)
-    lu = _laplacian_np(u, dx, stencil).ravel()
-    lv = _laplacian_np(v, dx, stencil).ravel()
+    lu = analysis_laplacian(u, dx, stencil).ravel()
+    lv = analysis_laplacian(v, dx, stencil).ravel()
     uf, vf = u.ravel(), v.ravel()
     zero = np.zeros_like(uf)
     A = np.block([[lu[:, None], zero[:, None], (1.0 - uf)[:, None], zero[:, None]],
@@ -1592,7 +1593,7 @@ def residual_loss(u, v, params, dx=1.0, stencil="5pt") -> np.ndarray:
         ``(Du, Dv, F, k)``, (..., 4).
     dx : float
         Grid spacing.
-    stencil : {"5pt", "9pt"}
+    stencil : {"5pt", "9pt", "9pt-iso", "spectral"}
         Discrete Laplacian.
 
     Returns
@@ -1635,6 +1636,21 @@ class ResidualFit:
         Grid spacing.
     noise : float
         The noise level corrected for (0: none).
+    relative_residual : float
+        ``|r| / |b|``: the residual at the fit relative to the reaction terms ``u v^2`` it must
+        balance (about 1e-3 for a pattern of the model settled to a step change of 1e-4; with
+        ``noise > 0``, what the noise itself is expected to leave is removed first).
+    explained : bool
+        ``relative_residual <= UNEXPLAINED_THRESHOLD``: False means that the pattern is not a steady
+        state of the model (it still moves, or another model made it), and the parameters are not
+        to be trusted.
+    discretisation : dict
+        How the stencil was chosen (``stencil="auto"``): ``chosen``, per candidate its
+        ``residual_rms``, ``margin`` (the runner-up's sum of squared residuals minus the winner's, over
+        the winner's: ``RSS2/RSS1 - 1``; with ``noise > 0`` the noise's expected share is removed from
+        both first),
+        ``threshold`` (:data:`STENCIL_MARGIN`), ``decided`` and ``message``; for an explicit stencil,
+        ``chosen`` and ``message``.
     """
 
     params: dict
@@ -1646,6 +1662,9 @@ class ResidualFit:
     stencil: str
     dx: float
     noise: float = 0.0
+    relative_residual: float = 0.0
+    explained: bool = True
+    discretisation: dict = field(default_factory=dict)
 
     def array(self) -> np.ndarray:
         return np.array([self.params[p] for p in PARAMS])
@@ -1656,23 +1675,42 @@ class ResidualFit:
                 "relative_stderr": {p: self.stderr[p] / abs(self.params[p]) if self.params[p] else None
                                     for p in PARAMS},
                 "covariance": self.cov.tolist(), "residual_rms": self.residual_rms, "condition": self.condition,
-                "cells": self.cells, "stencil": self.stencil, "dx": self.dx, "noise": self.noise}
+                "cells": self.cells, "stencil": self.stencil, "dx": self.dx, "noise": self.noise,
+                "relative_residual": self.relative_residual, "explained": self.explained,
+                "discretisation": self.discretisation}
 
 
-#: Per stencil: (centre weight, sum of the squared weights) of the Laplacian, times dx^2 and dx^4.
-_STENCIL_MOMENTS = {"5pt": (-4.0, 20.0), "9pt": (-3.0, 10.25)}
+#: ``residual_fit`` warns (:class:`UnexplainedPatternWarning`) above this relative residual ``|r| / |b|``.
+#: On the 48 x 48 pattern of chapter 5: settled to a step change of 1e-4, 1.3e-3 (parameters within
+#: 2e-5); still moving after 500 steps, 6e-3 (1 %); after 200 steps, 0.07 (22 %); uncorrected white
+#: noise of std 0.001, 0.03 (1.5 %), of 0.003, 0.1 (12 %). Above 0.05 the parameters are off by
+#: several percent at least.
+UNEXPLAINED_THRESHOLD = 0.05
+#: ``stencil="auto"``: a runner-up whose sum of squared residuals exceeds the winner's by less than this
+#: fraction of it (about 5 % in rms) is too close to tell.
+STENCIL_MARGIN = 0.1
+
+
+class UnexplainedPatternWarning(UserWarning):
+    """The model does not explain the pattern: it is not steady, or another model made it."""
+
+
+def _stencil_moments(n, m, dx, stencil):
+    """(centre weight, sum of the squared weights) of a Laplacian: the mean of its symbol and of its square."""
+    symbol = laplacian_symbol(n, m, dx, stencil)
+    return float(symbol.mean()), float((symbol**2).mean())
 
 
 def _noise_correction(u, v, dx, stencil, sigma):
     """Expected contribution of white noise (std ``sigma`` on u and v) to A^T A and A^T b (errors in variables).
 
     With xi, eta the noise on u, v: <lap xi lap xi> = s2 sigma^2 and <lap xi xi> = c0 sigma^2 per cell
-    (c0, s2 from :data:`_STENCIL_MOMENTS`), which enter the Laplacian columns and their products with
-    the columns 1 - u and -v; the products of the noisy fields with b = +-u v^2 add the terms in ``e``.
-    The sums use the observed fields (the error is of order sigma^4).
+    (c0, s2: the centre weight and the sum of the squared weights of the stencil, -4 and 20 for the
+    5-point stencil, divided by dx^2 and dx^4), which enter the Laplacian columns and their products
+    with the columns 1 - u and -v; the products of the noisy fields with b = +-u v^2 add the terms in
+    ``e``. The sums use the observed fields (the error is of order sigma^4).
     """
-    c0, s2 = _STENCIL_MOMENTS[stencil]
-    c0, s2 = c0 / dx**2, s2 / dx**4
+    c0, s2 = _stencil_moments(*u.shape, dx, stencil)
     cells = u.size
     E = np.zeros((4, 4))
     E[0, 0] = E[1, 1] = s2
@@ -1684,7 +1722,7 @@ def _noise_correction(u, v, dx, stencil, sigma):
     return sigma**2 * cells * E, sigma**2 * e
 
 
-def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
+def residual_fit(u, v, dx=1.0, stencil="auto", noise=0.0, *, on_unexplained="warn") -> ResidualFit:
     """Recover (Du, Dv, F, k) from one steady pattern by linear least squares on its residual.
 
     Minimises ``sum(r_u^2 + r_v^2)`` (:func:`residual_design`) in closed form. Standard errors come
@@ -1692,31 +1730,91 @@ def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
     residuals as independent, which they are not exactly (a pattern that still moves leaves a smooth
     residual), so read them as a scale of the error.
 
+    **The stencil is inferred** (``stencil="auto"``, the default): the pattern is fitted with every
+    Laplacian of :data:`~gslib.solvers.stencils.ANALYSIS_STENCILS` and the one with the smallest
+    residual wins (with ``noise > 0``: the smallest residual beyond what the noise explains, since
+    noise alone leaves less residual with a smoother stencil); a settled pattern of a
+    finite-difference code leaves a residual ten times smaller with its own stencil. When the
+    runner-up's sum of squared residuals exceeds the winner's by less than :data:`STENCIL_MARGIN`
+    (10 %), ``discretisation["decided"]`` is False: the residual is dominated by something else
+    (noise, motion) and cannot tell the stencils apart.
+
+    **It knows when it is fooled.** A relative residual ``|r| / |b|`` above
+    :data:`UNEXPLAINED_THRESHOLD` means that no choice of the parameters makes the pattern steady:
+    it still moves, or another model made it. The fit is returned with ``explained=False`` and an
+    :class:`UnexplainedPatternWarning` (``on_unexplained="warn"``), or a ``ValueError`` is raised
+    (``"raise"``), or nothing is said (``"ignore"``).
+
     Parameters
     ----------
     u, v : array_like
         The steady pattern (N, M).
     dx : float
         Grid spacing, > 0.
-    stencil : {"5pt", "9pt"}
-        Discrete Laplacian.
+    stencil : {"auto", "5pt", "9pt", "9pt-iso", "spectral"}
+        Discrete Laplacian, or ``"auto"`` (see above).
     noise : float
         The standard deviation of white measurement noise on u and v, when known, >= 0. Noise in
         the Laplacian columns biases the diffusivities towards zero (errors in variables, a bias
         that grows like noise^2); ``noise > 0`` subtracts its expected contribution from the
         normal equations.
+    on_unexplained : {"warn", "raise", "ignore"}
+        What to do when the model does not explain the pattern.
 
     Returns
     -------
     ResidualFit
-        Parameters, standard errors and diagnostics.
+        Parameters, standard errors and diagnostics (``relative_residual``, ``explained``,
+        ``discretisation``).
 
     Raises
     ------
     ValueError
         For a bad or uninformative pattern (uniform, v = 0 everywhere, or any combination of
-        parameters the pattern cannot fix), or a noise level that is invalid or too large.
+        parameters the pattern cannot fix), a noise level that is invalid or too large, an unknown
+        stencil or ``on_unexplained``, or (``on_unexplained="raise"``) a pattern the model does not
+        explain.
     """
+    import warnings
+
+    if on_unexplained not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_unexplained={on_unexplained!r}; allowed: 'warn', 'raise', 'ignore'")
+    check_analysis_stencil(stencil, auto=True)
+    if stencil == "auto":
+        fits = {st: _residual_fit_one(u, v, dx, st, noise) for st in ANALYSIS_STENCILS}
+        ranked = sorted(fits, key=lambda st: fits[st]._excess)
+        best, second = fits[ranked[0]], fits[ranked[1]]
+        raw = best.residual_rms**2 * 2 * best.cells
+        margin = (second._excess - best._excess) / raw if raw > 0 else math.inf
+        decided = bool(margin >= STENCIL_MARGIN)
+        if decided:
+            message = (f"stencil {ranked[0]} inferred: the runner-up ({ranked[1]}) leaves a sum of squared residuals "
+                       f"larger by {margin:.3g} times the winner's (threshold {STENCIL_MARGIN:g})")
+        else:
+            message = (f"stencil {ranked[0]} fits best, but {ranked[1]} leaves a sum of squared residuals only "
+                       f"{100 * margin:.2g} % larger (threshold {100 * STENCIL_MARGIN:g} %): the pattern cannot tell "
+                       "these discretisations apart")
+        fit = best
+        fit.discretisation = {"chosen": ranked[0], "ranking": ranked,
+                              "candidates": {st: {"residual_rms": f.residual_rms, "relative_residual": f.relative_residual,
+                                                  "params": dict(f.params)} for st, f in fits.items()},
+                              "margin": float(margin), "threshold": STENCIL_MARGIN, "decided": decided,
+                              "message": message}
+    else:
+        fit = _residual_fit_one(u, v, dx, stencil, noise)
+        fit.discretisation = {"chosen": stencil, "message": f"stencil {stencil} (given)"}
+    if not fit.explained and on_unexplained != "ignore":
+        text = (f"the model does not explain this pattern: the relative residual |r|/|b| = "
+                f"{fit.relative_residual:.3g} exceeds {UNEXPLAINED_THRESHOLD:g} (a settled Gray-Scott pattern leaves "
+                "about 1e-3). The pattern is not steady, or another model made it; the parameters are not to be trusted")
+        if on_unexplained == "raise":
+            raise ValueError(text)
+        warnings.warn(text, UnexplainedPatternWarning, stacklevel=2)
+    return fit
+
+
+def _residual_fit_one(u, v, dx, stencil, noise) -> ResidualFit:
+    """:func:`residual_fit` with one given stencil, without the warning."""
     A, b = residual_design(u, v, dx, stencil)
     u, v, dx = check_steady_pattern(u, v, dx)
     noise = float(noise)
@@ -1753,10 +1851,22 @@ def residual_fit(u, v, dx=1.0, stencil="5pt", noise=0.0) -> ResidualFit:
     s2 = float(r @ r) / dof
     cov = s2 * np.linalg.inv(G) / np.outer(norms, norms)
     err = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    return ResidualFit(params={p: float(x) for p, x in zip(PARAMS, theta)},
-                       stderr={p: float(e) for p, e in zip(PARAMS, err)}, cov=cov,
-                       residual_rms=float(np.sqrt(np.mean(r * r))), condition=condition, cells=len(b) // 2,
-                       stencil=stencil, dx=dx, noise=noise)
+    b_norm = float(np.sqrt(b @ b))
+    rss = float(r @ r)
+    if noise > 0:  # what white noise alone leaves in the residual (first order in the noise), not to be flagged
+        c0, s2n = _stencil_moments(*u.shape, dx, stencil)
+        Du, Dv, F, k = theta
+        ru_c, rv_c = v * v + F, 2 * u * v - F - k
+        rss = rss - noise**2 * float(np.sum(Du**2 * s2n - 2 * Du * c0 * ru_c + ru_c**2 + 4 * (u * v) ** 2
+                                           + Dv**2 * s2n + 2 * Dv * c0 * rv_c + v**4 + rv_c**2))
+    relative = math.sqrt(max(rss, 0.0)) / b_norm if b_norm > 0 else math.inf
+    fit = ResidualFit(params={p: float(x) for p, x in zip(PARAMS, theta)},
+                      stderr={p: float(e) for p, e in zip(PARAMS, err)}, cov=cov,
+                      residual_rms=float(np.sqrt(np.mean(r * r))), condition=condition, cells=len(b) // 2,
+                      stencil=stencil, dx=dx, noise=noise, relative_residual=relative,
+                      explained=bool(relative <= UNEXPLAINED_THRESHOLD))
+    fit._excess = rss  # the sum of squared residuals beyond the noise's share (ranks the stencils)
+    return fit
 
 
 def load_steady(path):

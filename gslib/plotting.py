@@ -1940,3 +1940,36 @@ def plot_residual_robustness(tolerances, steps, errors, stderrs, sigmas, noise_e
             ax.axhline(1e-3, color="gray", lw=0.8)
             ax.legend(fontsize=8)
     return fig
+
+
+def colormap_lut(cmap=None, n: int = 256) -> np.ndarray:
+    """A colour map as a lookup table of ``n`` RGBA bytes (for drawing fields outside Matplotlib).
+
+    Parameters
+    ----------
+    cmap : str, optional
+        Colour map name (default: the book's, ``STYLE["image.cmap"]``).
+    n : int, optional
+        Entries, 2 to 4096; entry ``i`` is the colour of ``i / (n - 1)`` on the map's scale.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 4)`` uint8.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not an integer in [2, 4096] or ``cmap`` is not a known colour map.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 4096:
+        raise ValueError(f"n={n!r} must be an integer in [2, 4096] (entries of the table)")
+    name = STYLE["image.cmap"] if cmap is None else cmap
+    try:
+        colormap = mpl.colormaps[name]
+    except KeyError:
+        raise ValueError(f"cmap={name!r} is not a known Matplotlib colour map") from None
+    return np.round(colormap(np.linspace(0.0, 1.0, int(n))) * 255).astype(np.uint8)
+
+
+__all__ += ["colormap_lut"]

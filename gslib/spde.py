@@ -37,8 +37,9 @@ normal array per sub-step, ``u`` first), so a run is reproducible and member ``b
 equals the single run with ``seed[b]``.
 
 :func:`sfi_example` reproduces the SFI Gray-Scott example (64 x 64, ``Du = 0.16``, ``Dv = 0.08``,
-``sigma = 0.01``, Heun with 4 sub-steps, 200 frames of burn-in, 500 recorded frames 0.5 apart, from
-:func:`gslib.initial.sfi_seed`) in one of three regimes of :data:`REGIMES`.
+``sigma = 0.01``, Heun with 4 sub-steps, the 5-point Laplacian of SFI's ``layout.lap``, 200 frames of
+burn-in, 500 recorded frames 0.5 apart, from :func:`gslib.initial.sfi_seed`) in one of three regimes of
+:data:`REGIMES`.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ REGIMES = {"spots": (0.030, 0.057), "coral": (0.042, 0.063), "holes": (0.050, 0.
 
 #: Parameters of the SFI example (lengths in cells, dx = 1).
 SFI = dict(n=64, Du=0.16, Dv=0.08, sigma=0.01, dt=0.5, substeps=4, burn_in=200, frames=500, noise="conserved",
-           scheme="heun", stencil="9pt")
+           scheme="heun", stencil="5pt")
 
 NOISES = ("conserved", "white")
 SCHEMES = ("heun", "euler")

@@ -657,3 +657,15 @@ class BookBrowser:
             yield visit
         finally:
             page.close()
+
+
+# ----------------------------------------------------------------------------- live simulator
+
+#: Software WebGL for headless Chromium on machines without a GPU (the live simulator's WebGL2 engine).
+SWIFTSHADER_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def live_chromium_args() -> list[str]:
+    """The book's Chromium flags less ``--disable-gpu``, plus SwiftShader: WebGL2 runs headless
+    (on the GPU where Chromium can use one, else in software)."""
+    return [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + SWIFTSHADER_ARGS

@@ -221,3 +221,63 @@ def test_conventions_page_shows_the_three_setups(book_build):
     html = book_build.html_page("book/conventions").read_text()
     for text in ("CNN classification", "SPDE inference", "inversion", "64 x 64", "128 x 128"):
         assert text in html, f"the conventions page lacks {text!r}"
+
+
+# ----------------------------------------------------------------------------- live simulators
+# Chapter 1 carries a live simulator (gslib.widgets.live_simulator): <div data-gs-live> with a
+# <canvas> and element.gsSim; chapter 3 a class map that starts one (<div data-gs-live-map>).
+
+CHAPTER_3 = "book/03_scanning_the_kf_plane"
+
+LIVE_RUN_JS = """
+el => {
+  const sim = el.gsSim;
+  sim.pause();
+  sim.setParams({f: 0.037, k: 0.06, Du: 0.2, Dv: 0.1, dt: 0.25, stencil: '9pt'});
+  sim.reset();
+  const a = sim.state();
+  sim.step(200);
+  const b = sim.state();
+  let change = 0;
+  for (let i = 0; i < a.u.length; i++) { change = Math.max(change, Math.abs(a.u[i] - b.u[i])); }
+  return {size: sim.size, backend: sim.backend, t: b.t, change: change, finite: b.u.every(Number.isFinite)};
+}
+"""
+
+
+def test_chapter1_live_simulator_runs(book_browser):
+    with book_browser.open(CHAPTER_1) as visit:
+        page = visit.page
+        sims = page.locator("[data-gs-live]")
+        assert sims.count() >= 1, "chapter 1 has no live simulator (<div data-gs-live>)"
+        sim = sims.first
+        sim.scroll_into_view_if_needed()
+        assert sim.locator("canvas").count() >= 1
+        page.wait_for_function("el => el.gsSim !== undefined", arg=sim.element_handle(), timeout=10_000)
+        out = sim.evaluate(LIVE_RUN_JS)
+        assert out["size"] == 128 and out["t"] == 50 and out["finite"] and out["change"] > 1e-3, out
+        sim.locator("button.gs-live-play").click()
+        page.wait_for_function("el => el.gsSim.state().t > 0 && el.gsSim.stepsPerSecond > 0",
+                               arg=sim.element_handle(), timeout=20_000)
+        sim.locator("button.gs-live-play").click()
+        assert "steps/s" in sim.locator(".gs-live-status").inner_text()
+        assert not visit.errors(), "\n".join(visit.errors())
+
+
+def test_chapter3_class_map_starts_the_simulator(book_browser):
+    with book_browser.open(CHAPTER_3) as visit:
+        page = visit.page
+        box = page.locator("[data-gs-live-map]")
+        assert box.count() == 1, "chapter 3 has no live class map (<div data-gs-live-map>)"
+        box.scroll_into_view_if_needed()
+        page.wait_for_function("el => el.gsMap !== undefined", arg=box.element_handle(), timeout=10_000)
+        the_map = box.locator("canvas.gs-live-map")
+        bb = the_map.bounding_box()
+        the_map.click(position={"x": bb["width"] * 0.5, "y": bb["height"] * 0.5})
+        selected = box.get_attribute("data-selected")
+        assert selected is not None, "a click on the class map selected no point"
+        sim = box.locator("[data-gs-live]")
+        page.wait_for_function("el => el.gsSim.running && el.gsSim.state().t > 0", arg=sim.element_handle(),
+                               timeout=20_000)
+        sim.evaluate("el => el.gsSim.pause()")
+        assert not visit.errors(), "\n".join(visit.errors())

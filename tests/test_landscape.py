@@ -403,7 +403,7 @@ def test_noise_correction_removes_the_errors_in_variables_bias(stencil):
         rng = np.random.default_rng(draw)
         u = res.u + 3e-3 * rng.standard_normal(res.u.shape)
         v = res.v + 3e-3 * rng.standard_normal(res.v.shape)
-        plain.append(L.residual_fit(u, v, 1.0, stencil).array() / theta - 1)
+        plain.append(L.residual_fit(u, v, 1.0, stencil, on_unexplained="ignore").array() / theta - 1)
         fit = L.residual_fit(u, v, 1.0, stencil, noise=3e-3)
         assert fit.noise == 3e-3 and fit.to_dict()["noise"] == 3e-3
         corrected.append(fit.array() / theta - 1)

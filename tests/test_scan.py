@@ -455,6 +455,87 @@ def test_flag_finds_a_planted_unknown_class():
     assert [r["indices"].tolist() for r in found.regions] == [unsure.tolist()] and not found.uniform.any()
 
 
+def test_flag_ranks_regions_by_novelty_and_tells_borders_apart():
+    """A small block of an unseen class and a larger block on the border of two known classes: the
+    unseen one comes first by novelty, the border first by size, and each gets its kind."""
+    rng = np.random.default_rng(2)
+    dim = 16
+    centres = np.zeros((4, dim))
+    for c in range(4):
+        centres[c, 4 * c:4 * c + 4] = 8.0
+    centres[3, 8:12] = 4.0  # the unseen class resembles class 2 most
+    train, train_labels = synthetic(rng, 200, centres[:3], dim)
+    val, val_labels = synthetic(rng, 100, centres[:3], dim)
+    names = np.array(CLASSES)
+    k, f = np.meshgrid(0.05 + 0.000625 * np.arange(12), 0.02 + 0.00125 * np.arange(12))
+    k, f = k.ravel(), f.ravel()
+    col, row = np.arange(144) % 12, np.arange(144) // 12
+    truth = np.minimum(col // 4, 2)
+    novel = np.flatnonzero((row >= 8) & (row < 10) & (col >= 8) & (col < 10))  # 2 x 2, class 3 (unseen)
+    border = np.flatnonzero((row < 4) & (col < 4))  # 4 x 4 of class 0 that the network splits with class 1
+    truth[novel] = 3
+    embedding = np.abs(centres[truth] + rng.normal(size=(144, dim)))
+    probabilities = np.full((144, 3), 0.015)
+    probabilities[np.arange(144), np.minimum(truth, 2)] = 0.97
+    probabilities[border] = [0.5, 0.49, 0.01]
+    table = dict(k=k, f=f, embedding=embedding, probabilities=probabilities, failed=np.zeros(144, dtype=bool),
+                 label=names[np.minimum(truth, 2)], class_names=CLASSES)
+    kwargs = dict(val_embeddings=val, val_labels=names[val_labels], val_probabilities=np.tile([0.97, 0.015, 0.015], (300, 1)))
+    found = scan.flag_candidates(table, train, names[train_labels], **kwargs)
+    first = found.regions[0]
+    assert first["indices"].tolist() == novel.tolist() and first["kind"] == "novel" and first["rank_novelty"] == 1
+    parts = first["score_parts"]
+    assert parts["relative_distance"] > found.thresholds["novelty"] and parts["fit_fraction"] == 0
+    assert math.isclose(first["score"], parts["relative_distance"] * 4 ** 0.25)
+    assert [r["id"] for r in found.regions] == list(range(len(found.regions)))
+    assert all(a["score"] >= b["score"] for a, b in zip(found.regions, found.regions[1:]))
+    at_border = found.region_at(k[border[0]], f[border[0]])
+    assert at_border["indices"].tolist() == border.tolist() and at_border["kind"] == "border"
+    assert at_border["rank_size"] == 1 and at_border["score_parts"]["top_classes"] == pytest.approx({"alpha": 0.5, "beta": 0.49})
+    assert found.by_kind("border") == [at_border] and found.by_kind("novel")[0] is first
+    assert not found.flagged[found.uniform].any() and found.relative_distance.shape == (144,)
+    by_size = scan.flag_candidates(table, train, names[train_labels], order="size", **kwargs)
+    assert by_size.regions[0]["indices"].tolist() == border.tolist() and by_size.thresholds["order"] == "size"
+    assert by_size.region_at(k[novel[0]], f[novel[0]])["rank_novelty"] == 1
+    assert sorted(r["size"] for r in by_size.regions)[::-1] == [r["size"] for r in by_size.regions]
+    # extent_weight = 0 ranks by the relative distance alone; without val_labels each class's spread
+    # is measured leave-one-out within the training embeddings
+    alone = scan.flag_candidates(table, train, names[train_labels], extent_weight=0.0, val_embeddings=val)
+    assert alone.thresholds["spread"] == "leave-one-out" and alone.regions[0]["indices"].tolist() == novel.tolist()
+    assert math.isclose(alone.regions[0]["score"], alone.regions[0]["score_parts"]["relative_distance"])
+    for bad, match in [(dict(order="random"), "order"), (dict(extent_weight=2.0), "extent_weight"),
+                       (dict(border_probability=0.4), "border_probability"),
+                       (dict(val_labels=names[val_labels][:5]), "val_labels")]:
+        with pytest.raises(ValueError, match=match):
+            scan.flag_candidates(table, train, names[train_labels], **{**kwargs, **bad})
+    with pytest.raises(ValueError, match="kind"):
+        found.by_kind("odd")
+
+
+def test_class_spread_scales_each_class_by_its_own_spread():
+    rng = np.random.default_rng(3)
+    dim = 8
+    centres = np.zeros((2, dim))
+    centres[1, :] = 30.0
+    x = np.concatenate([centres[0] + rng.normal(size=(100, dim)), centres[1] + 5 * rng.normal(size=(100, dim))])
+    labels = np.repeat(["narrow", "broad"], 100)
+    spread = scan.ClassSpread().fit(x, labels)
+    assert spread.spread[list(spread.classes).index("broad")] > 3 * spread.spread[list(spread.classes).index("narrow")]
+    fresh = np.concatenate([centres[0] + rng.normal(size=(50, dim)), centres[1] + 5 * rng.normal(size=(50, dim))])
+    relative, fit = spread.relative(fresh)
+    assert 0.5 < np.median(relative) < 2 and (fit == np.repeat(["narrow", "broad"], 50)).mean() > 0.95
+    relative, fit = spread.relative(np.full((1, dim), np.nan))
+    assert np.isnan(relative[0]) and fit[0] == ""
+    with pytest.raises(ValueError, match="shrinkage"):
+        scan.ClassSpread(0.0)
+    with pytest.raises(ValueError, match="need val_embeddings"):
+        spread.fit(x, labels, val_labels=labels)
+    with pytest.raises(ValueError, match="spread of the classes is unknown"):
+        scan.ClassSpread().fit(x[[0, 100]], labels[[0, 100]])
+    pooled = scan.ClassSpread().fit(x[[0, 100]], labels[[0, 100]], val_embeddings=fresh)  # one pattern per class
+    assert np.all(pooled.spread == pooled.spread[0]) and pooled.spread[0] > 0
+
+
 def test_flag_on_a_real_scan(scanned):
     _, table = scanned
     ok = ~table.failed

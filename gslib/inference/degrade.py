@@ -7,7 +7,9 @@ These three helpers are what chapter 4 uses to test how robust force inference i
                                ``(T, N, M)`` shape); ``True`` marks a *valid* pixel, the
                                convention of ``infer(..., mask=...)``;
 :func:`add_measurement_noise`  a white Gaussian noise added to every recorded value; it is not
-                               part of the dynamics;
+                               part of the dynamics (:func:`gslib.inference.infer` estimates its
+                               level and removes its effects by default, see
+                               :mod:`~gslib.inference.errors_in_variables`);
 :func:`coarsen`                block averages over ``factor x factor`` cells, as a camera with
                                ``factor`` times larger pixels records them; the grid spacing grows
                                by ``factor`` so that derivatives (and the inferred diffusivities)
@@ -88,6 +90,8 @@ def add_measurement_noise(u, v, std: float, seed=None) -> tuple[np.ndarray, np.n
     """``(u + std * xi_u, v + std * xi_v)`` with independent standard normal ``xi`` per value.
 
     One ``default_rng(seed)`` draws ``xi_u`` first, then ``xi_v``. The inputs are not modified.
+    :func:`gslib.inference.infer` estimates ``std`` from such data and corrects for it
+    (``measurement_noise="auto"``, its default).
 
     Parameters
     ----------

@@ -60,12 +60,14 @@ linear in the features cell by cell. With a scalar weight the masked Ito-Straton
 of local terms, hence exact; with the spectral weight it is not (``W`` is long-ranged and couples the
 cells next to each hole), so ``weight="auto"`` switches to the scalar weight when cells are missing.
 
-**Measurement noise** (a white noise added to the frames) enters the Stratonovich moments only at
-second order, and :func:`estimate_noise` separates it from the dynamical noise, but it inflates the
-Gram matrix of the derivative features (errors in variables): on the SFI example (per-frame
-dynamical noise about 0.026 per cell) the selection stays exact with a measurement noise of 0.001,
-mostly exact up to 0.003 (coefficients within 2 %), and breaks down at 0.01 (coefficients off by
-5-11 %).
+**Measurement noise** (a white noise added to the frames) is separated from the dynamical noise by
+:func:`estimate_noise` (a fast mode's increments grow with the lag, a measurement noise does not),
+but left alone it biases the features and inflates the Gram matrix of the derivative features
+(errors in variables), and the selection takes spurious terms once the noise is a fraction of the
+per-frame dynamical noise. ``measurement_noise="auto"`` (default) estimates its variance per field
+and removes its effects in closed form (:mod:`~gslib.inference.errors_in_variables`): Wick-ordered
+features, per-frame corrections of the Gram matrix and of the moments, a weight that includes the
+noise of the increments (``w = 1 / (a + 2 s^2 / dt)``), and the measurement noise's share of ``H``.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..spde import wave_numbers
+from .errors_in_variables import contraction_plan, resolve_measurement_noise, wick_library
 from .features import Library, gray_scott_library, operator_weights
 
 __all__ = ["NoiseModel", "EquationMoments", "ForceInference", "richardson_weights", "estimate_noise",
@@ -348,7 +351,7 @@ def estimate_noise(data: dict, dt, dx=1.0, kind: str = "auto", mask=None, bins: 
         q2_ring, a_ring = np.array(q2_ring), np.array(a_ring)
         coef = _fit_spectrum(q2_ring, a_ring * dx * dx / 2, kind)
         d0[name], s2[name] = coef
-        details[name] = {"ring_q2": q2_ring.tolist(), "ring_a": a_ring.tolist(),
+        details[name] = {"ring_q2": q2_ring.tolist(), "ring_a": a_ring.tolist(), "ring_sm": list(sm_ring),
                          "measurement_noise": float(max(np.median(sm_ring), 0.0)),
                          "msd": float(power[0].mean() / (2 * dt))}
     return NoiseModel(d0, s2, kind, details)
@@ -555,6 +558,9 @@ class ForceInference:
         Fraction of cells where the features are valid (1 without a mask).
     library_labels : list of str
         Labels of the first field's library.
+    measurement : MeasurementNoise or None
+        The measurement-noise variances the estimator was corrected for, and whether they were
+        estimated or given (:mod:`~gslib.inference.errors_in_variables`).
     """
 
     equations: dict
@@ -569,6 +575,7 @@ class ForceInference:
     stencil: str
     valid_fraction: float
     library_labels: list
+    measurement: object = None
 
     def fit(self, support: dict | None = None) -> dict:
         """``{field: EquationMoments.fit(support[field])}`` (the full library where not given)."""
@@ -583,7 +590,7 @@ class ForceInference:
 
 def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *, stencil: str = "9pt",
                 method: str = "strat", lags: int = 3, weight: str = "auto", noise="auto", mask=None,
-                chunk: int = 32) -> ForceInference:
+                chunk: int = 32, measurement_noise="auto") -> ForceInference:
     """Gram matrices and moments of linear force inference for every field of ``data``.
 
     Parameters
@@ -607,6 +614,14 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
         data, white where the mask removes cells (its Ito-Stratonovich term is then exact).
     noise : {"auto", "conserved", "white"} or NoiseModel
         How to get ``A``: fitted (:func:`estimate_noise`) or given.
+    measurement_noise : "auto", "none", float or dict
+        A white noise on the recorded values, removed from the Gram matrix and the moments in
+        closed form (:mod:`~gslib.inference.errors_in_variables`). ``"auto"`` (default): its
+        variance is estimated from the data (:func:`estimate_noise`) and the correction is applied
+        where the estimate is significant (clean data are left as they are); ``"none"`` (or None):
+        no correction; a standard deviation >= 0 for every field, or ``{field: std}``. With
+        ``noise`` given as a NoiseModel, ``"auto"`` reads the estimate from its ``details`` where
+        they hold one (a model from :func:`estimate_noise`), and estimates it from the data otherwise.
     mask : bool array (N, M) or (T, N, M), optional
         True where the data are valid.
     chunk : int
@@ -627,8 +642,8 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
         raise ValueError(f"method={method!r}; allowed: {', '.join(map(repr, METHODS))}")
     if weight not in WEIGHTS:
         raise ValueError(f"weight={weight!r}; allowed: {', '.join(map(repr, WEIGHTS))}")
-    if stencil not in ("5pt", "9pt"):
-        raise ValueError(f"stencil={stencil!r}; allowed: '5pt', '9pt'")
+    from .features import check_stencil
+    check_stencil(stencil, mask)  # 5pt, 9pt, 9pt-iso, spectral (complete data only)
     K = _int("lags", lags, 1)
     chunk = _int("chunk", chunk, 1)
     fields, dt, dx, valid = check_data(data, dt, dx, mask, min_frames=K + 2)
@@ -665,23 +680,45 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
         fields_filled = fields
     rw = richardson_weights(K)
     setups = {}
+    meas_source = noise_model
+    if isinstance(measurement_noise, str) and measurement_noise == "auto" and \
+            not all("ring_sm" in noise_model.details.get(n, {}) for n in names):
+        try:  # a NoiseModel was given: the measurement noise is still estimated from the data
+            meas_source = estimate_noise(fields, dt, dx, "auto", valid)
+        except ValueError:  # increments unlike a noisy relaxation: nothing to estimate, no correction
+            measurement_noise = "none"
+    meas = resolve_measurement_noise(measurement_noise, meas_source, names)
     for name in names:
         lib = libs[name]
         a = noise_model.symbol(name, N, M, dx)
+        # the weight is the inverse covariance of the increments per unit time: the dynamical noise plus
+        # a measurement noise, which adds 2 s^2 to every mode of every increment
+        a_inc = a + 2 * meas.variances[name] / dt
         if weight == "spectral":
-            a_pos = a[a > 0]
+            a_pos = a_inc[a_inc > 0]
             floor = a_pos.min() if a_pos.size else 1.0
-            w = 1.0 / np.maximum(a, floor)
+            w = 1.0 / np.maximum(a_inc, floor)
         else:
-            w = np.full((N, M), 1.0 / a.mean())
+            w = np.full((N, M), 1.0 / a_inc.mean())
         kernel = np.real(np.fft.ifft2(a * w))  # real-space kernel of A W
         kw = operator_weights(lib.operator_chains(), kernel, dx, stencil)
         setups[name] = (lib, w, a, kw)
-    accs = _accumulate(fields_filled, setups, dt, dx, stencil, fvalid, K, method, chunk)
+    eiv = {}
+    if meas.active:
+        wicked = {}
+        for name in names:
+            lib, w, a, kw = setups[name]
+            if id(lib) not in wicked:
+                wicked[id(lib)] = wick_library(lib, meas.variances, (N, M), dx, stencil)
+            w_real = np.real(np.fft.ifft2(w))
+            plan = contraction_plan(lib, name, meas.variances, w_real, dx, stencil)
+            eiv[name] = (plan, meas.variances[name])
+            setups[name] = (wicked[id(lib)], w, a, kw)
+    accs = _accumulate(fields_filled, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv)
     equations = {name: _combine(accs[name], rw, dt, K, method, libs[name].labels, T) for name in names}
     vf = 1.0 if valid is None else float(fvalid.mean())
     first = libs[names[0]].labels
-    return ForceInference(equations, noise_model, dt, dx, T, (N, M), method, K, weight, stencil, vf, first)
+    return ForceInference(equations, noise_model, dt, dx, T, (N, M), method, K, weight, stencil, vf, first, meas)
 
 
 def _apply_hat(symbol_r: np.ndarray, hat: np.ndarray, shape) -> np.ndarray:
@@ -700,9 +737,14 @@ def _matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.einsum("fp,p->f", a.reshape(len(a), -1), x.ravel())
 
 
-def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk):
+def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv=None):
     """Sums over pairs of frames, per lag and equation: Gram matrices, raw moments, Ito-Stratonovich
-    corrections, and lagged Gram matrices (for the noise covariance)."""
+    corrections, and lagged Gram matrices (for the noise covariance).
+
+    ``eiv``: ``{field: (ContractionPlan, s^2)}`` of the measurement-noise correction: its per-frame
+    terms are added to the Gram matrices and moments, and lagged Grams with the weight ``s^2 W^2``
+    (``"Lm"``) give the measurement noise's share of the moments' covariance."""
+    eiv = eiv or {}
     names = list(setups)
     T, N, M = next(iter(fields.values())).shape
     half = M // 2 + 1
@@ -712,6 +754,8 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk):
         F = len(lib)
         accs[name] = {"G": np.zeros((K + 1, F, F)), "Mraw": np.zeros((K + 1, F)), "corr": np.zeros((K + 1, F)),
                       "n": np.zeros(K + 1), "L": np.zeros((2 * K, F, F))}
+        if name in eiv:
+            accs[name]["Lm"] = np.zeros((2 * K + 1, F, F))
     for c0 in range(0, T, chunk):
         c1 = min(T, c0 + chunk)
         e1 = min(T, c1 + E)
@@ -740,6 +784,17 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk):
             scalar_w = bool(np.all(w == w0))
             Wb = b * w0 if scalar_w else _apply_hat(w[:, :half], bhat, (N, M))
             WAWb = _apply_hat((w * w * a)[:, :half], bhat, (N, M))
+            if name in eiv:
+                plan, s2m = eiv[name]
+                DG, DM = plan.corrections(sub, dx, stencil, fv)
+                W2b = Wb * w0 if scalar_w else _apply_hat((w * w)[:, :half], bhat, (N, M))
+                for d in range(2 * K + 1):
+                    m = min(n_own, n_loc - d)
+                    if m > 0:
+                        s_sub = np.arange(0, m, LAGGED_STRIDE)
+                        acc["Lm"][d] += s2m * (m / len(s_sub)) * _dots(b[:, s_sub], W2b[:, s_sub + d])
+            else:
+                DG = DM = None
             # lagged Grams sum_s b_s . WAW b_{s+d}, from every LAGGED_STRIDE-th frame (they only set the
             # standard errors, and a sum over a quarter of the frames estimates them well)
             for d in range(2 * K):
@@ -750,6 +805,8 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk):
             if fv is None:
                 grams = np.einsum("fsp,gsp->sfg", b.reshape(len(b), n_loc, -1), Wb.reshape(len(b), n_loc, -1))
                 # per-frame Gram matrices (n, F, F)
+                if DG is not None:
+                    grams = grams + DG
             for k in range(1, K + 1):
                 m = min(n_own, n_loc - k)  # pairs (s, s + k) with s among the chunk's own frames
                 if m <= 0:
@@ -774,13 +831,22 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk):
                     if method == "ito":
                         acc["G"][k] += _dots(bs, Wbs)
                         acc["Mraw"][k] += Ms
+                        if DG is not None:
+                            acc["G"][k] += DG[:m].sum(axis=0)
                     else:
                         be = b[:, k:k + m] * P
                         Wbe = be * w0 if scalar_w else _apply_hat(w[:, :half], np.fft.rfft2(be), (N, M))
                         acc["G"][k] += (_dots(bs, Wbs) + _dots(be, Wbe)) / 2
+                        if DG is not None:
+                            acc["G"][k] += (DG[:m].sum(axis=0) + DG[k:k + m].sum(axis=0)) / 2
                         acc["Mraw"][k] += (Ms + _matvec(Wbe, dXP)) / 2
                         acc["corr"][k] += ((trace[:, :m] * P).sum(axis=(1, 2, 3))
                                            + (trace[:, k:k + m] * P).sum(axis=(1, 2, 3))) / 2
+                if DM is not None:  # the increment's measurement noise against the features at its ends
+                    if method == "ito":
+                        acc["Mraw"][k] -= DM[:m].sum(axis=0)
+                    else:
+                        acc["Mraw"][k] += (DM[k:k + m].sum(axis=0) - DM[:m].sum(axis=0)) / 2
                 acc["n"][k] += m
     return accs
 
@@ -819,6 +885,26 @@ def _combine(acc, rw, dt, K, method, labels, T):
             Ld = acc["L"][d] if d >= 0 else acc["L"][-d].T
             H += gamma[i] * gamma[j] * Ld
     H = dt * (H + H.T) / 2
+    if "Lm" in acc:
+        # a measurement noise eta_t enters the increments ending and starting at frame t: its coefficient
+        # in Mtot is sum_o g_o W b_{t+o}; its covariance s^2 sum_{o,o'} g_o g_o' b_{t+o} W^2 b_{t+o'}
+        offs = np.arange(-K, K + 1)
+        g = np.zeros(len(offs))
+        for k in range(1, K + 1):
+            scale = rw[k - 1] * n1 / (acc["n"][k] * k)
+            if method == "ito":
+                g[offs == -k] += scale
+                g[offs == 0] -= scale
+            else:
+                g[offs == -k] += scale / 2
+                g[offs == k] -= scale / 2
+        Hm = np.zeros_like(H)
+        for i, o in enumerate(offs):
+            for j, o2 in enumerate(offs):
+                d = o2 - o
+                Ld = acc["Lm"][d] if d >= 0 else acc["Lm"][-d].T
+                Hm += g[i] * g[j] * Ld
+        H = H + (Hm + Hm.T) / 2
     inflation = _inflation(G, H)
     return EquationMoments(G, Mtot, H, list(labels), inflation, per_lag)
 

@@ -18,9 +18,14 @@ which is all the estimator needs to differentiate a feature with respect to the 
 labels; :func:`gray_scott_library` is the 17-term library of the StochasticForceInference
 Gray-Scott example, :func:`polynomials` the monomials up to a degree.
 
-Discretisation (periodic, spacing ``dx``): ``lap`` is :func:`gslib.solvers.reference.laplacian`
-with the chosen stencil (5- or 9-point), ``d_x``/``d_y`` are central differences
-``(a[j+1] - a[j-1]) / (2 dx)`` along the columns (last axis) and rows (second to last axis).
+Discretisation (periodic, spacing ``dx``; :data:`STENCILS`): ``lap`` is
+:func:`gslib.solvers.stencils.analysis_laplacian` with the chosen stencil, ``"5pt"``, ``"9pt"`` (the
+CNN paper's, corners 1/4), ``"9pt-iso"`` (isotropic, corners 1/6) or ``"spectral"`` (``-|q|^2``);
+every operator chain is built from it, so ``lap^2`` is ``lap(lap)`` of the same stencil. For the
+three finite-difference stencils ``d_x``/``d_y`` are central differences
+``(a[j+1] - a[j-1]) / (2 dx)`` along the columns (last axis) and rows (second to last axis), the
+derivative a finite-difference code would use in a gradient term; for ``"spectral"`` they are
+spectral derivatives ``i q_x``, ``i q_y`` (the Nyquist mode, which has no sign, set to zero).
 A field symbol refers to the data entry of the same name, compared without case: ``U`` reads the
 array ``data["u"]`` (or ``data["U"]``).
 """
@@ -33,19 +38,64 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..solvers.reference import laplacian
+from ..solvers.stencils import ANALYSIS_STENCILS, analysis_laplacian
 
-__all__ = ["Expr", "Vector", "Library", "field", "one", "constant", "lap", "biharmonic", "grad", "d_x", "d_y",
-           "dot", "polynomials", "gray_scott_library", "GRAY_SCOTT_LABELS", "PRIMITIVES"]
+#: The Laplacians (and derivatives) features can be evaluated with (module docstring).
+STENCILS = ANALYSIS_STENCILS
+
+__all__ = ["STENCILS", "check_stencil", "Expr", "Vector", "Library", "field", "one", "constant", "lap",
+           "biharmonic", "grad", "d_x", "d_y", "dot", "polynomials", "gray_scott_library", "GRAY_SCOTT_LABELS",
+           "PRIMITIVES"]
 
 #: Primitive linear operators: name -> (label, stencil radius in cells).
 PRIMITIVES = {"lap": ("lap", 1), "dx": ("d_x", 1), "dy": ("d_y", 1)}
 
 
+def check_stencil(stencil: str, mask=None) -> str:
+    """Check the discretisation of the features.
+
+    Parameters
+    ----------
+    stencil : str
+        One of :data:`STENCILS`.
+    mask : bool array, optional
+        The data's validity (True = valid); ``"spectral"`` needs complete data, since a spectral
+        derivative reads the whole grid.
+
+    Returns
+    -------
+    str
+        ``stencil``.
+
+    Raises
+    ------
+    ValueError
+        If ``stencil`` is unknown, or ``"spectral"`` is asked for with missing cells.
+    """
+    if stencil not in STENCILS:
+        raise ValueError(f"stencil={stencil!r}; allowed: {', '.join(map(repr, STENCILS))}")
+    if stencil == "spectral" and mask is not None and not np.all(mask):
+        raise ValueError("stencil='spectral' needs complete data: a spectral derivative reads every cell, so "
+                         "missing cells (mask) would spread into all features; use a finite-difference stencil")
+    return stencil
+
+
+def _spectral_derivative(a: np.ndarray, dx: float, axis: int) -> np.ndarray:
+    n = a.shape[axis]
+    q = 2 * np.pi * np.fft.fftfreq(n, d=dx)
+    if n % 2 == 0:
+        q[n // 2] = 0.0  # the Nyquist mode: its derivative has no sign on the grid
+    shape = [1] * a.ndim
+    shape[axis] = n
+    return np.real(np.fft.ifft(np.fft.fft(a, axis=axis) * (1j * q).reshape(shape), axis=axis))
+
+
 def _apply_primitive(name: str, a: np.ndarray, dx: float, stencil: str) -> np.ndarray:
     if name == "lap":
-        return laplacian(a, dx, stencil)
+        return analysis_laplacian(a, dx, stencil)
     axis = -1 if name == "dx" else -2
+    if stencil == "spectral":
+        return _spectral_derivative(np.asarray(a, dtype=np.float64), dx, axis)
     return (np.roll(a, -1, axis=axis) - np.roll(a, 1, axis=axis)) / (2 * dx)
 
 
@@ -318,8 +368,8 @@ def operator_weights(chains, kernel: np.ndarray, dx: float = 1.0, stencil: str =
         (periodic).
     dx : float
         Grid spacing.
-    stencil : {"9pt", "5pt"}
-        Discrete Laplacian.
+    stencil : {"9pt", "5pt", "9pt-iso", "spectral"}
+        Discretisation (:data:`STENCILS`).
 
     Returns
     -------
