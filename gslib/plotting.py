@@ -1025,7 +1025,7 @@ def plot_class_montage(montage, *, class_names=None, cell=1.35):
     return fig
 
 
-def plot_flag_maps(candidates, *, n_regions=6):
+def plot_flag_maps(candidates, *, n_regions=6, kinds=False):
     """The two maps of the automatic search: the novelty score, and which signal flags each point.
 
     Parameters
@@ -1034,7 +1034,10 @@ def plot_flag_maps(candidates, *, n_regions=6):
         What :func:`gslib.scan.flag_candidates` found (``k``, ``f``, ``distance``, ``flag_entropy``,
         ``flag_distance``, ``regions``).
     n_regions : int
-        How many of the largest regions are labelled R0, R1, ... on the right map (0: none).
+        How many of the first regions of ``candidates.regions`` (most novel first, or largest first
+        with ``order="size"``) are labelled R0, R1, ... on the right map (0: none).
+    kinds : bool, optional
+        Add each labelled region's kind (novel, border, known) to its label.
 
     Returns
     -------
@@ -1060,10 +1063,11 @@ def plot_flag_maps(candidates, *, n_regions=6):
                           vmin=-0.5, vmax=3.5)
     im.colorbar.set_ticks([0, 1, 2, 3], labels=["none", "entropy", "distance", "both"])
     for r in c.regions[:n_regions]:
-        ax2.annotate(f"R{r['id']}", (r["k_mean"], r["f_mean"]), xytext=(8, 8), textcoords="offset points",
+        text = f"R{r['id']} {r.get('kind', '')}".rstrip() if kinds else f"R{r['id']}"
+        ax2.annotate(text, (r["k_mean"], r["f_mean"]), xytext=(8, 8), textcoords="offset points",
                      color="white", fontsize=9, fontweight="bold",
                      bbox=dict(boxstyle="round,pad=0.15", fc="black", alpha=0.6))
-    ax2.set_title("flagged points and the largest regions")
+    ax2.set_title("flagged points and the first regions of the list")
     return fig
 
 
@@ -1973,3 +1977,100 @@ def colormap_lut(cmap=None, n: int = 256) -> np.ndarray:
 
 
 __all__ += ["colormap_lut"]
+
+
+def plot_coefficient_check(ax, labels, inferred, stderr, predicted, *, ylabel="coefficient", title=None):
+    """Inferred coefficients with error bars of two standard errors, against predicted values.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    labels : sequence of str
+        One name per coefficient (the x tick labels).
+    inferred, stderr, predicted : sequence of float
+        Per coefficient: the estimate, its standard error (>= 0) and the predicted value.
+    ylabel : str, optional
+    title : str, optional
+
+    Returns
+    -------
+    ax
+
+    Raises
+    ------
+    ValueError
+        If the sequences differ in length or a standard error is negative or not finite.
+    """
+    labels = list(labels)
+    inferred, stderr, predicted = (np.asarray(x, dtype=float) for x in (inferred, stderr, predicted))
+    if not (inferred.shape == stderr.shape == predicted.shape == (len(labels),)):
+        raise ValueError(f"inferred, stderr and predicted must each have one value per label ({len(labels)}); "
+                         f"got shapes {inferred.shape}, {stderr.shape}, {predicted.shape}")
+    if not np.all(np.isfinite(stderr)) or np.any(stderr < 0):
+        raise ValueError("stderr must be finite and >= 0")
+    x = np.arange(len(labels))
+    ax.errorbar(x, inferred, yerr=2 * stderr, fmt="o", capsize=4, label="inferred ± 2 s.e.")
+    ax.plot(x, predicted, "_", ms=22, mew=2.5, color="C3", label="predicted")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, labels)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_noise_study(study, *, title=None):
+    """Exact-support rate and worst coefficient error against the measurement-noise level.
+
+    Parameters
+    ----------
+    study : NoiseStudy
+        The outcome of :func:`gslib.inference.robustness.measurement_noise_study` (its ``levels``,
+        ``regimes``, ``exact_rate`` and ``worst_error`` are used).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the fraction of runs whose selection is exactly the true support; right: the worst
+        relative error of a true coefficient (logarithmic). One colour per regime; solid: with the
+        errors-in-variables correction, dashed: without.
+
+    Raises
+    ------
+    ValueError
+        If the study has no levels or no regimes.
+    """
+    import matplotlib.pyplot as plt
+
+    levels, regimes = list(study.levels), list(study.regimes)
+    if not levels or not regimes:
+        raise ValueError("study must have at least one level and one regime")
+    x = np.arange(len(levels))
+    with mpl.rc_context(STYLE):
+        fig, (ax_rate, ax_err) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for i, regime in enumerate(regimes):
+            for corrected, line in ((True, "-"), (False, "--")):
+                label = f"{regime}, {'corrected' if corrected else 'uncorrected'}"
+                rate = [study.exact_rate(level, corrected, regime) for level in levels]
+                err = [max(study.worst_error(level, corrected, regime), 1e-4) for level in levels]
+                style = {"color": f"C{i}", "linestyle": line, "marker": "o" if corrected else "s", "ms": 4}
+                ax_rate.plot(x, rate, label=label, **style)
+                ax_err.semilogy(x, [100 * e for e in err], label=label, **style)
+        for ax in (ax_rate, ax_err):
+            ax.set_xticks(x, [f"{level:g}" for level in levels])
+            ax.set_xlabel("measurement-noise standard deviation (field units)")
+        ax_rate.set_ylim(-0.05, 1.05)
+        ax_rate.set_ylabel("fraction of runs with exactly the true terms")
+        ax_err.axhline(5, color="gray", lw=0.8, ls=":")
+        ax_err.set_ylabel("worst error of a true coefficient (%)")
+        ax_err.legend(fontsize=7, ncol=2)
+        if title is not None:
+            fig.suptitle(title)
+    return fig
+
+
+__all__ += ["plot_coefficient_check", "plot_noise_study"]

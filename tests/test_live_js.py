@@ -299,7 +299,7 @@ def test_live_simulator_html_is_self_contained():
     html = widgets.live_simulator_html(32, f=0.03, k=0.055, seed="sfi", seed_index=2, element_id="x")
     assert html.startswith('<div class="gs-live" data-gs-live id="x">') and html.rstrip().endswith("</div>")
     assert "http://" not in html and "https://" not in html
-    assert html.count("<canvas") == 1 and "window.GSLive" in html
+    assert html.count("<canvas class=\"gs-live-canvas\"") == 1 and "window.GSLive" in html
     config = json.loads(html.split('<script type="application/json" class="gs-live-config">')[1].split("</script>")[0])
     assert config["size"] == 32 and config["seed"] == "sfi" and config["stencil"] == "9pt"
     u = np.frombuffer(base64.b64decode(config["sfi"]["u"]), dtype="<f4").reshape(32, 32)

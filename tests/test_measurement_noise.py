@@ -11,7 +11,7 @@ import pytest
 from gslib import spde
 from gslib.inference import add_measurement_noise, infer, infer_force, relative_errors
 from gslib.inference import errors_in_variables as eiv
-from gslib.inference.features import Library, dot, field, grad, gray_scott_library, lap
+from gslib.inference.features import Library, dot, field, grad, lap
 from gslib.inference.robustness import measurement_noise_study
 
 U, V = field("U"), field("V")

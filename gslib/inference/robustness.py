@@ -35,7 +35,8 @@ class NoiseStudy:
     runs : list of dict
         One entry per (regime, seed, level, estimator): ``regime``, ``seed``, ``level``,
         ``corrected`` (bool), ``n_terms``, ``terms`` (the selected model), ``exact`` (bool),
-        ``spurious`` (labels per field),
+        ``spurious`` (labels per field), ``inflation`` (the largest variance inflation, which
+        divides the information),
         ``missing`` (true labels not selected), ``worst_error``, ``estimated_std`` (per field, from
         the corrected run), ``seconds``.
     regimes, levels, seeds : list
@@ -234,6 +235,7 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
                     runs.append({"regime": regime, "seed": seed, "level": level, "corrected": corrected,
                                  "n_terms": res.selection.size, "exact": bool(exact), "spurious": spurious,
                                  "terms": res.terms,
+                                 "inflation": max(eq.inflation for eq in res.inference.equations.values()),
                                  "missing": missing, "worst_error": float(worst),
                                  "estimated_std": estimate or {}, "seconds": time.perf_counter() - t1})
                     if progress is not None:
