@@ -645,6 +645,9 @@ def _infer(p: argparse.ArgumentParser):
                    help="discretisation of the candidate terms: 5-point, the CNN paper's 9-point (corners 1/4), the "
                         "isotropic 9-point (corners 1/6), spectral (-|q|^2), or auto: each one is tried and the "
                         "model that scores highest wins (its margin over the runner-up is reported)")
+    g.add_argument("--measurement-noise", type=_measurement_noise, default="auto", metavar="auto|none|STD",
+                   help="white noise on the recorded values (errors in variables): auto estimates its standard "
+                        "deviation per field from the data and removes its bias; none; or a known STD for both fields")
     s = p.add_argument_group("simulated data (instead of DATA.npz)")
     s.add_argument("--simulate", choices=INFER_REGIMES, default=None, metavar="REGIME",
                    help=f"simulate the StochasticForceInference Gray-Scott example in a regime "
@@ -688,6 +691,19 @@ def _load_frames(path: str):
     return u, v, dt, dx, data.get("mask")
 
 
+def _measurement_noise(text: str):
+    """``--measurement-noise``: "auto", "none" or a standard deviation >= 0."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not auto, none or a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be auto, none or a finite standard deviation >= 0")
+    return value
+
+
 def run_infer(args) -> int:
     """Run ``gslib infer``.
 
@@ -729,7 +745,8 @@ def run_infer(args) -> int:
         source = {"data": str(args.data)}
     t_sim = time.perf_counter() - t0
     res = inference.infer({"u": u, "v": v}, dt, dx, criterion=args.criterion, p=args.p, method=args.method,
-                          lags=args.lags, weight=args.weight, noise=args.noise, mask=mask, stencil=args.stencil)
+                          lags=args.lags, weight=args.weight, noise=args.noise, mask=mask, stencil=args.stencil,
+                          measurement_noise=args.measurement_noise)
     choice = res.discretisation
     seconds = time.perf_counter() - t0
     result = res.to_dict()
@@ -760,6 +777,11 @@ def run_infer(args) -> int:
                     t = truth[name].get(label)
                     line += f"   (true {t:+.5f})" if t is not None else "   (spurious)"
                 print(line)
+        mn = result.get("measurement_noise") or {}
+        if mn:
+            std = ", ".join(f"{name} {value:.3g}" for name, value in mn["std"].items())
+            print(f"  measurement noise ({mn['source']}): std {std}"
+                  + ("" if any(v > 0 for v in mn["std"].values()) else " (none corrected)"))
         for name, d in res.diffusion.items():
             print(f"  noise of {name}: D_eff = {d['D_eff']:.3e} (conserved sigma {d['conserved_sigma']:.4g}, "
                   f"white part {d['white_d0']:.2e}, measurement noise {d['measurement_noise']:.2e})")

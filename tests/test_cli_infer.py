@@ -166,3 +166,24 @@ def test_other_errors(tmp_path, capsys):
     assert code == 2 and "--out" in err
     code, err = _error(capsys, ["infer", "--simulate", "coral", "--p", "2"])
     assert code == 2 and "--p" in err
+
+
+def test_measurement_noise_is_estimated_reported_and_refused_when_bad(frames, tmp_path, capsys):
+    from gslib.inference import add_measurement_noise
+
+    _, run = frames
+    noisy_u, noisy_v = add_measurement_noise(run.u, run.v, 0.005, seed=0)
+    path = tmp_path / "noisy.npz"
+    np.savez(path, u=noisy_u, v=noisy_v, dt=run.dt, dx=run.dx)
+    out = tmp_path / "noisy.json"
+    assert cli.main(["infer", str(path), "--stencil", "5pt", "--out", str(out)]) == 0
+    assert "measurement noise (estimated)" in capsys.readouterr().out
+    record = json.loads(out.read_text())["measurement_noise"]
+    assert record["source"] == "estimated"
+    for name in ("u", "v"):
+        assert abs(record["std"][name] / 0.005 - 1) < 0.3, record
+    assert cli.main(["infer", str(path), "--stencil", "5pt", "--measurement-noise", "none", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert json.loads(out.read_text())["measurement_noise"]["source"] == "none"
+    code, err = _error(capsys, ["infer", str(path), "--measurement-noise", "-1"])
+    assert code == 2 and "--measurement-noise" in err

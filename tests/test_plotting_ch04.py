@@ -68,3 +68,37 @@ def test_animation_html_is_a_self_contained_player():
     assert not plt.get_fignums()
     with pytest.raises(ValueError, match="frames"):
         plotting.animation_html([movie], titles=["a"], times=np.arange(5), frames=9)
+
+
+def test_coefficient_check_draws_error_bars_of_two_standard_errors_and_the_prediction():
+    fig, ax = plt.subplots()
+    plotting.plot_coefficient_check(ax, ["a", "b"], [1.0, -2.0], [0.1, 0.2], [1.05, -1.9], ylabel="coefficient (unit)",
+                                    title="check")
+    assert ax.get_ylabel() == "coefficient (unit)" and ax.get_title() == "check"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    bars = ax.collections[0].get_segments()                    # the error bars: +- 2 standard errors
+    assert np.allclose([s[:, 1] for s in bars], [[0.8, 1.2], [-2.4, -1.6]])
+    predicted = [line for line in ax.lines if line.get_label() == "predicted"][0]
+    assert np.allclose(predicted.get_ydata(), [1.05, -1.9])
+    with pytest.raises(ValueError, match="one value per label"):
+        plotting.plot_coefficient_check(ax, ["a", "b"], [1.0], [0.1], [1.0])
+    with pytest.raises(ValueError, match="stderr"):
+        plotting.plot_coefficient_check(ax, ["a"], [1.0], [-0.1], [1.0])
+
+
+def test_noise_study_plots_rate_and_worst_error_per_regime_and_estimator():
+    from gslib.inference.robustness import NoiseStudy
+
+    runs = [{"regime": regime, "level": level, "corrected": corrected, "exact": corrected or level == 0.0,
+             "worst_error": 0.01 + level * (1 if corrected else 10)}
+            for regime in ("spots", "coral") for level in (0.0, 0.01) for corrected in (False, True)]
+    fig = plotting.plot_noise_study(NoiseStudy(runs, ["spots", "coral"], [0.0, 0.01], [1]), title="noise")
+    ax_rate, ax_err = fig.axes
+    assert "noise" in ax_rate.get_xlabel() and "fraction" in ax_rate.get_ylabel() and "%" in ax_err.get_ylabel()
+    assert len(ax_rate.lines) == 4 and ax_err.get_yscale() == "log"
+    rates = {line.get_label(): list(line.get_ydata()) for line in ax_rate.lines}
+    assert rates["coral, corrected"] == [1.0, 1.0] and rates["coral, uncorrected"] == [1.0, 0.0]
+    errors = {line.get_label(): line.get_ydata() for line in ax_err.lines if not line.get_label().startswith("_")}
+    assert np.allclose(errors["spots, uncorrected"], [1.0, 11.0])
+    with pytest.raises(ValueError, match="level"):
+        plotting.plot_noise_study(NoiseStudy([], ["coral"], [], [1]))

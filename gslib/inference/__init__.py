@@ -95,6 +95,7 @@ class InferenceResult:
             "valid_fraction": inf.valid_fraction,
             "inflation": {n: eq.inflation for n, eq in inf.equations.items()},
             "library": inf.library_labels, "seconds": self.seconds, "discretisation": self.discretisation,
+            "measurement_noise": inf.measurement.as_dict() if inf.measurement is not None else None,
             **self.options,
         }
 
