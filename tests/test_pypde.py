@@ -49,3 +49,31 @@ def test_infer_recovers_the_equations_from_pypde_data():
     err = relative_errors(res.terms, truth)
     assert err["spurious"] == {"u": [], "v": []}, res.terms
     assert max(abs(e) for name in ("u", "v") for e in err[name].values()) < 0.06
+
+
+@pytest.mark.slow
+def test_invert_recovers_the_parameters_of_a_pypde_steady_pattern(tmp_path, capsys):
+    """`gslib invert` with its defaults on a steady pattern that py-pde computed with its own scheme."""
+    import json
+
+    from gslib import cli, landscape
+
+    setup = landscape.setup_for("ci")                 # 48 x 48, the landscape paper's parameters
+    u0, v0 = landscape.initial_state(setup)
+    n = u0.shape[0]
+    grid = pde.CartesianGrid([[0, n], [0, n]], [n, n], periodic=True)
+    state = pde.FieldCollection([pde.ScalarField(grid, u0), pde.ScalarField(grid, v0)])
+    eq = pde.PDE({"u": f"{setup.Du} * laplace(u) - u * v**2 + {setup.F} * (1 - u)",
+                  "v": f"{setup.Dv} * laplace(v) + u * v**2 - ({setup.F} + {setup.k}) * v"})
+    final = eq.solve(state, t_range=12_000, dt=1.0, solver="euler", backend="numpy", adaptive=False, tracker=None)
+    path = tmp_path / "steady.npz"
+    np.savez(path, u=final[0].data, v=final[1].data, dx=1.0)
+    out = tmp_path / "params.json"
+    assert cli.main(["invert", str(path), "--out", str(out), "--quiet"]) == 0
+    result = json.loads(out.read_text())
+    truth = {"Du": setup.Du, "Dv": setup.Dv, "k": setup.k}
+    for name, value in truth.items():
+        assert abs(result[name] / value - 1) < 1e-3, (name, result[name])
+    feed = result.get("f", result.get("F"))
+    assert abs(feed / setup.F - 1) < 1e-3
+    assert json.dumps(result).count("5pt") >= 1
