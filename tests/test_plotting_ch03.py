@@ -60,6 +60,10 @@ def test_plot_flag_maps_labels_regions_and_checks_its_argument():
     assert {ax.get_ylabel() for ax in fig.axes[2:]} == {"log10 distance to the nearest class", "flagged by"}
     with pytest.raises(ValueError, match="n_regions"):
         plotting.plot_flag_maps(_Candidates(), n_regions=-1)
+    candidates = _Candidates()
+    candidates.regions[0]["kind"] = "novel"
+    fig = plotting.plot_flag_maps(candidates, n_regions=1, kinds=True)
+    assert [t.get_text() for t in fig.axes[1].texts] == ["R0 novel"]
 
 
 def test_plot_pattern_rows_shapes_and_errors():
