@@ -560,6 +560,27 @@ async (timeoutMs) => {
 """
 
 
+_PLAYWRIGHT = None
+
+
+def playwright():
+    """The one Playwright (sync API) of this test process, started on first use, stopped at exit.
+
+    Playwright's sync API runs an event loop in the calling thread, so two ``sync_playwright()``
+    blocks alive at once (a session fixture and a module fixture) fail. Every browser test
+    launches its Chromium from this instance instead.
+    """
+    global _PLAYWRIGHT
+    if _PLAYWRIGHT is None:
+        import atexit
+
+        from playwright.sync_api import sync_playwright
+
+        _PLAYWRIGHT = sync_playwright().start()
+        atexit.register(_PLAYWRIGHT.stop)
+    return _PLAYWRIGHT
+
+
 class BookBrowser:
     """Headless Chromium (Playwright) pointed at a built book served on 127.0.0.1.
 
@@ -579,13 +600,10 @@ class BookBrowser:
         self._context = None
 
     def __enter__(self):
-        from playwright.sync_api import sync_playwright
-
         try:
             self.base_url = self._stack.enter_context(serve_directory(self.html_dir))
-            playwright = self._stack.enter_context(sync_playwright())
             # launch() starts Chromium with a fresh temporary --user-data-dir of its own.
-            self._browser = playwright.chromium.launch(
+            self._browser = playwright().chromium.launch(
                 executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
             self._stack.callback(self._browser.close)
             self._context = self._browser.new_context(viewport={"width": 1280, "height": 900})

@@ -91,11 +91,9 @@ def lab(tmp_path_factory):
         if bookutil.browser_required():
             pytest.fail(f"{bookutil.ENV_REQUIRE_BROWSER}=1 but the Jupyter test cannot run: {reason}")
         pytest.skip(f"Jupyter test skipped: {reason}")
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(root) as (base, token), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=bookutil.chromium_executable(), headless=True,
+    with jupyter_lab(root) as (base, token):
+        browser = bookutil.playwright().chromium.launch(executable_path=bookutil.chromium_executable(), headless=True,
                                      args=bookutil.CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.route("**/*", lambda r: r.continue_() if bookutil.is_local_url(r.request.url)

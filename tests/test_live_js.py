@@ -49,16 +49,14 @@ def live_page(tmp_path_factory):
         if bookutil.browser_required():
             pytest.fail(f"{bookutil.ENV_REQUIRE_BROWSER}=1 but the browser tests cannot run: {reason}")
         pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
-
     site = tmp_path_factory.mktemp("live")
     body = (widgets.live_simulator_html(N, seed_index=3, element_id="sim-small")
             + widgets.live_simulator_html(256, seed_index=1, element_id="sim-large"))
     (site / "index.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}"
                                      "</body></html>", encoding="utf-8")
     args = bookutil.live_chromium_args()
-    with bookutil.serve_directory(site) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=bookutil.chromium_executable(), headless=True, args=args)
+    with bookutil.serve_directory(site) as url:
+        browser = bookutil.playwright().chromium.launch(executable_path=bookutil.chromium_executable(), headless=True, args=args)
         try:
             page = browser.new_page()
             blocked, errors = [], []
