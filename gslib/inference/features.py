@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..solvers.stencils import ANALYSIS_STENCILS, analysis_laplacian
+from ..solvers.stencils import ANALYSIS_STENCILS, analysis_laplacian, check_analysis_stencil
 
 #: The Laplacians (and derivatives) features can be evaluated with (module docstring).
 STENCILS = ANALYSIS_STENCILS
@@ -72,8 +72,7 @@ def check_stencil(stencil: str, mask=None) -> str:
     ValueError
         If ``stencil`` is unknown, or ``"spectral"`` is asked for with missing cells.
     """
-    if stencil not in STENCILS:
-        raise ValueError(f"stencil={stencil!r}; allowed: {', '.join(map(repr, STENCILS))}")
+    check_analysis_stencil(stencil)
     if stencil == "spectral" and mask is not None and not np.all(mask):
         raise ValueError("stencil='spectral' needs complete data: a spectral derivative reads every cell, so "
                          "missing cells (mask) would spread into all features; use a finite-difference stencil")
