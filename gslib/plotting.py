@@ -360,14 +360,14 @@ def plot_class_map(ax, k, f, labels, class_names=None, *, curves=True, legend=Tr
         The image.
     """
     from .classes import NAMES
-    from .scan import scan_image
+    from .lattice import scan_image
 
     labels = np.asarray(labels).astype(str)
     present = [n for n in NAMES if n in set(labels.tolist())] + sorted(set(labels.tolist()) - set(NAMES))
     names = list(class_names) if class_names is not None else present
     colors = class_colors(names + [n for n in present if n not in names])
     rgba = np.array([colors[name] for name in labels.tolist()])  # every label is in ``present``
-    k_axis, f_axis, image = scan_image(k, f, rgba, fill=1.0)
+    f_axis, k_axis, image = scan_image(rgba, f=f, k=k, fill=1.0)
     extent = _scan_extent(k_axis, f_axis)
     im = ax.imshow(image, origin="lower", extent=extent, aspect="auto", interpolation="nearest")
     if highlight is not None:
@@ -412,10 +412,10 @@ def plot_scan_values(ax, k, f, values, *, label, cmap="magma", vmin=None, vmax=N
     matplotlib.image.AxesImage
         The image.
     """
-    from .scan import scan_image
+    from .lattice import scan_image
 
     values = np.asarray(values, dtype=np.float64)
-    k_axis, f_axis, image = scan_image(k, f, values)
+    f_axis, k_axis, image = scan_image(values, f=f, k=k)
     extent = _scan_extent(k_axis, f_axis)
     im = ax.imshow(np.ma.masked_invalid(image), origin="lower", extent=extent, aspect="auto",
                    interpolation="nearest", cmap=cmap, vmin=vmin, vmax=vmax)

@@ -73,13 +73,13 @@ from pathlib import Path
 import numpy as np
 
 from . import provenance
+from .lattice import cluster_points, grid_spacing, nearest_point
 from .dataset import RECIPES, Recipe, sha256_file, write_json_atomic, chunk_name, make_samples, pending_chunks
 
 __all__ = ["Candidates", "ClassSpread", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanComparison",
-           "ScanTable", "classify_samples", "cluster_points", "compare_scans", "compute_chunk", "flag_candidates",
-           "grid_spacing", "load_montage",
-           "load_scan_table", "load_shipped_scan", "montage_samples", "nearest_point", "package_scan",
-           "pattern_measures", "run_scan", "scan_image", "scan_points", "shipped_scan_dir"]
+           "ScanTable", "classify_samples", "compare_scans", "compute_chunk", "flag_candidates", "load_montage",
+           "load_scan_table", "load_shipped_scan", "montage_samples", "package_scan",
+           "pattern_measures", "run_scan", "scan_points", "shipped_scan_dir"]
 
 FORMAT = "gsbook-scan"
 FORMAT_VERSION = 1
@@ -88,8 +88,6 @@ SEED_BASE = 7_000_000
 DEFAULT_CHUNK_SIZE = 64
 #: The network layer whose activations are the embedding (Dense 256, ReLU).
 EMBEDDING_LAYER = "embedding"
-#: Lattice steps (dk, df) of the paper's scan.
-PAPER_SPACING = (0.000625, 0.00125)
 FAILED = "failed"
 _MANIFEST = "manifest.json"
 
@@ -1301,147 +1299,6 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     return record
 
 
-# ----------------------------------------------------------------------------- the (k, f) lattice
-
-
-def grid_spacing(k, f) -> tuple[float, float]:
-    """Lattice steps of a set of points.
-
-    Parameters
-    ----------
-    k, f : array_like
-        Rates of the points (P,).
-
-    Returns
-    -------
-    dk, df : float
-        The median gap between their distinct k (f) values (1 where there is a single value).
-    """
-    steps = []
-    for values in (k, f):
-        distinct = np.unique(np.round(np.asarray(values, dtype=np.float64), 12))
-        gaps = np.diff(distinct)
-        steps.append(float(np.median(gaps)) if len(gaps) else 1.0)
-    return steps[0], steps[1]
-
-
-def scan_image(k, f, values, *, spacing=None, fill=np.nan):
-    """Put per-point values on the scan's lattice, for ``imshow(origin="lower", extent=...)``.
-
-    Parameters
-    ----------
-    k, f : array_like
-        Rates of the points (P,).
-    values : array_like
-        Per-point values (P, ...).
-    spacing : tuple of float, optional
-        Lattice steps (dk, df) (default :func:`grid_spacing`).
-    fill : scalar
-        Value of lattice cells without a point.
-
-    Returns
-    -------
-    k_axis : numpy.ndarray
-        (nk,).
-    f_axis : numpy.ndarray
-        (nf,).
-    image : numpy.ndarray
-        (nf, nk, ...): rows are f (ascending), columns k; lattice cells without a point hold
-        ``fill``; where points repeat, the last one wins.
-    """
-    k, f = np.asarray(k, dtype=np.float64), np.asarray(f, dtype=np.float64)
-    values = np.asarray(values)
-    dk, df = spacing or grid_spacing(k, f)
-    ik, jf = np.rint((k - k.min()) / dk).astype(int), np.rint((f - f.min()) / df).astype(int)
-    nk, nf = ik.max() + 1, jf.max() + 1
-    dtype = np.result_type(values.dtype, np.asarray(fill).dtype)
-    image = np.full((nf, nk) + values.shape[1:], fill, dtype=dtype)
-    image[jf, ik] = values
-    return k.min() + dk * np.arange(nk), f.min() + df * np.arange(nf), image
-
-
-def nearest_point(k, f, k0: float, f0: float, *, spacing=None) -> tuple[int, float]:
-    """The point nearest to (k0, f0).
-
-    Parameters
-    ----------
-    k, f : array_like
-        Rates of the points (P,).
-    k0, f0 : float
-        The target.
-    spacing : tuple of float, optional
-        Lattice steps (dk, df) (default :func:`grid_spacing`).
-
-    Returns
-    -------
-    index : int
-        The nearest point.
-    distance : float
-        Its distance in lattice steps (dk, df).
-    """
-    dk, df = spacing or grid_spacing(k, f)
-    d = np.hypot((np.asarray(k) - k0) / dk, (np.asarray(f) - f0) / df)
-    i = int(np.argmin(d))
-    return i, float(d[i])
-
-
-def cluster_points(k, f, mask=None, *, spacing=None, eps: float = 1.5, min_size: int = 1, groups=None) -> np.ndarray:
-    """Group points into regions: those closer than ``eps`` lattice steps are joined (transitively).
-
-    Distances are measured in units of the lattice steps (dk, df) (default :func:`grid_spacing`), so
-    ``eps = 1.5`` joins the eight neighbours on the lattice (connected components); it is DBSCAN with
-    min_samples = 1.
-
-    Parameters
-    ----------
-    k, f : array_like
-        Rates of the points (P,).
-    mask : array_like of bool, optional
-        Only points where it is True take part (default: all).
-    spacing : tuple of float, optional
-        Lattice steps (dk, df) (default :func:`grid_spacing`).
-    eps : float
-        Joining distance in lattice steps.
-    min_size : int
-        Smallest region kept.
-    groups : array_like, optional
-        (P,): if given, only points of the same group are joined (e.g. the nearest training
-        class).
-
-    Returns
-    -------
-    numpy.ndarray
-        Region ids (P,): 0 for the largest region, 1 for the next, ...; -1 for points outside
-        ``mask`` or in regions smaller than ``min_size``.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    k, f = np.asarray(k, dtype=np.float64), np.asarray(f, dtype=np.float64)
-    mask = np.ones(len(k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    region = np.full(len(k), -1, dtype=np.int64)
-    members = np.flatnonzero(mask)
-    if len(members) == 0:
-        return region
-    dk, df = spacing or grid_spacing(k, f)
-    xy = np.column_stack([k[members] / dk, f[members] / df])
-    pairs = cKDTree(xy).query_pairs(eps, output_type="ndarray")
-    if groups is not None:
-        g = np.asarray(groups)[members]
-        pairs = pairs[g[pairs[:, 0]] == g[pairs[:, 1]]]
-    n = len(members)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    sizes = np.bincount(component)
-    first = np.full(len(sizes), n)
-    np.minimum.at(first, component, np.arange(n))
-    order = sorted(range(len(sizes)), key=lambda c: (-sizes[c], first[c]))
-    rank = {c: r for r, c in enumerate(c for c in order if sizes[c] >= min_size)}
-    region[members] = [rank.get(c, -1) for c in component]
-    return region
-
-
 # ----------------------------------------------------------------------------- discovery
 
 
@@ -1728,9 +1585,9 @@ class Candidates:
     relative_distance: np.ndarray | None = None
     fit_class: np.ndarray | None = None
 
-    def region_at(self, k: float, f: float, *, spacing=None, tolerance: float = 1.0) -> dict | None:
-        """The region holding the scan point nearest to (k, f) (within ``tolerance`` lattice steps), or None."""
-        i, d = nearest_point(self.k, self.f, k, f, spacing=spacing)
+    def region_at(self, *, f: float, k: float, spacing=None, tolerance: float = 1.0) -> dict | None:
+        """The region holding the scan point nearest to (f, k) (within ``tolerance`` lattice steps), or None."""
+        i, d = nearest_point(f=self.f, k=self.k, f0=f, k0=k, spacing=spacing)
         if d > tolerance or self.region[i] < 0:
             return None
         return self.regions[self.region[i]]
@@ -1929,15 +1786,15 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
         flagged |= flag_entropy
     if "distance" in criteria:
         flagged |= flag_distance
-    spacing = spacing or grid_spacing(k, f)
-    by_size = cluster_points(k, f, flagged, spacing=spacing, eps=eps, min_size=min_size,
+    spacing = spacing or grid_spacing(f=f, k=k)
+    by_size = cluster_points(f=f, k=k, mask=flagged, spacing=spacing, eps=eps, min_size=min_size,
                              groups=nearest if join == "class" else None)
     predicted = np.asarray(table["label"]) if "label" in table else np.full(len(k), "")
     columns = None if probabilities is None else _probability_names(table, probabilities.shape[1])
     regions = []
     for r in range(by_size.max() + 1):
         idx = np.flatnonzero(by_size == r)
-        cells = {(round(a / spacing[0]), round(b / spacing[1])) for a, b in zip(k[idx], f[idx])}
+        cells = {(round(a / spacing[0]), round(b / spacing[1])) for a, b in zip(f[idx], k[idx])}
         names, counts = np.unique(nearest[idx], return_counts=True)
         got, got_counts = np.unique(predicted[idx], return_counts=True)
         fits, fit_counts = np.unique(fit_class[idx], return_counts=True)

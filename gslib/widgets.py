@@ -517,12 +517,12 @@ class ScanExplorer:
 
     def nearest(self, k: float, f: float) -> int:
         """Index of the scan point nearest to (k, f), measured in lattice steps."""
-        from .scan import nearest_point
+        from .lattice import nearest_point
 
         for name, value in (("k", k), ("f", f)):
             if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
                 raise ValueError(f"{name}={value!r} must be a finite number")
-        return nearest_point(self.table.k, self.table.f, k, f)[0]
+        return nearest_point(f=self.table.f, k=self.table.k, f0=f, k0=k)[0]
 
     def select(self, k: float, f: float) -> int:
         """Show the pattern of the scan point nearest to (k, f); returns its index."""
@@ -834,7 +834,7 @@ def live_class_map_html(table, *, cell: int = 5, pixels: int = 320, steps_per_fr
         If the table records no recipe or seeds, or for a bad argument.
     """
     from .plotting import class_colors
-    from .scan import grid_spacing
+    from .lattice import grid_spacing
 
     recipe = (table.meta or {}).get("recipe")
     if recipe is None or table.seed is None:
@@ -842,7 +842,7 @@ def live_class_map_html(table, *, cell: int = 5, pixels: int = 320, steps_per_fr
     if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or not 1 <= cell <= 20:
         raise ValueError(f"cell={cell!r} must be an integer in [1, 20] (pixels per lattice cell)")
     k, f = np.asarray(table.k, np.float64), np.asarray(table.f, np.float64)
-    dk, df = grid_spacing(k, f)
+    df, dk = grid_spacing(f=f, k=k)
     ik = np.rint((k - k.min()) / dk).astype(int)
     jf = np.rint((f - f.min()) / df).astype(int)
     names = list(dict.fromkeys(list(table.class_names) + sorted(set(map(str, table.label)))))

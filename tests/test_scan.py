@@ -12,7 +12,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from gslib import cli, cnn, dataset, scan
+from gslib import cli, cnn, dataset, lattice, scan
 
 TINY = dataset.Recipe(size=48, t_end=200.0, gap=30.0, square=12)
 CLASSES = ["alpha", "beta", "L"]
@@ -61,9 +61,9 @@ def test_paper_points():
     assert len(set(zip(p["k"].tolist(), p["f"].tolist()))) == 5369
     assert (p["f"][0], p["k"][0]) == (0.004, 0.04)  # the CSV's first row is k = 0.04, f = 0.004
     assert np.bincount(p["block"]).tolist() == [0, 2115, 2070, 1296]
-    dk, df = scan.grid_spacing(p["k"], p["f"])
-    assert math.isclose(dk, scan.PAPER_SPACING[0]) and math.isclose(df, scan.PAPER_SPACING[1])
-    k_axis, f_axis, image = scan.scan_image(p["k"], p["f"], p["block"], fill=0)
+    df, dk = lattice.grid_spacing(f=p["f"], k=p["k"])
+    assert math.isclose(df, lattice.PAPER_SPACING[0]) and math.isclose(dk, lattice.PAPER_SPACING[1])
+    f_axis, k_axis, image = lattice.scan_image(p["block"], f=p["f"], k=p["k"], fill=0)
     assert image.shape == (95, 87) and len(k_axis) == 87 and len(f_axis) == 95  # the paper's 87 (k) x 95 (f) map
     assert math.isclose(k_axis[0], 0.02375) and math.isclose(k_axis[-1], 0.0775)
     assert math.isclose(f_axis[0], 0.0015) and math.isclose(f_axis[-1], 0.119)
@@ -379,8 +379,8 @@ def test_missing_shipped_scan_is_a_clear_error():
 def test_cluster_points_joins_only_within_groups():
     k = np.array([0.0, 1.0, 2.0, 3.0]) * 0.000625
     f = np.zeros(4)
-    assert scan.cluster_points(k, f, spacing=(0.000625, 0.00125)).tolist() == [0, 0, 0, 0]
-    assert scan.cluster_points(k, f, spacing=(0.000625, 0.00125), groups=["a", "a", "b", "b"]).tolist() == [0, 0, 1, 1]
+    assert lattice.cluster_points(f=f, k=k, spacing=(0.00125, 0.000625)).tolist() == [0, 0, 0, 0]
+    assert lattice.cluster_points(f=f, k=k, spacing=(0.00125, 0.000625), groups=["a", "a", "b", "b"]).tolist() == [0, 0, 1, 1]
 
 
 def test_cluster_points_joins_lattice_neighbours():
@@ -390,11 +390,11 @@ def test_cluster_points_joins_lattice_neighbours():
     mask[[0, 7, 14]] = True  # a diagonal line: one region with 8-neighbour connectivity
     mask[[4, 5, 10, 11]] = True  # a 2 x 2 block
     mask[27] = True  # alone
-    region = scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING)
+    region = lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING)
     assert region[[4, 5, 10, 11]].tolist() == [0] * 4 and region[[0, 7, 14]].tolist() == [1] * 3
     assert region[27] == 2 and (region[~mask] == -1).all()
-    assert scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING, min_size=2)[27] == -1
-    assert scan.cluster_points(k, f, mask, spacing=scan.PAPER_SPACING, eps=1.0)[7] != region[0]  # 4-neighbours only
+    assert lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING, min_size=2)[27] == -1
+    assert lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING, eps=1.0)[7] != region[0]  # 4-neighbours only
 
 
 def synthetic(rng, n_per_class, centres, dim=16):
@@ -434,8 +434,8 @@ def test_flag_finds_a_planted_unknown_class():
         assert math.isclose(region["k_mean"], k[planted].mean()) and math.isclose(region["f_mean"], f[planted].mean())
         assert region["distance_mean"] > found.thresholds["distance"]
         assert found.flagged.sum() - 9 <= 3  # in-distribution points: at most a few isolated ones
-        assert found.region_at(k[planted].mean(), f[planted].mean())["id"] == 0
-        assert found.region_at(0.05, 0.02) is None
+        assert found.region_at(f=f[planted].mean(), k=k[planted].mean())["id"] == 0
+        assert found.region_at(f=0.02, k=0.05) is None
     # without validation embeddings, held-out training samples calibrate the threshold
     found = scan.flag_candidates(table, train, train_labels)
     assert [r["size"] for r in found.regions] == [9] and found.thresholds["n_calibration"] == 120
@@ -489,14 +489,14 @@ def test_flag_ranks_regions_by_novelty_and_tells_borders_apart():
     assert math.isclose(first["score"], parts["relative_distance"] * 4 ** 0.25)
     assert [r["id"] for r in found.regions] == list(range(len(found.regions)))
     assert all(a["score"] >= b["score"] for a, b in zip(found.regions, found.regions[1:]))
-    at_border = found.region_at(k[border[0]], f[border[0]])
+    at_border = found.region_at(f=f[border[0]], k=k[border[0]])
     assert at_border["indices"].tolist() == border.tolist() and at_border["kind"] == "border"
     assert at_border["rank_size"] == 1 and at_border["score_parts"]["top_classes"] == pytest.approx({"alpha": 0.5, "beta": 0.49})
     assert found.by_kind("border") == [at_border] and found.by_kind("novel")[0] is first
     assert not found.flagged[found.uniform].any() and found.relative_distance.shape == (144,)
     by_size = scan.flag_candidates(table, train, names[train_labels], order="size", **kwargs)
     assert by_size.regions[0]["indices"].tolist() == border.tolist() and by_size.thresholds["order"] == "size"
-    assert by_size.region_at(k[novel[0]], f[novel[0]])["rank_novelty"] == 1
+    assert by_size.region_at(f=f[novel[0]], k=k[novel[0]])["rank_novelty"] == 1
     assert sorted(r["size"] for r in by_size.regions)[::-1] == [r["size"] for r in by_size.regions]
     # extent_weight = 0 ranks by the relative distance alone; without val_labels each class's spread
     # is measured leave-one-out within the training embeddings
