@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 RUNS ?= runs/paper
 
-.PHONY: install install-cells test book bench pass1 scan1 pass2 scan2 clean
+.PHONY: install install-cells lint format test book bench pass1 scan1 pass2 scan2 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Lint and format checks (also part of `make test`); `make format` applies the formatting.
+lint: $(STAMP)
+	$(BIN)/ruff check gslib tests
+	$(BIN)/ruff format --check gslib tests
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix gslib tests
+	$(BIN)/ruff format gslib tests
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

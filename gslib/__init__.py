@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import initial, model, scale
+from . import initial, model, params, scale
 from ._optional import MissingExtraError
 from .model import homogeneous_states
+from .params import GrayScott, Scheme
 from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
 
 try:
@@ -22,5 +23,5 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 
-__all__ = ["BlowUpError", "MissingExtraError", "SimulationResult", "__version__", "homogeneous_states", "initial",
-           "integrate", "model", "scale", "simulate", "stability_limit"]
+__all__ = ["BlowUpError", "GrayScott", "MissingExtraError", "Scheme", "SimulationResult", "__version__",
+           "homogeneous_states", "initial", "integrate", "model", "params", "scale", "simulate", "stability_limit"]

@@ -19,6 +19,12 @@ extra              adds
 
 :func:`require` and :func:`import_keras` import a module of an extra, or raise
 :class:`MissingExtraError` with the ``pip install`` line that adds it.
+
+Importing this module changes nothing. :func:`import_keras` is the one place where gslib writes to
+``os.environ``, when it is called and before Keras is first imported (Keras reads its backend once, at
+import): it sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless set (TensorFlow's start-up notices) and, where
+``KERAS_BACKEND`` is not set and Keras's configured backend is not installed, ``KERAS_BACKEND`` to an
+installed framework. Both settings hold for the rest of the process.
 """
 
 from __future__ import annotations
@@ -139,7 +145,9 @@ def import_keras(needed_by: str = "gslib.cnn"):
     """Import Keras 3 on an installed framework and return the module.
 
     Where ``KERAS_BACKEND`` is not set and Keras's configured backend (TensorFlow by default) is not
-    installed, the first installed of TensorFlow, JAX and PyTorch is used.
+    installed, the first installed of TensorFlow, JAX and PyTorch is used: this call then sets
+    ``os.environ["KERAS_BACKEND"]`` for the process. Before Keras's first import it also sets
+    ``TF_CPP_MIN_LOG_LEVEL=2`` where that is unset. Once Keras is imported, neither is touched.
 
     Parameters
     ----------

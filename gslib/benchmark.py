@@ -10,17 +10,23 @@ the ratios hold on a noisy machine. Ratios, not absolute numbers, are what the t
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 
 import numpy as np
 
+from ._log import progress_logger
+from ._validate import check_choice, check_int
 from .classes import PASS1_CLASSES
 from .initial import cnn_seed
-from .solvers import cuda_available, simulate
+from .solvers import BACKENDS, STENCILS, cuda_available, simulate
+from .solvers.engine import DTYPES
 
 #: The CNN paper's first-pass training points as (f, k), used to fill the benchmark batch.
 TRAINING_POINTS = tuple(c.training_point for c in PASS1_CLASSES)
+#: The backends that can be timed (the engine's, without "auto").
+TIMED_BACKENDS = tuple(b for b in BACKENDS if b != "auto")
 #: Peak memory bandwidth of an H100 SXM (bytes/s), the limit one GPU update is compared with.
 GPU_BANDWIDTH = 3.35e12
 
@@ -48,12 +54,28 @@ def paper_numpy_steps(u, v, f, k, steps, Du=0.2, Dv=0.1, dt=0.25):
     for b in range(len(u)):
         ub, vb = u[b], v[b]
         for _ in range(steps):
-            lu = (0.5 * (np.roll(ub, 1, 0) + np.roll(ub, -1, 0) + np.roll(ub, 1, 1) + np.roll(ub, -1, 1))
-                  + 0.25 * (np.roll(ub, (1, 1), (0, 1)) + np.roll(ub, (1, -1), (0, 1))
-                            + np.roll(ub, (-1, 1), (0, 1)) + np.roll(ub, (-1, -1), (0, 1))) - 3 * ub)
-            lv = (0.5 * (np.roll(vb, 1, 0) + np.roll(vb, -1, 0) + np.roll(vb, 1, 1) + np.roll(vb, -1, 1))
-                  + 0.25 * (np.roll(vb, (1, 1), (0, 1)) + np.roll(vb, (1, -1), (0, 1))
-                            + np.roll(vb, (-1, 1), (0, 1)) + np.roll(vb, (-1, -1), (0, 1))) - 3 * vb)
+            lu = (
+                0.5 * (np.roll(ub, 1, 0) + np.roll(ub, -1, 0) + np.roll(ub, 1, 1) + np.roll(ub, -1, 1))
+                + 0.25
+                * (
+                    np.roll(ub, (1, 1), (0, 1))
+                    + np.roll(ub, (1, -1), (0, 1))
+                    + np.roll(ub, (-1, 1), (0, 1))
+                    + np.roll(ub, (-1, -1), (0, 1))
+                )
+                - 3 * ub
+            )
+            lv = (
+                0.5 * (np.roll(vb, 1, 0) + np.roll(vb, -1, 0) + np.roll(vb, 1, 1) + np.roll(vb, -1, 1))
+                + 0.25
+                * (
+                    np.roll(vb, (1, 1), (0, 1))
+                    + np.roll(vb, (1, -1), (0, 1))
+                    + np.roll(vb, (-1, 1), (0, 1))
+                    + np.roll(vb, (-1, -1), (0, 1))
+                )
+                - 3 * vb
+            )
             uvv = ub * vb * vb
             ub, vb = ub + dt * (Du * lu - uvv + f[b] * (1 - ub)), vb + dt * (Dv * lv + uvv - (f[b] + k[b]) * vb)
         u[b], v[b] = ub, vb
@@ -87,6 +109,14 @@ def workload(batch: int, size: int, burn_in: float = 2500.0):
     return u, v, f, k
 
 
+def _dtype_name(dtype) -> str:
+    """The name of a floating-point type (``"float32"``), or the text given where it names none."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype)
+
+
 def _timed(fn, min_seconds):
     """Run fn() until at least min_seconds have passed; return seconds per call (best of the repeats)."""
     best, total = np.inf, 0.0
@@ -98,8 +128,18 @@ def _timed(fn, min_seconds):
     return best
 
 
-def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "cuda"), stencils=("5pt", "9pt"),
-                  dtypes=("float32", "float64"), burn_in=2500.0, min_seconds=1.0, progress=True):
+def run_benchmark(
+    size=128,
+    batch=None,
+    steps=None,
+    backends=("numpy", "cpu", "cuda"),
+    stencils=("5pt", "9pt"),
+    dtypes=("float32", "float64"),
+    burn_in=2500.0,
+    min_seconds=1.0,
+    progress=True,
+    log=None,
+):
     """Measure cell updates per second of every backend.
 
     Each call is repeated for at least ``min_seconds`` and the fastest repeat counts.
@@ -120,20 +160,34 @@ def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "c
     min_seconds : float, optional
         Least time spent on each measurement.
     progress : bool, optional
-        Print each row as it is measured.
+        Report each row as it is measured, to ``log``.
+    log : callable, optional
+        Where the rows are reported (default: the logger ``gslib.benchmark``).
 
     Returns
     -------
     list of dict
         One row per measurement, the baseline row (the paper's NumPy code) first.
+
+    Raises
+    ------
+    ValueError
+        For a size, batch or step count that is not a positive integer, or an unknown backend,
+        stencil or dtype.
     """
+    size = check_int("size", size, minimum=4)
+    batch = None if batch is None else check_int("batch", batch, minimum=1)
+    steps = None if steps is None else check_int("steps", steps, minimum=1)
+    backends = [check_choice("backends", name, TIMED_BACKENDS) for name in backends]
+    stencils = [check_choice("stencils", name, STENCILS) for name in stencils]
+    dtypes = [check_choice("dtypes", _dtype_name(d), [t.name for t in DTYPES]) for d in dtypes]
     gpu = "cuda" in backends and cuda_available(real_gpu_only=True)
     batch = batch or (1024 if gpu else 16)
     steps = steps or 2000
     np_steps = max(1, steps // 40)
     u, v, f, k = workload(batch, size, burn_in)
     cells = batch * size * size
-    say = print if progress else (lambda *a, **k: None)
+    say = progress_logger(log, __name__) if progress else (lambda message: None)
     rows = []
 
     def add(backend, stencil, dtype, n, seconds, note=""):
@@ -141,9 +195,21 @@ def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "c
         itemsize = np.dtype(dtype).itemsize
         if backend == "cuda":
             note = f"{100 * rate * 4 * itemsize / GPU_BANDWIDTH:.0f} % of H100 memory bandwidth"
-        rows.append(dict(backend=backend, stencil=stencil, dtype=dtype, batch=batch, size=size, steps=n,
-                         seconds=seconds, updates_per_s=rate, bandwidth_Bps=rate * 4 * itemsize,
-                         ratio=rate / rows[0]["updates_per_s"] if rows else 1.0, note=note))
+        rows.append(
+            dict(
+                backend=backend,
+                stencil=stencil,
+                dtype=dtype,
+                batch=batch,
+                size=size,
+                steps=n,
+                seconds=seconds,
+                updates_per_s=rate,
+                bandwidth_Bps=rate * 4 * itemsize,
+                ratio=rate / rows[0]["updates_per_s"] if rows else 1.0,
+                note=note,
+            )
+        )
         say(f"  {backend:12s} {stencil} {dtype:8s} {rate:10.3g} updates/s")
 
     say(f"benchmark: {batch} x {size}x{size} grids, machine {platform.machine()} {platform.processor() or ''}")
@@ -151,14 +217,26 @@ def run_benchmark(size=128, batch=None, steps=None, backends=("numpy", "cpu", "c
     add("paper-numpy", "9pt", "float64", np_steps, sec, "the source paper's np.roll code")
     for backend in backends:
         if backend == "cuda" and not gpu:
-            rows.append(dict(backend="cuda", stencil="-", dtype="-", batch=batch, size=size, steps=0, seconds=np.nan,
-                             updates_per_s=np.nan, bandwidth_Bps=np.nan, ratio=np.nan, note="skipped: no GPU visible"))
+            rows.append(
+                dict(
+                    backend="cuda",
+                    stencil="-",
+                    dtype="-",
+                    batch=batch,
+                    size=size,
+                    steps=0,
+                    seconds=np.nan,
+                    updates_per_s=np.nan,
+                    bandwidth_Bps=np.nan,
+                    ratio=np.nan,
+                    note="skipped: no GPU visible",
+                )
+            )
             continue
         n = np_steps if backend == "numpy" else steps
         for stencil in stencils:
             for dtype in dtypes:
-                def run():
-                    simulate(u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
+                run = functools.partial(simulate, u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
                 simulate(u[:2], v[:2], f[:2], k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype)  # compile
                 add(backend, stencil, dtype, n, _timed(run, min_seconds))
     return rows
@@ -177,10 +255,15 @@ def format_table(rows) -> str:
     str
         The table.
     """
-    lines = ["| backend | stencil | dtype | batch x grid | cell updates/s | x paper NumPy | note |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| backend | stencil | dtype | batch x grid | cell updates/s | x paper NumPy | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         rate = "-" if not np.isfinite(r["updates_per_s"]) else f"{r['updates_per_s']:.3g}"
-        ratio = "-" if not np.isfinite(r["ratio"]) else f"{r['ratio']:.0f}x" if r["ratio"] >= 10 else f"{r['ratio']:.2f}x"
-        lines.append(f"| {r['backend']} | {r['stencil']} | {r['dtype']} | {r['batch']} x {r['size']}^2 | {rate} | {ratio} | {r['note']} |")
+        ratio = (
+            "-" if not np.isfinite(r["ratio"]) else f"{r['ratio']:.0f}x" if r["ratio"] >= 10 else f"{r['ratio']:.2f}x"
+        )
+        grid = f"{r['batch']} x {r['size']}^2"
+        lines.append(f"| {r['backend']} | {r['stencil']} | {r['dtype']} | {grid} | {rate} | {ratio} | {r['note']} |")
     return "\n".join(lines)

@@ -6,21 +6,27 @@ the attribution methods need the backend's autodiff, in :func:`_input_gradients`
 
 Shapes: samples x are (B, S, S, 3) float32 (u at t = T - 60, T - 30, T as channels); labels are
 class indices into the model's ``class_names``.
+
+The augmentation layers live in :mod:`gslib.augment` (and are available here too); the shipped
+networks and a network's identity in :mod:`gslib.networks`; :data:`NETWORKS` is the default cache
+of loaded networks.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from . import networks
+from ._jsonio import read_json, write_json
 from ._optional import import_keras
+from .augment import RandomAffine, RandomIntensity, augmentation, periodic_affine
 from .classes import PASS1_CLASSES
+from .networks import EMBEDDING_LAYER, pretrained_dir
 
 # Keras 3 comes with the extra `cnn` (and a framework with `tensorflow`); without it, importing this
 # module raises gslib.MissingExtraError naming the pip install that adds it.
@@ -28,7 +34,8 @@ keras = import_keras("gslib.cnn")
 layers, ops = keras.layers, keras.ops
 
 PASS1_NAMES = tuple(c.name for c in PASS1_CLASSES)
-PRETRAINED = ("pass1", "pass2")
+#: The shipped networks (the same tuple as :data:`gslib.networks.SHIPPED`).
+PRETRAINED = networks.SHIPPED
 #: Smallest input side the network's valid convolutions and three poolings accept.
 MIN_SIZE = 48
 
@@ -68,160 +75,10 @@ def build_model(n_classes: int = 15, size: int | None = 128) -> keras.Model:
     x = layers.Conv2D(128, 3, activation="relu", name="conv4")(x)
     x = layers.MaxPooling2D(2, name="pool4")(x)
     x = layers.GlobalMaxPooling2D(name="global_max")(x)
-    x = layers.Dense(256, activation="relu", name="embedding")(x)
+    x = layers.Dense(256, activation="relu", name=EMBEDDING_LAYER)(x)
     x = layers.Dropout(0.15, name="dropout")(x)
     outputs = layers.Dense(n_classes, name="logits")(x)
     return keras.Model(inputs, outputs, name="scholz2022")
-
-
-class RandomIntensity(layers.Layer):
-    """Multiply each sample by a random factor in [1 - delta, 1 + delta] (training only).
-
-    Parameters
-    ----------
-    delta : float
-        Largest relative change of the intensity.
-    seed : int, optional
-        Seed of the layer's random generator.
-    **kwargs
-        Passed to ``keras.layers.Layer``.
-    """
-
-    def __init__(self, delta: float = 0.05, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.delta = delta
-        self.seed = seed
-        self.generator = keras.random.SeedGenerator(seed)
-
-    def call(self, x, training=None):
-        if not training:
-            return x
-        scale = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), 1 - self.delta, 1 + self.delta, seed=self.generator)
-        return x * ops.cast(scale, x.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "delta": self.delta, "seed": self.seed}
-
-
-def periodic_affine(x, transform):
-    """Resample images at affine coordinates with bilinear interpolation on a torus.
-
-    Input coordinates are taken modulo (W, H) *before* the four neighbours are read, so that an output
-    pixel between the last and the first column mixes those two: a periodic pattern stays periodic with
-    no seam. (``affine_transform(fill_mode="wrap")`` wraps the point but reads the neighbour beyond the
-    edge as the fill value, which draws a line of darker pixels wherever the edge is crossed.)
-
-    Parameters
-    ----------
-    x : tensor
-        Images (B, H, W, C).
-    transform : tensor
-        (B, 6) = a00, a01, a02, a10, a11, a12: maps output pixel (x, y) = (column, row) to the
-        input point (a00 x + a01 y + a02, a10 x + a11 y + a12), as in
-        ``keras.ops.image.affine_transform``.
-
-    Returns
-    -------
-    tensor
-        The resampled images (B, H, W, C).
-    """
-    shape = ops.shape(x)
-    batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
-    dtype = x.dtype
-    rows, cols = ops.meshgrid(ops.arange(height, dtype=dtype), ops.arange(width, dtype=dtype), indexing="ij")
-    t = [ops.reshape(ops.cast(transform[:, j], dtype), (-1, 1, 1)) for j in range(6)]
-    x_in = t[0] * cols + t[1] * rows + t[2]
-    y_in = t[3] * cols + t[4] * rows + t[5]
-    x0, y0 = ops.floor(x_in), ops.floor(y_in)
-    wx, wy = ops.expand_dims(x_in - x0, -1), ops.expand_dims(y_in - y0, -1)
-    w_f, h_f = ops.cast(width, dtype), ops.cast(height, dtype)
-    c0 = ops.cast(ops.mod(x0, w_f), "int32")
-    r0 = ops.cast(ops.mod(y0, h_f), "int32")
-    c1 = ops.mod(c0 + 1, width)
-    r1 = ops.mod(r0 + 1, height)
-    flat = ops.reshape(x, (-1, channels))  # (B H W, C): one gather of whole cells per neighbour
-    offset = ops.reshape(ops.arange(batch, dtype="int32") * (height * width), (-1, 1, 1))
-
-    def pick(r, c):
-        return ops.take(flat, offset + r * width + c, axis=0)
-
-    top = (1 - wx) * pick(r0, c0) + wx * pick(r0, c1)
-    bottom = (1 - wx) * pick(r1, c0) + wx * pick(r1, c1)
-    return (1 - wy) * top + wy * bottom
-
-
-class RandomAffine(layers.Layer):
-    """One random affine map per sample, applied in a single periodic resampling (training only).
-
-    The map from output to input pixels composes a rotation by any angle, a shear of up to ``shear``
-    along each axis, a zoom by a factor in [1 - zoom, 1 + zoom], a horizontal flip with probability 1/2
-    and a periodic shift by up to half the width along each axis (with wrap, every shift is reached).
-    The resampling is :func:`periodic_affine`: bilinear on the torus, no seam at the edges.
-
-    Parameters
-    ----------
-    shear : float
-        Largest shear along each axis.
-    zoom : float
-        Largest relative zoom.
-    seed : int, optional
-        Seed of the layer's random generator.
-    **kwargs
-        Passed to ``keras.layers.Layer``.
-    """
-
-    def __init__(self, shear: float = 0.2, zoom: float = 0.2, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.shear, self.zoom, self.seed = shear, zoom, seed
-        self.generator = keras.random.SeedGenerator(seed)
-
-    def call(self, x, training=None):
-        if not training:
-            return x
-        shape = ops.shape(x)
-        batch, side = shape[0], ops.cast(shape[1], "float32")
-
-        def draw(low, high):
-            return keras.random.uniform((batch,), low, high, seed=self.generator)
-
-        angle = draw(-np.pi, np.pi)
-        shear_x, shear_y = draw(-self.shear, self.shear), draw(-self.shear, self.shear)
-        zoom = draw(1 - self.zoom, 1 + self.zoom)
-        flip = ops.where(draw(0.0, 1.0) < 0.5, -1.0, 1.0)
-        cos, sin = ops.cos(angle), ops.sin(angle)
-        # A = zoom * R(angle) @ [[1, shear_x], [shear_y, 1]] @ diag(flip, 1), acting on (x, y) = (column, row)
-        a00 = zoom * (cos + sin * shear_y) * flip
-        a01 = zoom * (cos * shear_x + sin)
-        a10 = zoom * (-sin + cos * shear_y) * flip
-        a11 = zoom * (-sin * shear_x + cos)
-        centre = (side - 1) / 2
-        shift_x, shift_y = draw(-0.5, 0.5) * side, draw(-0.5, 0.5) * side
-        a02 = centre - a00 * centre - a01 * centre + shift_x
-        a12 = centre - a10 * centre - a11 * centre + shift_y
-        return periodic_affine(x, ops.stack([a00, a01, a02, a10, a11, a12], axis=1))
-
-    def get_config(self):
-        return {**super().get_config(), "shear": self.shear, "zoom": self.zoom, "seed": self.seed}
-
-
-def augmentation(seed: int = 0) -> keras.Sequential:
-    """The paper's augmentation: any rotation, periodic shifts, shear 0.2, zoom 0.2, flips, +-5 % intensity.
-
-    The geometric part is one affine resampling per sample (:class:`RandomAffine`), with fill mode
-    ``wrap`` so periodic patterns stay periodic; active only when training.
-
-    Parameters
-    ----------
-    seed : int
-        Seed of the affine layer (the intensity layer uses ``seed + 1``).
-
-    Returns
-    -------
-    keras.Sequential
-        The augmentation layers.
-    """
-    return keras.Sequential([RandomAffine(0.2, 0.2, seed=seed), RandomIntensity(0.05, seed=seed + 1)],
-                            name="augmentation")
 
 
 def check_samples(x, size: int | None = None) -> np.ndarray:
@@ -380,7 +237,11 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     augment : bool
         Apply :func:`augmentation` during training.
     seed : int
-        Seed of Keras's random generators and of the augmentation.
+        Seed of the weight initialisation, the shuffling and the augmentation. Keras draws the
+        initial weights and the shuffling from global generators, so this calls
+        ``keras.utils.set_random_seed(seed)``, which seeds Python's ``random``, NumPy's global
+        generator and the backend's: the same call gives the same network, and the global
+        generators of the calling process are reseeded.
     schedule : {"constant", "cosine"}
         The learning rate stays at ``learning_rate`` ("constant", the paper's) or decays along a
         half cosine to 1 % of it at the last epoch ("cosine"; the step count is part of the
@@ -421,7 +282,7 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
     trainer.compile(optimizer=keras.optimizers.Adam(rate),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    (out / "model.json").write_text(json.dumps({"class_names": list(class_names), "size": int(x.shape[1])}, indent=1))
+    write_json(out / "model.json", {"class_names": list(class_names), "size": int(x.shape[1])})
     callbacks = [
         _EpochTimer(out / "epoch_seconds.csv"),
         keras.callbacks.BackupAndRestore(str(out / "backup"), delete_checkpoint=False),
@@ -480,7 +341,7 @@ class _BestWeights(keras.callbacks.Callback):
         super().__init__()
         self.net, self.path = net, Path(path)
         self.best_path = self.path.with_suffix(".best.json")
-        self.best = json.loads(self.best_path.read_text())["val_loss"] if self.best_path.exists() else np.inf
+        self.best = read_json(self.best_path)["val_loss"] if self.best_path.exists() else np.inf
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("val_loss", np.inf)
@@ -489,7 +350,7 @@ class _BestWeights(keras.callbacks.Callback):
             tmp = self.path.with_name("tmp." + self.path.name)
             self.net.save_weights(str(tmp))
             os.replace(tmp, self.path)
-            self.best_path.write_text(json.dumps({"val_loss": self.best, "epoch": epoch + 1}))
+            write_json(self.best_path, {"val_loss": self.best, "epoch": epoch + 1}, indent=None)
 
 
 def read_history(path) -> dict:
@@ -526,33 +387,41 @@ def load_model(directory) -> tuple[keras.Model, list[str]]:
         Its classes, in the order of its outputs.
     """
     directory = Path(directory)
-    meta = json.loads((directory / "model.json").read_text())
+    meta = read_json(directory / "model.json", what="network description")
     model = build_model(len(meta["class_names"]), meta["size"])
     model.load_weights(str(directory / "model.weights.h5"))
     return model, list(meta["class_names"])
 
 
-def pretrained_dir(name: str) -> Path:
-    """Directory of a shipped network and its records (history, evaluation, provenance).
+def embedding_heads(model) -> keras.Model:
+    """The network with a second output: the activations of its embedding layer.
 
     Parameters
     ----------
-    name : str
-        One of :data:`PRETRAINED`.
+    model : keras.Model
+        A network of :func:`build_model`.
 
     Returns
     -------
-    pathlib.Path
-        The directory inside the installed package.
+    keras.Model
+        Maps samples to ``[embedding (B, 256), logits (B, C)]``, sharing the network's weights.
 
     Raises
     ------
     ValueError
-        If ``name`` is not a shipped network.
+        If the network has no layer named :data:`gslib.networks.EMBEDDING_LAYER`.
     """
-    if name not in PRETRAINED:
-        raise ValueError(f"{name!r} is not a shipped network; allowed: {', '.join(PRETRAINED)}")
-    return Path(str(resources.files("gslib").joinpath(f"data/pretrained/{name}")))
+    try:
+        layer = model.get_layer(EMBEDDING_LAYER)
+    except ValueError:
+        raise ValueError(f"the network has no layer named {EMBEDDING_LAYER!r} (build it with gslib.cnn.build_model)") from None
+    return keras.Model(model.inputs, [layer.output, model.outputs[0]], name="scan_heads")
+
+
+#: The default cache of loaded networks (:class:`gslib.networks.NetworkCache`): one network at a time,
+#: loaded by :func:`load_model` after its weights' checksum is checked, with its :func:`embedding_heads`.
+#: The scan's chunks and the command line use it; pass another cache where more networks are needed.
+NETWORKS = networks.NetworkCache(load_model, heads=embedding_heads, capacity=1)
 
 
 def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
@@ -579,23 +448,6 @@ def load_pretrained(name: str = "pass1") -> tuple[keras.Model, list[str]]:
     if not (directory / "model.weights.h5").exists():
         raise ValueError(f"the shipped network {name!r} is missing from this installation ({directory})")
     return load_model(directory)
-
-
-def load_scan(name: str = "pass1"):
-    """The shipped paper-scale scan of the (k, f) plane classified by a network.
-
-    Parameters
-    ----------
-    name : str
-        The network (one of :data:`PRETRAINED`).
-
-    Returns
-    -------
-    object
-        What :func:`gslib.scan.load_shipped_scan` returns for it.
-    """
-    from .scan import load_shipped_scan
-    return load_shipped_scan(name)
 
 
 def evaluate(model, class_names, x, labels, batch_size: int = 128) -> dict:
@@ -799,9 +651,9 @@ def package(run, dest, *, train, val, test) -> dict:
     model, names = load_model(dest)
     split = dataset.load_split(test)
     evaluation = evaluate(model, names, split.x, split.label)
-    (dest / "evaluation_test.json").write_text(json.dumps(evaluation, indent=1))
+    write_json(dest / "evaluation_test.json", evaluation)
     summary = {name: dataset.summarize(path) for name, path in (("train", train), ("val", val), ("test", test))}
-    (dest / "datasets.json").write_text(json.dumps(summary, indent=1))
+    write_json(dest / "datasets.json", summary)
     return evaluation
 
 

@@ -7,28 +7,28 @@ stencil, Du = 0.2, Dv = 0.1, dt = 0.25, T = 15000 on 128 x 128 cells (Scholz & S
 A *split* (train, val, test, train2, val2) is the paper's list of (f, k) points with a pattern count
 each (``gslib/data/dataset_points.csv``), every pattern from its own seed; seeds never repeat across
 splits. :func:`build_split` writes a split in chunks of NumPy ``.npz`` files (no pickle) with a
-``manifest.json`` holding the points, seeds, recipe, gslib version and a SHA-256 checksum per chunk.
-A killed run resumes where it stopped; a corrupt chunk is detected (and recomputed on resume).
+``manifest.json`` holding the points, seeds, recipe, gslib version and a SHA-256 checksum per chunk
+(a :class:`gslib.store.ChunkStore`). A killed run resumes where it stopped; a corrupt chunk is
+detected (and recomputed on resume).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from . import provenance
 from . import scale as _scale
+from ._log import progress_logger
+from ._validate import check_int
 from .classes import NAMES
 from .initial import cnn_seed
 from .solvers import integrate
+from .store import ChunkStore, StoreKind
 
 SPLITS = ("train", "val", "test", "train2", "val2")
 #: First seed of each split; pattern i of a split uses seed base + i, so splits never share a seed.
@@ -37,6 +37,9 @@ SEED_BASE = {"train": 1_000_000, "val": 2_000_000, "test": 3_000_000, "train2": 
 _LABEL_FIX = {"h": "H", "l": "L", "vu": "nu"}
 FORMAT = "gsbook-dataset"
 FORMAT_VERSION = 1
+#: Split directories as chunk stores.
+DATASET_STORE = StoreKind(format=FORMAT, count="n_patterns", what="dataset", other="a different dataset",
+                          rerun="rerun `gslib dataset` with the same --out", make="make one with `gslib dataset`")
 
 
 @dataclass(frozen=True)
@@ -86,20 +89,27 @@ RECIPES = {
 }
 
 
-def recipe_for(scale: str | None = None) -> Recipe:
+def recipe_for(scale: str) -> Recipe:
     """The dataset recipe of a scale.
 
     Parameters
     ----------
-    scale : {"ci", "book", "paper"}, optional
-        The scale (default: the active GSLIB_SCALE).
+    scale : {"ci", "book", "paper"}
+        The scale (the book and the command line pass the active one, :func:`gslib.scale.current`).
 
     Returns
     -------
     Recipe
         The entry of :data:`RECIPES`.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not one of the three.
     """
-    return RECIPES[_scale.current() if scale is None else _scale.pick(ci="ci", book="book", paper="paper", scale=scale)]
+    if scale not in RECIPES:
+        raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(_scale.SCALES)}")
+    return RECIPES[scale]
 
 
 def split_points(split: str) -> list[dict]:
@@ -161,7 +171,7 @@ def split_plan(split: str, recipe: Recipe) -> dict[str, np.ndarray]:
     return dict(label=np.array(labels, dtype="U8"), f=np.array(f), k=np.array(k), seed=seeds)
 
 
-def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt",
+def make_samples(*, f, k, seed=0, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt",
                  square=20, shift="both", backend="auto", dtype=np.float32, steady_tol=1e-9, progress=False):
     """Simulate patterns and return samples (B, size, size, 3): u at t_end - 2 gap, t_end - gap, t_end.
 
@@ -209,90 +219,6 @@ def make_samples(f, k, seed=0, *, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
     return np.ascontiguousarray(np.moveaxis(res.frames_u, 1, -1))
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 hex digest of a file.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-
-    Returns
-    -------
-    str
-        The hex digest.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON to ``path`` through a temporary file and an atomic rename.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The file to write.
-    obj : object
-        A JSON-serialisable object.
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
-
-
-def chunk_name(i: int) -> str:
-    """File name of a chunk of a chunked run (datasets, scans).
-
-    Parameters
-    ----------
-    i : int
-        Chunk index.
-
-    Returns
-    -------
-    str
-        ``chunk_{i:05d}.npz``.
-    """
-    return f"chunk_{i:05d}.npz"
-
-
-def pending_chunks(out: Path, chunks: dict, n_chunks: int, log=print) -> list[int]:
-    """Indices of the chunks of a chunked run still to compute.
-
-    Parameters
-    ----------
-    out : pathlib.Path
-        Directory of the run.
-    chunks : dict
-        The manifest's ``chunks`` entry (file name to its record with ``sha256``); entries of
-        chunks missing or corrupt on disk are removed from it.
-    n_chunks : int
-        Number of chunks of the run.
-    log : callable
-        Receives one message per corrupt or missing chunk.
-
-    Returns
-    -------
-    list of int
-        The chunks missing from ``chunks``, or listed but missing or corrupt on disk.
-    """
-    todo = []
-    for i in range(n_chunks):
-        name = chunk_name(i)
-        entry = chunks.get(name)
-        if entry is not None and (out / name).is_file() and sha256_file(out / name) == entry["sha256"]:
-            continue
-        if entry is not None:
-            log(f"{name}: missing or corrupt (checksum mismatch), recomputing")
-            del chunks[name]
-        todo.append(i)
-    return todo
-
-
 def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) -> dict:
     from . import __version__
     return dict(format=FORMAT, format_version=FORMAT_VERSION, split=split, recipe=asdict(recipe),
@@ -300,8 +226,8 @@ def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) ->
                 points=split_points(split), seed_first=int(plan["seed"][0]), gslib_version=__version__)
 
 
-def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: int = 64, backend: str = "auto",
-                log=print) -> dict:
+def build_split(split: str, out, recipe: Recipe, *, chunk_size: int = 64, backend: str = "auto",
+                log=None) -> dict:
     """Simulate every pattern of ``split`` into directory ``out``; resumes a partial run.
 
     Chunks already written with a matching checksum are kept; missing or corrupt ones are computed.
@@ -312,14 +238,15 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
         One of :data:`SPLITS`.
     out : path-like
         Directory of the split (created if needed).
-    recipe : Recipe, optional
-        How samples are made (default: :func:`recipe_for` the active scale).
+    recipe : Recipe
+        How samples are made (e.g. ``recipe_for("ci")``).
     chunk_size : int
         Patterns per chunk file, >= 1.
     backend : str
         Solver backend, as in :func:`gslib.integrate`.
-    log : callable
-        Receives one progress message per chunk.
+    log : callable, optional
+        Receives one progress message per chunk (default: the logger ``gslib.dataset``, see
+        :mod:`gslib._log`).
 
     Returns
     -------
@@ -332,42 +259,30 @@ def build_split(split: str, out, recipe: Recipe | None = None, *, chunk_size: in
         If ``chunk_size`` is not a positive integer, ``split`` is unknown, or ``out`` holds a
         different dataset.
     """
-    recipe = recipe or recipe_for()
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a gslib.dataset.Recipe (e.g. recipe_for('ci')); got {type(recipe).__name__}")
+    check_int("chunk_size", chunk_size, minimum=1)
+    log = progress_logger(log, __name__)
     plan = split_plan(split, recipe)
-    header = _manifest_header(split, recipe, chunk_size, plan)
-    path = out / "manifest.json"
-    manifest = dict(header, chunks={}, complete=False)
-    if path.exists():
-        old = json.loads(path.read_text())
-        mismatch = [key for key in ("format", "split", "recipe", "chunk_size", "n_patterns", "seed_first") if old.get(key) != header[key]]
-        if mismatch:
-            raise ValueError(f"{out} holds a different dataset (differs in {', '.join(mismatch)}); choose another --out or remove it")
-        manifest["chunks"] = old.get("chunks", {})
-    P = len(plan["label"])
-    n_chunks = -(-P // chunk_size)
-    for i in pending_chunks(out, manifest["chunks"], n_chunks, log):
-        name = chunk_name(i)
-        sl = slice(i * chunk_size, min(P, (i + 1) * chunk_size))
+    store = ChunkStore(out, _manifest_header(split, recipe, chunk_size, plan), DATASET_STORE,
+                       compare=("split", "recipe", "chunk_size", "n_patterns", "seed_first"),
+                       fields=dict(complete=False))
+    n_chunks = store.n_chunks
+    for i in store.pending(log):
+        start, stop = store.span(i)
+        sl = slice(start, stop)
         t0 = time.perf_counter()
-        x = make_samples(plan["f"][sl], plan["k"][sl], plan["seed"][sl], size=recipe.size, t_end=recipe.t_end,
-                         gap=recipe.gap, dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv, stencil=recipe.stencil,
-                         square=recipe.square, shift=recipe.shift, backend=backend, dtype=recipe.dtype)
+        x = make_samples(f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl], size=recipe.size,
+                         t_end=recipe.t_end, gap=recipe.gap, dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv,
+                         stencil=recipe.stencil, square=recipe.square, shift=recipe.shift, backend=backend,
+                         dtype=recipe.dtype)
         seconds = time.perf_counter() - t0
-        tmp = out / (name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl])
-        os.replace(tmp, out / name)
-        manifest["chunks"][name] = dict(start=sl.start, stop=sl.stop, sha256=sha256_file(out / name), seconds=round(seconds, 3),
-                                        machine=provenance.machine(), created=provenance.now())
-        write_json_atomic(path, manifest)
-        log(f"{split}: chunk {i + 1}/{n_chunks} ({sl.stop - sl.start} patterns) in {seconds:.1f} s")
-    manifest["complete"] = True
-    write_json_atomic(path, manifest)
-    return manifest
+        store.write(i, dict(x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl]),
+                    start=start, stop=stop, seconds=round(seconds, 3), machine=provenance.machine())
+        log(f"{split}: chunk {i + 1}/{n_chunks} ({stop - start} patterns) in {seconds:.1f} s")
+    store.manifest["complete"] = True
+    store.save()
+    return store.manifest
 
 
 @dataclass(frozen=True)
@@ -418,23 +333,15 @@ def load_split(directory, verify: bool = True) -> Split:
         If the directory holds no dataset, the dataset is incomplete, or a chunk is missing or
         corrupt.
     """
-    directory = Path(directory)
-    path = directory / "manifest.json"
-    if not path.exists():
-        raise ValueError(f"{directory} holds no dataset (no manifest.json); make one with `gslib dataset`")
-    manifest = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT or not manifest.get("complete"):
-        raise ValueError(f"{directory}: dataset is incomplete; rerun `gslib dataset` with the same --out to finish it")
-    parts = {key: [] for key in ("x", "label", "f", "k", "seed")}
-    for name, entry in sorted(manifest["chunks"].items()):
-        file = directory / name
-        if not file.exists():
-            raise ValueError(f"{file} is missing; rerun `gslib dataset` with the same --out to recompute it")
-        if verify and sha256_file(file) != entry["sha256"]:
-            raise ValueError(f"{file} is corrupt (checksum mismatch); rerun `gslib dataset` with the same --out to recompute it")
-        with np.load(file, allow_pickle=False) as data:
-            for key in parts:
-                parts[key].append(data[key])
+    store = ChunkStore.open(directory, DATASET_STORE)
+    store.require_complete()
+    manifest = store.manifest
+    keys = ("x", "label", "f", "k", "seed")
+    parts = {key: [] for key in keys}
+    for i in range(store.n_chunks):
+        arrays = store.read(i, keys, verify=verify)
+        for key in keys:
+            parts[key].append(arrays[key])
     arrays = {key: np.concatenate(v) for key, v in parts.items()}
     if len(arrays["label"]) != manifest["n_patterns"]:
         raise ValueError(f"{directory}: expected {manifest['n_patterns']} patterns, found {len(arrays['label'])}")

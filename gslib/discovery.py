@@ -24,13 +24,15 @@ the commands and the times.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from . import provenance
+from ._jsonio import read_json, write_json
+from ._log import progress_logger
+from ._validate import check_int
 
 __all__ = ["holdout_benchmark", "load_holdout", "COVER_FRACTION", "FORMAT"]
 
@@ -48,13 +50,6 @@ def _reference_scan(scan_ref):
     if (path / "manifest.json").is_file():
         return scan.load_scan_table(path), str(path)
     return scan.load_shipped_scan(str(scan_ref)), f"shipped scan {scan_ref}"
-
-
-def _store_header(samples) -> dict:
-    path = Path(samples) / "manifest.json"
-    if not path.is_file():
-        raise ValueError(f"samples={samples!s}: no kept samples there (make them with `gslib scan --samples DIR`)")
-    return json.loads(path.read_text())
 
 
 def _settings(train, val, samples, scan_ref, epochs, schedule, seed, batch_size) -> dict:
@@ -84,29 +79,15 @@ def load_holdout(path) -> dict:
     path = path / _RESULTS if path.is_dir() else path
     if not path.is_file():
         raise ValueError(f"{path}: no results of the held-out benchmark")
-    record = json.loads(path.read_text())
-    if record.get("format") != FORMAT:
+    record = read_json(path, what="record of the held-out benchmark")
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ValueError(f"{path} holds something other than held-out benchmark results")
     return record
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa", "mu", "theta", "lambda"),
                       epochs: int = 300, schedule: str = "cosine", seed: int = 0, batch_size: int = 128,
-                      command: str | None = None, log=print) -> dict:
+                      command: str | None = None, log=None) -> dict:
     """Run the held-out-class benchmark (see the module's docstring); resumes; returns the record.
 
     Parameters
@@ -134,7 +115,7 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     command : str, optional
         The command line, recorded.
     log : callable, optional
-        Called with progress messages.
+        Receives progress messages (default: the logger ``gslib.discovery``, see :mod:`gslib._log`).
 
     Returns
     -------
@@ -151,8 +132,8 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     from . import scan as scanning
     from .classes import NAMES
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs={epochs!r} must be a positive integer")
+    check_int("epochs", epochs, minimum=1)
+    log = progress_logger(log, __name__)
     classes = [str(c) for c in classes]
     if not classes or len(set(classes)) != len(classes):
         raise ValueError(f"classes={classes!r} must name at least one class, each once")
@@ -163,7 +144,7 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     if unknown:
         raise ValueError(f"classes: {', '.join(unknown)} not in the training split (allowed: {', '.join(known)})")
     reference, scan_desc = _reference_scan(scan)
-    header = _store_header(samples)
+    header = scanning.SampleStore.existing(samples).manifest
     points = dict(f=np.asarray(reference.f), k=np.asarray(reference.k))
     if (header.get("n_points"), header.get("points_sha256")) != (len(points["f"]), scanning._points_sha256(**points)):
         raise ValueError(f"samples={samples!s} were kept for other points than the scan {scan_desc}")
@@ -187,7 +168,7 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     def save():
         record.update(commands=commands, provenance=provenance.record(command or "gslib.discovery.holdout_benchmark"),
                       complete=all(c in {r["held_out"] for r in record["runs"]} for c in classes))
-        dataset.write_json_atomic(path, _jsonable(record))
+        write_json(path, record)
 
     for c in classes:
         if c in done:
@@ -206,9 +187,9 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
             cnn.train(x, cnn.labels_to_indices(labels, names), x_val, cnn.labels_to_indices(labels_val, names),
                       class_names=names, out=run_dir / "net", epochs=epochs, batch_size=batch_size,
                       schedule=schedule, seed=seed, verbose=0)
-            dataset.write_json_atomic(finished, dict(epochs=epochs, training_seconds=cnn.training_seconds(run_dir / "net"),
-                                                     finished=provenance.now()))
-        times["train_seconds"] = json.loads(finished.read_text())["training_seconds"]
+            write_json(finished, dict(epochs=epochs, training_seconds=cnn.training_seconds(run_dir / "net"),
+                                      finished=provenance.now()))
+        times["train_seconds"] = read_json(finished)["training_seconds"]
         t1 = time.perf_counter()
         log(f"held out {c}: classifying the kept samples")
         table = scanning.run_scan(run_dir / "scan", points, run_dir / "net", recipe, chunk_size=header["chunk_size"],

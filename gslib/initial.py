@@ -74,11 +74,12 @@ Generators
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
 from scipy import ndimage
+
+from ._validate import check_int, check_real
 
 __all__ = ["cnn_seed", "sfi_seed", "landscape_seed", "uniform_state", "CNN_SHIFTS"]
 
@@ -123,24 +124,20 @@ def _is_int(x) -> bool:
 
 
 def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
-    """Return ``value`` as an int, or raise ValueError naming ``name`` and the allowed range."""
-    allowed = f"[{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
-    if not _is_int(value):
-        raise ValueError(f"{name} must be an integer {allowed}; got {value!r}")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be an integer {allowed}; got {value}")
-    return value
+    """:func:`gslib._validate.check_int`, with this module's wording ("n must be an integer >= 4; got 3")."""
+    try:
+        return check_int(name, value, minimum, maximum)
+    except ValueError:
+        allowed = f"[{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+        raise ValueError(f"{name} must be an integer {allowed}; got {value!r}") from None
 
 
 def _check_noise(noise) -> float:
+    """:func:`gslib._validate.check_real` (>= 0), with this module's wording."""
     try:
-        value = float(noise)
-    except (TypeError, ValueError):
+        return check_real("noise", noise, minimum=0.0)
+    except ValueError:
         raise ValueError(f"noise must be a finite real number >= 0; got {noise!r}") from None
-    if isinstance(noise, (bool, np.bool_)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"noise must be a finite real number >= 0; got {noise!r}")
-    return value
 
 
 def _seed_list(seed) -> tuple[list[int], bool]:
@@ -382,15 +379,7 @@ def uniform_state(u: float, v: float, n: int = 128, batch: int | None = None):
     -------
     u, v : ndarray, float64
     """
-    values = []
-    for name, val in (("u", u), ("v", v)):
-        try:
-            f = float(val)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a finite real number; got {val!r}") from None
-        if isinstance(val, (bool, np.bool_)) or not math.isfinite(f):
-            raise ValueError(f"{name} must be a finite real number; got {val!r}")
-        values.append(f)
+    values = [check_real("u", u), check_real("v", v)]
     n = _check_int("n", n, 1)
     shape = (n, n) if batch is None else (_check_int("batch", batch, 1), n, n)
     return np.full(shape, values[0], dtype=np.float64), np.full(shape, values[1], dtype=np.float64)

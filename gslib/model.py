@@ -6,7 +6,8 @@ The reaction–diffusion system (dimensionless time and space, lattice units by 
     dv/dt = Dv lap(v) + u v^2 - (f + k) v
 
 with feed rate ``f`` and kill rate ``k``.  Every function takes the parameters in the order
-``(f, k)``.  Diffusion coefficients ``Du``, ``Dv`` are in (length unit)^2 / (time unit); with
+``(f, k)``; where the rates follow other arguments (:func:`jacobian`, :func:`dispersion_relation`)
+or come with the diffusivities (:func:`turing_unstable`) they are keyword-only.  Diffusion coefficients ``Du``, ``Dv`` are in (length unit)^2 / (time unit); with
 the default lattice units (``dx = 1``) the defaults ``Du=0.2, Dv=0.1`` are those used with the
 book's FTCS solvers.
 
@@ -34,9 +35,10 @@ The two curves meet at the Bogdanov–Takens point ``(k, f) = (1/16, 1/16)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
+
+from ._validate import check_int
 
 __all__ = [
     "REGIONS",
@@ -116,9 +118,10 @@ def _check_diffusion(Du, Dv) -> tuple[float, float]:
 
 
 def _check_n(n, minimum: int = 2) -> int:
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < minimum:
-        raise ValueError(f"n must be an integer >= {minimum} (got {n!r})")
-    return int(n)
+    try:
+        return check_int("n", n, minimum)
+    except ValueError:  # this module's wording: "n must be an integer >= 2 (got 1)"
+        raise ValueError(f"n must be an integer >= {minimum} (got {n!r})") from None
 
 
 # ------------------------------------------------------------------------ homogeneous states
@@ -232,7 +235,7 @@ def homogeneous_states(f, k) -> list[tuple[float, float]]:
 # ----------------------------------------------------------------------------- linearisation
 
 
-def jacobian(u, v, f, k) -> np.ndarray:
+def jacobian(u, v, *, f, k) -> np.ndarray:
     """Jacobian of the reaction terms at ``(u, v)``: ``[[-v^2 - f, -2uv], [v^2, 2uv - (f+k)]]``.
 
     Parameters
@@ -344,7 +347,7 @@ def stability(f, k) -> list[StateStability]:
     f, k = _check_scalar_fk(f, k)
     out = []
     for u, v in homogeneous_states(f, k):
-        ev = _eig2(jacobian(u, v, f, k))
+        ev = _eig2(jacobian(u, v, f=f, k=k))
         stable, kind = _classify_eigs(ev, scale=f)
         out.append(StateStability(u=u, v=v, eigenvalues=ev, stable=stable, kind=kind))
     return out
@@ -530,9 +533,10 @@ def _resolve_state(f: float, k: float, state) -> tuple[float, float]:
 
 
 def dispersion_relation(
+    q,
+    *,
     f,
     k,
-    q,
     Du: float = 0.2,
     Dv: float = 0.1,
     state="L",
@@ -546,12 +550,12 @@ def dispersion_relation(
 
     Parameters
     ----------
+    q : float or array_like
+        Wave number(s) along x (1/length).
     f : float
         Feed rate, > 0.
     k : float
         Kill rate, >= 0.
-    q : float or array_like
-        Wave number(s) along x (1/length).
     Du, Dv : float, optional
         Diffusivities, >= 0.
     state : {'L', 'S', 'H'} or tuple of float, optional
@@ -580,7 +584,7 @@ def dispersion_relation(
     u, v = _resolve_state(f, k, state)
     q = np.atleast_1d(_as_float_array(q, "q"))
     s = np.asarray(laplacian_symbol(q, qy, stencil=stencil, dx=dx), dtype=float)
-    J = jacobian(u, v, f, k)
+    J = jacobian(u, v, f=f, k=k)
     M = np.broadcast_to(J, s.shape + (2, 2)).copy()
     M[..., 0, 0] += Du * s
     M[..., 1, 1] += Dv * s
@@ -603,7 +607,7 @@ def _turing_from_state(u, v, f, k, Du, Dv):
     return stable, stable & (h > 0) & (h * h > 4 * Du * Dv * det), tr
 
 
-def turing_unstable(f, k, Du: float = 0.2, Dv: float = 0.1):
+def turing_unstable(*, f, k, Du: float = 0.2, Dv: float = 0.1):
     """Whether the L (blue) state is Turing-unstable (continuum Laplacian).
 
     Parameters

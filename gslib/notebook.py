@@ -24,9 +24,27 @@ import os
 import sys
 from importlib import resources
 
-__all__ = ["INSTALL_CELL_TAG", "INSTALL_ENV_VAR", "REPOSITORY_URL", "chapter_time", "class_label", "duration", "glue",
-           "import_keras", "install_cell_source", "is_install_cell", "provenance", "quiet_native_stderr",
-           "recorded_result", "sync_install_cells"]
+from ._jsonio import write_json
+from ._log import progress_logger, show_progress
+from ._validate import check_choice
+from .scale import ENV_VAR, SCALES
+
+__all__ = [
+    "INSTALL_CELL_TAG",
+    "INSTALL_ENV_VAR",
+    "REPOSITORY_URL",
+    "chapter_time",
+    "class_label",
+    "duration",
+    "glue",
+    "import_keras",
+    "install_cell_source",
+    "is_install_cell",
+    "provenance",
+    "quiet_native_stderr",
+    "recorded_result",
+    "sync_install_cells",
+]
 
 #: The published repository of the book: the install cell of every chapter, the repository button
 #: and the launch buttons of the rendered pages are made from it (tests/test_install.py checks that
@@ -74,6 +92,7 @@ def import_keras():
     with quiet_native_stderr():
         keras = _import_keras("the CNN chapters")  # gslib.MissingExtraError names the extra to install
         import numpy as np
+
         keras.ops.convert_to_tensor(np.zeros(1))  # the first tensor operation starts the runtime
     return keras
 
@@ -121,6 +140,7 @@ def class_label(name: str) -> str:
         The label.
     """
     from .classes import NAMES, by_name
+
     if name not in NAMES:
         return name
     symbol = by_name(name).symbol
@@ -146,6 +166,7 @@ def glue(name: str, value, display: bool = False):
     except ImportError:
         if display:
             from IPython.display import display as _display
+
             _display(value)
         return
     _glue(name, value, display=display)
@@ -200,6 +221,7 @@ def recorded_result(text: str, record: dict, *, title: str = "Recorded result"):
         Shown as a box by the rendered book and as formatted text by Jupyter.
     """
     from IPython.display import Markdown
+
     body = "\n".join(f"> {line}" for line in text.strip().splitlines())
     return Markdown(f"> **{title}.**\n{body}\n>\n> *Made by* {provenance(record)}.")
 
@@ -230,16 +252,19 @@ def chapter_time(chapter: str) -> str:
     chapters = data["chapters"]
     if chapter not in chapters:
         raise ValueError(f"chapter must be one of {sorted(chapters)}, got {chapter!r}")
-    return (f"about {duration(chapters[chapter])} at book scale "
-            f"(recorded on {data['machine']}, gslib {data['gslib_version']}, {data['finished'][:10]})")
+    return (
+        f"about {duration(chapters[chapter])} at book scale "
+        f"(recorded on {data['machine']}, gslib {data['gslib_version']}, {data['finished'][:10]})"
+    )
 
 
-def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 3600) -> dict:
+def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 3600, log=None) -> dict:
     """Run each chapter notebook at ``scale`` with nbclient and record its wall time.
 
     The record (times in seconds, with provenance) is written to ``out`` (by default the package's
-    ``data/book_timings.json``, which :func:`chapter_time` reads) after every chapter, so a run that
-    is stopped keeps the chapters it finished.
+    ``data/book_timings.json``, which :func:`chapter_time` reads) after every chapter, atomically, so a
+    run that is stopped keeps the chapters it finished. ``GSLIB_SCALE`` is set to ``scale`` for the
+    chapters' kernels while they run, and restored afterwards.
 
     Parameters
     ----------
@@ -251,11 +276,18 @@ def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 36
         The record file.
     timeout : int, optional
         Seconds allowed per cell.
+    log : callable, optional
+        Where each chapter's time is reported (default: the logger ``gslib.notebook``).
 
     Returns
     -------
     dict
         The record.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not a scale.
     """
     import time
     from pathlib import Path
@@ -264,25 +296,33 @@ def time_chapters(notebooks, *, scale: str = "book", out=None, timeout: int = 36
     from nbclient import NotebookClient
 
     from . import provenance as _prov
-    from .scale import ENV_VAR, SCALES
 
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    scale = check_choice("scale", scale, SCALES)
+    say = progress_logger(log, __name__)
     out = Path(out) if out is not None else Path(str(_timings_path()))
     previous = json.loads(out.read_text()) if out.exists() else {}
     chapters = dict(previous.get("chapters", {})) if previous.get("scale") == scale else {}
-    os.environ[ENV_VAR] = scale
+    saved = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = scale  # the kernels that nbclient starts inherit it
     record = {}
-    for path in map(Path, notebooks):
-        nb = nbformat.read(path, as_version=4)
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        chapters[path.stem] = round(time.perf_counter() - start, 1)
-        record = _prov.record(f"python -m gslib.notebook time-chapters --scale {scale} book/*.ipynb",
-                              scale=scale, chapters=chapters)
-        out.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"{path.stem}: {duration(chapters[path.stem])}", flush=True)
+    try:
+        for path in map(Path, notebooks):
+            nb = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
+            chapters[path.stem] = round(time.perf_counter() - start, 1)
+            record = _prov.record(
+                f"python -m gslib.notebook time-chapters --scale {scale} book/*.ipynb", scale=scale, chapters=chapters
+            )
+            write_json(out, record)
+            say(f"{path.stem}: {duration(chapters[path.stem])}")
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = saved
     return record
 
 
@@ -435,11 +475,12 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("time-chapters", help="run chapters and record their wall times")
     p.add_argument("notebooks", nargs="+")
-    p.add_argument("--scale", default="book")
+    p.add_argument("--scale", choices=SCALES, default="book")
     p.add_argument("--out", default=None)
     p = sub.add_parser("sync-install-cells", help="make the install cell the first code cell of each chapter")
     p.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
+    show_progress()
     if args.command == "sync-install-cells":
         for path in sync_install_cells(args.notebooks):
             print(f"updated {path}")

@@ -44,13 +44,15 @@ burn-in, 500 recorded frames 0.5 apart, from :func:`gslib.initial.sfi_seed`) in 
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .solvers.reference import laplacian
+from ._validate import check_choice, check_int, check_real
+from .initial import sfi_seed
+from .params import GrayScott, resolve
+from .solvers.reference import laplacian, reaction
 from .solvers.stencils import STENCILS
 
 __all__ = ["REGIMES", "SFI", "NOISES", "SCHEMES", "SPDEResult", "noise_symbol", "noise_increment",
@@ -70,38 +72,19 @@ SCHEMES = ("heun", "euler")
 # ----------------------------------------------------------------------------- checks
 
 
-def _real(name, value, *, minimum=None, positive=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} must be a finite real number")
-    value = float(value)
-    if positive and value <= 0:
-        raise ValueError(f"{name}={value!r} must be > 0")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name}={value!r} must be >= {minimum}")
-    return value
-
-
-def _int(name, value, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-    return int(value)
-
-
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r}; allowed: {', '.join(map(repr, allowed))}")
-    return value
-
-
-def _rates(name, value, batch):
-    """A rate (scalar or one per member) as a float array (B,), finite and >= 0."""
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, (bool, np.bool_)) else None
-    if arr is None or arr.ndim > 1 or (arr.ndim == 1 and batch is None) or (arr.ndim == 1 and len(arr) != batch):
-        want = "a real number" if batch is None else f"a real number or a sequence of {batch}"
-        raise ValueError(f"{name}={value!r} must be {want}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name}={value!r} must be finite and >= 0")
-    return np.broadcast_to(arr, (batch or 1,)).copy()
+def _rates(model: GrayScott, batch):
+    """f and k of a checked model as float arrays (B,) (B = 1 for a single run); Du, Dv as floats."""
+    out = []
+    for name in ("f", "k"):
+        value = getattr(model, name)
+        if isinstance(value, np.ndarray) and (batch is None or len(value) != batch):
+            want = "a real number" if batch is None else f"a real number or a sequence of {batch}"
+            raise ValueError(f"{name}={value.tolist()!r} must be {want}")
+        out.append(np.broadcast_to(np.asarray(value, dtype=np.float64), (batch or 1,)).copy())
+    for name in ("Du", "Dv"):
+        if isinstance(getattr(model, name), np.ndarray):
+            raise ValueError(f"{name} must be a real number here (one diffusivity for every member)")
+    return out[0], out[1], float(model.Du), float(model.Dv)
 
 
 # ----------------------------------------------------------------------------- noise
@@ -154,7 +137,7 @@ def noise_symbol(n: int, m: int, sigma: float, dx: float = 1.0, noise: str = "co
     ValueError
         If ``noise`` is not one of :data:`NOISES`.
     """
-    _choice("noise", noise, NOISES)
+    check_choice("noise", noise, NOISES)
     dV = dx * dx
     if noise == "white":
         return np.full((n, m), 2 * sigma**2 / dV)
@@ -232,9 +215,8 @@ def drift(u, v, f, k, Du, Dv, dx=1.0, stencil="9pt"):
     F_u, F_v : numpy.ndarray
         The rates of ``u`` and ``v``.
     """
-    uvv = u * v * v
-    return (Du * laplacian(u, dx, stencil) - uvv + f * (1 - u),
-            Dv * laplacian(v, dx, stencil) + uvv - (f + k) * v)
+    ru, rv = reaction(u, v, f, k)
+    return Du * laplacian(u, dx, stencil) + ru, Dv * laplacian(v, dx, stencil) + rv
 
 
 def true_coefficients(f: float, k: float, Du: float = SFI["Du"], Dv: float = SFI["Dv"]) -> dict:
@@ -301,8 +283,9 @@ class SPDEResult:
         np.savez_compressed(path, **data)
 
 
-def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserved", dt=0.5, substeps=4,
-                  frames=500, burn_in=0, scheme="heun", stencil="9pt", dx=1.0, seed=0) -> SPDEResult:
+def simulate_spde(u0, v0, f=None, k=None, *, model: GrayScott | None = None, sigma=0.01, noise="conserved", dt=0.5,
+                  substeps=4, frames=500, burn_in=0, scheme="heun", stencil="9pt", dx=1.0, seed=0,
+                  **diffusivities) -> SPDEResult:
     """Integrate the stochastic Gray-Scott model and record frames (see the module docstring).
 
     Parameters
@@ -310,9 +293,10 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
     u0, v0 : array (N, M) or (B, N, M)
         Initial fields (a batch of B runs, each with its own f, k and seed).
     f, k : float or sequence of B floats
-        Feed and kill rates (1/time), >= 0.
-    Du, Dv : float
-        Diffusivities (length^2/time), >= 0.
+        Feed and kill rates (1/time), >= 0 (not with ``model``).
+    model : GrayScott, optional
+        ``f``, ``k``, ``Du``, ``Dv`` in one object (:class:`gslib.params.GrayScott`; ``Du`` and ``Dv``
+        scalars); its defaults for ``Du``, ``Dv`` are those of the solvers, not of SFI.
     sigma : float
         Noise amplitude, >= 0 (0: the deterministic model).
     noise : {"conserved", "white"}
@@ -333,6 +317,8 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
         Grid spacing (length), > 0.
     seed : int or sequence of B ints
         Seeds of ``numpy.random.default_rng`` (one per member).
+    **diffusivities
+        ``Du``, ``Dv`` (length^2/time), >= 0, when ``model`` is not given; default 0.16 and 0.08 (SFI's).
 
     Returns
     -------
@@ -354,17 +340,23 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
         raise ValueError("u0 and v0 must be finite")
     batched = u0.ndim == 3
     B = u0.shape[0] if batched else None
-    f_arr, k_arr = _rates("f", f, B), _rates("k", k, B)
-    Du, Dv = _real("Du", Du, minimum=0), _real("Dv", Dv, minimum=0)
-    sigma = _real("sigma", sigma, minimum=0)
-    _choice("noise", noise, NOISES)
-    dt = _real("dt", dt, positive=True)
-    substeps = _int("substeps", substeps, 1)
-    frames = _int("frames", frames, 1)
-    burn_in = _int("burn_in", burn_in, 0)
-    _choice("scheme", scheme, SCHEMES)
-    _choice("stencil", stencil, STENCILS)
-    dx = _real("dx", dx, positive=True)
+    unknown = set(diffusivities) - {"Du", "Dv"}
+    if unknown:
+        raise TypeError(f"simulate_spde() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
+    if model is None:
+        diffusivities = {name: SFI[name] if diffusivities.get(name) is None else diffusivities[name]
+                         for name in ("Du", "Dv")}
+    model, _ = resolve(model, None, f=f, k=k, **diffusivities)
+    f_arr, k_arr, Du, Dv = _rates(model, B)
+    sigma = check_real("sigma", sigma, minimum=0.0)
+    check_choice("noise", noise, NOISES)
+    dt = check_real("dt", dt, positive=True)
+    substeps = check_int("substeps", substeps, 1)
+    frames = check_int("frames", frames, 1)
+    burn_in = check_int("burn_in", burn_in, 0)
+    check_choice("scheme", scheme, SCHEMES)
+    check_choice("stencil", stencil, STENCILS)
+    dx = check_real("dx", dx, positive=True)
     if batched:
         if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool):
             raise ValueError(f"seed={seed!r}: a batch needs one seed per member (a sequence of {B} integers)")
@@ -373,9 +365,7 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
             raise ValueError(f"seed={seed!r} must be a sequence of {B} non-negative integers")
     else:
         seeds = [seed]
-    for s in seeds:
-        _int("seed", s, 0)
-    seeds = [int(s) for s in seeds]
+    seeds = [check_int("seed", s, 0) for s in seeds]
 
     # state x: (B, 2, N, M) with u = x[:, 0], v = x[:, 1]
     x = np.stack([u0, v0], axis=-3).reshape((B or 1, 2) + u0.shape[-2:]).copy()
@@ -387,11 +377,10 @@ def simulate_spde(u0, v0, f, k, *, Du=0.16, Dv=0.08, sigma=0.01, noise="conserve
     rngs = [np.random.default_rng(s) for s in seeds]
 
     def force(x):
-        u, v = x[:, 0], x[:, 1]
-        uvv = u * v * v
+        ru, rv = reaction(x[:, 0], x[:, 1], fcol, kcol)
         out = diff * laplacian(x, dx, stencil)
-        out[:, 0] += -uvv + fcol * (1 - u)
-        out[:, 1] += uvv - (fcol + kcol) * v
+        out[:, 0] += ru
+        out[:, 1] += rv
         return out
 
     def step(x):
@@ -455,13 +444,11 @@ def sfi_example(regime="coral", seed=0, *, n=None, frames=None, burn_in=None, **
     ValueError
         If a regime is unknown, or ``seed`` does not give one seed per regime.
     """
-    from .initial import sfi_seed
-
     regimes = [regime] if isinstance(regime, str) else list(regime)
     for r in regimes:
         if r not in REGIMES:
             raise ValueError(f"regime={r!r}; allowed: {', '.join(map(repr, REGIMES))}")
-    n = SFI["n"] if n is None else _int("n", n, 4)
+    n = SFI["n"] if n is None else check_int("n", n, 4)
     batched = not isinstance(regime, str)
     if batched:
         seeds = [seed] * len(regimes) if isinstance(seed, numbers.Integral) else list(seed)
@@ -476,7 +463,7 @@ def sfi_example(regime="coral", seed=0, *, n=None, frames=None, burn_in=None, **
     kw.update(options)
     f = [REGIMES[r][0] for r in regimes]
     k = [REGIMES[r][1] for r in regimes]
-    res = simulate_spde(u0, v0, f if batched else f[0], k if batched else k[0], seed=seeds, **kw)
+    res = simulate_spde(u0, v0, f=f if batched else f[0], k=k if batched else k[0], seed=seeds, **kw)
     res.params["regime"] = regimes if batched else regimes[0]
     return res
 
@@ -534,12 +521,12 @@ def simulate_force(force, x0: dict, noise_symbols: dict, *, dt=0.5, substeps=4, 
             raise ValueError(f"noise_symbols[{name!r}] must be an array of shape {(n, m)}")
         if np.any(np.asarray(noise_symbols[name]) < 0):
             raise ValueError(f"noise_symbols[{name!r}] must be >= 0")
-    dt = _real("dt", dt, positive=True)
-    substeps = _int("substeps", substeps, 1)
-    frames = _int("frames", frames, 1)
-    burn_in = _int("burn_in", burn_in, 0)
-    _choice("scheme", scheme, SCHEMES)
-    seed = _int("seed", seed, 0)
+    dt = check_real("dt", dt, positive=True)
+    substeps = check_int("substeps", substeps, 1)
+    frames = check_int("frames", frames, 1)
+    burn_in = check_int("burn_in", burn_in, 0)
+    check_choice("scheme", scheme, SCHEMES)
+    seed = check_int("seed", seed, 0)
     h = dt / substeps
     amps = {name: np.sqrt(h * np.asarray(noise_symbols[name], dtype=np.float64)[:, : m // 2 + 1]) for name in names}
     rng = np.random.default_rng(seed)

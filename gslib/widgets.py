@@ -1,4 +1,5 @@
-"""Explorers of the (k, f) plane: a live one (ipywidgets, needs a kernel) and a static one (HTML + JS).
+"""Explorers of the (k, f) plane: a live one (ipywidgets, needs a kernel), a static one (HTML + JS) and
+one of a scan's class map.
 
 * :func:`live_explorer` builds sliders for f, k, the seed and the run time; every change reruns
   :func:`gslib.simulate` from the CNN paper's seed and redraws u. It needs a running Jupyter kernel.
@@ -8,6 +9,11 @@
   (images as PNG data URIs, no external resource, no kernel) for the rendered static book: a map of
   the grid to click on, two range sliders for k and f, and the selected pattern.
   :func:`show_static_explorer` wraps it in :class:`IPython.display.HTML`.
+* :class:`ScanExplorer` shows a scan's class map beside the pattern at a chosen point, and
+  :func:`scan_pattern` simulates that pattern again from the point's seed.
+
+The kernel-free live simulator and the live class map live in :mod:`gslib.live`; their public names
+are available here as well (``gslib.widgets.live_simulator`` and so on).
 """
 
 from __future__ import annotations
@@ -23,24 +29,43 @@ import time
 
 import numpy as np
 
-__all__ = ["live_explorer", "precompute_grid", "static_explorer", "show_static_explorer", "encode_png", "ScanExplorer",
-           "scan_pattern"]
+from ._validate import check_int, check_real
+from .live import (
+    LIVE_BACKENDS,
+    SEEDS,
+    cnn_seed_draws,
+    live_class_map,
+    live_class_map_html,
+    live_js_source,
+    live_simulator,
+    live_simulator_html,
+)
 
-def _check_size(size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 4:
-        raise ValueError(f"size={size!r} must be an integer >= 4 (grid cells per side)")
-    return int(size)
+__all__ = [
+    "live_explorer",
+    "precompute_grid",
+    "static_explorer",
+    "show_static_explorer",
+    "encode_png",
+    "ScanExplorer",
+    "scan_pattern",
+    "interactive_frontend",
+    "SEEDS",
+    "LIVE_BACKENDS",
+    "live_js_source",
+    "cnn_seed_draws",
+    "live_simulator_html",
+    "live_simulator",
+    "live_class_map_html",
+    "live_class_map",
+]
 
 
 def _steps(t_end, dt) -> int:
     """Number of steps of length ``dt`` that reach ``t_end`` (model time units), at least 1."""
-    if isinstance(t_end, bool) or not isinstance(t_end, (int, float, np.integer, np.floating)):
-        raise ValueError(f"t_end={t_end!r} must be a positive number (model time units)")
-    if not math.isfinite(t_end) or t_end <= 0:
-        raise ValueError(f"t_end={t_end!r} must be a positive finite number (model time units)")
-    if not (isinstance(dt, (int, float, np.integer, np.floating)) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt={dt!r} must be a positive finite number")
-    return max(1, int(round(float(t_end) / float(dt))))
+    t_end = check_real("t_end", t_end, positive=True)  # model time units
+    dt = check_real("dt", dt, positive=True)
+    return max(1, int(round(t_end / dt)))
 
 
 def _check_axis(name: str, values) -> np.ndarray:
@@ -57,8 +82,7 @@ def _check_axis(name: str, values) -> np.ndarray:
 # ------------------------------------------------------------------------------------ live explorer
 
 
-def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=0.25, stencil="9pt",
-                         backend="auto"):
+def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=0.25, stencil="9pt", backend="auto"):
     """Build the live explorer; returns ``(box, controls, render, state)``.
 
     ``controls`` maps "f", "k", "seed", "t" to the sliders; ``render()`` reruns the simulation for
@@ -72,22 +96,56 @@ def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=
     from .initial import cnn_seed
     from .solvers import simulate
 
-    size = _check_size(size)
+    size = check_int("size", size, 4)  # grid cells per side
     _steps(t_end, dt)
     t_end = float(t_end)
     t_step = min(100.0, t_end)
     style = {"description_width": "3.5em"}
     layout = widgets.Layout(width="24em")
     controls = {
-        "f": widgets.FloatSlider(value=f, min=0.0, max=0.1, step=0.0005, readout_format=".4f",
-                                 description="f", continuous_update=False, style=style, layout=layout),
-        "k": widgets.FloatSlider(value=k, min=0.03, max=0.07, step=0.0005, readout_format=".4f",
-                                 description="k", continuous_update=False, style=style, layout=layout),
-        "seed": widgets.IntSlider(value=seed, min=0, max=max(50, seed), step=1, description="seed",
-                                  continuous_update=False, style=style, layout=layout),
-        "t": widgets.FloatSlider(value=t_end, min=t_step, max=max(20000.0, t_end), step=t_step,
-                                 readout_format=".0f", description="time", continuous_update=False,
-                                 style=style, layout=layout),
+        "f": widgets.FloatSlider(
+            value=f,
+            min=0.0,
+            max=0.1,
+            step=0.0005,
+            readout_format=".4f",
+            description="f",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "k": widgets.FloatSlider(
+            value=k,
+            min=0.03,
+            max=0.07,
+            step=0.0005,
+            readout_format=".4f",
+            description="k",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "seed": widgets.IntSlider(
+            value=seed,
+            min=0,
+            max=max(50, seed),
+            step=1,
+            description="seed",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "t": widgets.FloatSlider(
+            value=t_end,
+            min=t_step,
+            max=max(20000.0, t_end),
+            step=t_step,
+            readout_format=".0f",
+            description="time",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
     }
     out = widgets.Output()
     status = widgets.HTML()
@@ -107,14 +165,22 @@ def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=
             clear_output(wait=True)
             display(fig)
         plt.close(fig)
-        status.value = (f"<small>{size}&times;{size} cells, {_steps(tv, dt)} steps of dt = {dt:g}: "
-                        f"{state['elapsed']:.2f} s</small>")
+        status.value = (
+            f"<small>{size}&times;{size} cells, {_steps(tv, dt)} steps of dt = {dt:g}: {state['elapsed']:.2f} s</small>"
+        )
 
     for w in controls.values():
         w.observe(render, names="value")
     render()
-    box = widgets.VBox([widgets.HBox([widgets.VBox([controls["f"], controls["k"]]),
-                                      widgets.VBox([controls["seed"], controls["t"]])]), status, out])
+    box = widgets.VBox(
+        [
+            widgets.HBox(
+                [widgets.VBox([controls["f"], controls["k"]]), widgets.VBox([controls["seed"], controls["t"]])]
+            ),
+            status,
+            out,
+        ]
+    )
     return box, controls, render, state
 
 
@@ -147,8 +213,9 @@ def live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, **kwargs):
 # ------------------------------------------------------------------------------------ precomputation
 
 
-def precompute_grid(f_values, k_values, *, size, t_end, seed=0, dt=0.25, stencil="9pt", backend="auto",
-                    dtype=np.float32, progress=False) -> np.ndarray:
+def precompute_grid(
+    f_values, k_values, *, size, t_end, seed=0, dt=0.25, stencil="9pt", backend="auto", dtype=np.float32, progress=False
+) -> np.ndarray:
     """u at ``t_end`` for every (f, k) of a grid, in ONE batched :func:`gslib.simulate` call.
 
     Parameters
@@ -179,7 +246,7 @@ def precompute_grid(f_values, k_values, *, size, t_end, seed=0, dt=0.25, stencil
     for name, arr in (("f_values", f_values), ("k_values", k_values)):
         if arr.ndim != 1 or arr.size < 1:
             raise ValueError(f"{name} must be a non-empty 1-D sequence; got shape {arr.shape}")
-    size = _check_size(size)
+    size = check_int("size", size, 4)  # grid cells per side
     steps = _steps(t_end, dt)
     nf, nk = len(f_values), len(k_values)
     F, K = np.meshgrid(f_values, k_values, indexing="ij")
@@ -187,8 +254,18 @@ def precompute_grid(f_values, k_values, *, size, t_end, seed=0, dt=0.25, stencil
     batch = (nf * nk, size, size)
     u0 = np.ascontiguousarray(np.broadcast_to(u0, batch))
     v0 = np.ascontiguousarray(np.broadcast_to(v0, batch))
-    u, _v = simulate(u0, v0, F.ravel(), K.ravel(), dt=dt, steps=steps, stencil=stencil, backend=backend,
-                     dtype=dtype, progress=progress)
+    u, _v = simulate(
+        u0,
+        v0,
+        F.ravel(),
+        K.ravel(),
+        dt=dt,
+        steps=steps,
+        stencil=stencil,
+        backend=backend,
+        dtype=dtype,
+        progress=progress,
+    )
     return u.reshape(nf, nk, size, size)
 
 
@@ -223,8 +300,7 @@ def encode_png(field, *, vmin=None, vmax=None, cmap="viridis", origin="lower") -
     if field.ndim != 2:
         raise ValueError(f"field must be 2-D; got shape {field.shape}")
     buf = io.BytesIO()
-    mpimg.imsave(buf, field, vmin=vmin, vmax=vmax, cmap=cmap, origin=origin, format="png",
-                 metadata={"Software": None})
+    mpimg.imsave(buf, field, vmin=vmin, vmax=vmax, cmap=cmap, origin=origin, format="png", metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -248,7 +324,7 @@ def _mosaic(fields: np.ndarray, tile: int) -> np.ndarray:
     for i in range(nf):
         row = nf - 1 - i  # largest f at the top
         for j in range(nk):
-            mosaic[row * tile:(row + 1) * tile, j * tile:(j + 1) * tile] = _shrink(fields[i, j], tile)[::-1]
+            mosaic[row * tile : (row + 1) * tile, j * tile : (j + 1) * tile] = _shrink(fields[i, j], tile)[::-1]
     return mosaic
 
 
@@ -312,9 +388,21 @@ _JS = """
 """
 
 
-def static_explorer(f_values, k_values, fields, *, title="Patterns of the Gray-Scott model",
-                    vmin=None, vmax=None, cmap="viridis", tile=None, map_width=360, image_width=300,
-                    initial=None, element_id=None) -> str:
+def static_explorer(
+    f_values,
+    k_values,
+    fields,
+    *,
+    title="Patterns of the Gray-Scott model",
+    vmin=None,
+    vmax=None,
+    cmap="viridis",
+    tile=None,
+    map_width=360,
+    image_width=300,
+    initial=None,
+    element_id=None,
+) -> str:
     """Self-contained HTML + JS explorer of precomputed patterns; works in a static page, no kernel.
 
     Parameters
@@ -455,8 +543,8 @@ def scan_pattern(table, index: int) -> np.ndarray:
     numpy.ndarray
         Its samples ``(S, S, 3)``: u at the three snapshot times.
     """
-    from .dataset import Recipe
-    from .scan import _simulate
+    from .dataset import Recipe, make_samples
+    from .solvers import BlowUpError
 
     recipe = (table.meta or {}).get("recipe")
     if recipe is None or table.seed is None:
@@ -464,11 +552,28 @@ def scan_pattern(table, index: int) -> np.ndarray:
     index = int(index)
     if not 0 <= index < len(table):
         raise ValueError(f"index={index} must lie in [0, {len(table) - 1}] (a point of the scan)")
+    r = Recipe(**recipe)
     one = slice(index, index + 1)
-    x, failed = _simulate(table.f[one], table.k[one], np.asarray(table.seed[one]), Recipe(**recipe), "auto")
-    if failed[0]:
-        raise ValueError(f"point {index} blew up in the scan's recipe; it has no pattern to show")
-    return x[0]
+    try:
+        x = make_samples(
+            f=table.f[one],
+            k=table.k[one],
+            seed=np.asarray(table.seed[one]),
+            size=r.size,
+            t_end=r.t_end,
+            gap=r.gap,
+            dt=r.dt,
+            Du=r.Du,
+            Dv=r.Dv,
+            stencil=r.stencil,
+            square=r.square,
+            shift=r.shift,
+            backend="auto",
+            dtype=r.dtype,
+        )
+    except BlowUpError:
+        raise ValueError(f"point {index} blew up in the scan's recipe; it has no pattern to show") from None
+    return np.asarray(x[0], dtype=np.dtype(r.dtype))
 
 
 class ScanExplorer:
@@ -477,7 +582,8 @@ class ScanExplorer:
     With the interactive Matplotlib backend (``%matplotlib widget``, package ipympl) the toolbar zooms
     and pans the map and a click on the map shows the pattern of the nearest scan point (simulated again
     from its seed, about a second at paper scale on a laptop; see :func:`scan_pattern`). With any backend,
-    :meth:`select` and :meth:`zoom` do the same from code, which is how the static book uses it.
+    :meth:`select` and :meth:`zoom` do the same from code, which is how the static book uses it. The map
+    draws k along x and f along y; the methods take the rates as the keywords ``f`` and ``k``.
 
     Parameters
     ----------
@@ -498,12 +604,14 @@ class ScanExplorer:
         self.pattern = pattern or scan_pattern
         self.index = None
         with plt.rc_context(STYLE):
-            self.fig, (self.ax_map, self.ax_pattern) = plt.subplots(1, 2, figsize=(11.5, 4.8),
-                                                                    gridspec_kw={"width_ratios": [1.5, 1]})
-            plot_class_map(self.ax_map, table.k, table.f, table.label, curves=curves)
+            self.fig, (self.ax_map, self.ax_pattern) = plt.subplots(
+                1, 2, figsize=(11.5, 4.8), gridspec_kw={"width_ratios": [1.5, 1]}
+            )
+            plot_class_map(self.ax_map, table.label, f=table.f, k=table.k, curves=curves)
             self.ax_map.set_title("predicted class (click a point)")
-            (self.marker,) = self.ax_map.plot([], [], marker="x", color="black", markersize=10, markeredgewidth=2,
-                                              linestyle="none")
+            (self.marker,) = self.ax_map.plot(
+                [], [], marker="x", color="black", markersize=10, markeredgewidth=2, linestyle="none"
+            )
             self.ax_pattern.set_axis_off()
         self._image = None
         self._cid = self.fig.canvas.mpl_connect("button_press_event", self._on_click)
@@ -512,23 +620,50 @@ class ScanExplorer:
         toolbar = getattr(event.canvas, "toolbar", None)
         if event.inaxes is not self.ax_map or event.xdata is None or (toolbar is not None and toolbar.mode):
             return  # outside the map, or the toolbar is zooming or panning
-        self.select(event.xdata, event.ydata)
+        self.select(f=event.ydata, k=event.xdata)  # x axis: k, y axis: f
         self.fig.canvas.draw_idle()
 
-    def nearest(self, k: float, f: float) -> int:
-        """Index of the scan point nearest to (k, f), measured in lattice steps."""
+    def nearest(self, *, f: float, k: float) -> int:
+        """Index of the scan point nearest to (f, k), measured in lattice steps.
+
+        Parameters
+        ----------
+        f, k : float
+            Feed and kill rate of the point looked for (keywords).
+
+        Returns
+        -------
+        int
+            The index of the nearest point of the scan.
+
+        Raises
+        ------
+        ValueError
+            If a rate is not a finite number.
+        """
         from .lattice import nearest_point
 
-        for name, value in (("k", k), ("f", f)):
+        for name, value in (("f", f), ("k", k)):
             if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
                 raise ValueError(f"{name}={value!r} must be a finite number")
         return nearest_point(f=self.table.f, k=self.table.k, f0=f, k0=k)[0]
 
-    def select(self, k: float, f: float) -> int:
-        """Show the pattern of the scan point nearest to (k, f); returns its index."""
+    def select(self, *, f: float, k: float) -> int:
+        """Show the pattern of the scan point nearest to (f, k); returns its index.
+
+        Parameters
+        ----------
+        f, k : float
+            Feed and kill rate of the point looked for (keywords).
+
+        Returns
+        -------
+        int
+            The index of the point shown (see :meth:`nearest`).
+        """
         from .plotting import plot_field
 
-        i = self.nearest(k, f)
+        i = self.nearest(f=f, k=k)
         self.index = i
         t = self.table
         x = self.pattern(t, i)
@@ -538,380 +673,25 @@ class ScanExplorer:
         self.ax_pattern.clear()
         top = np.argsort(-np.nan_to_num(t.probabilities[i], nan=-1.0))[:2]
         probs = ", ".join(f"{t.class_names[j]} {t.probabilities[i, j]:.2f}" for j in top)
-        self._image = plot_field(self.ax_pattern, x[..., -1], label="u",
-                                 title=f"k = {t.k[i]:.6g}, f = {t.f[i]:.6g}: {t.label[i]}\n({probs})")
+        self._image = plot_field(
+            self.ax_pattern, x[..., -1], label="u", title=f"k = {t.k[i]:.6g}, f = {t.f[i]:.6g}: {t.label[i]}\n({probs})"
+        )
         return i
 
-    def zoom(self, k_range, f_range) -> None:
-        """Limit the map to k in ``k_range`` and f in ``f_range`` (as the toolbar's zoom does)."""
-        from .plotting import _check_range
+    def zoom(self, *, f_range, k_range) -> None:
+        """Limit the map to f in ``f_range`` and k in ``k_range`` (as the toolbar's zoom does).
 
-        self.ax_map.set_xlim(*_check_range("k_range", k_range))
-        self.ax_map.set_ylim(*_check_range("f_range", f_range))
+        Parameters
+        ----------
+        f_range, k_range : pair of float
+            The window ``(low, high)`` of each rate (keywords).
+        """
+        from .plotting.core import _check_range
 
-
-# ------------------------------------------------------------------------------------ live simulator
-# A kernel-free simulator in the page: gslib/static/gslive.js (the same scheme as gslib, WebGL2 or a
-# typed-array CPU engine) inlined with its configuration, so it works in the static book, in Jupyter
-# and offline. The API of element.gsSim is documented on the book's conventions page.
-
-__all__ += ["live_js_source", "cnn_seed_draws", "live_simulator_html", "live_simulator", "live_class_map_html",
-            "live_class_map", "interactive_frontend"]
-
-SEEDS = ("cnn", "sfi")
-LIVE_BACKENDS = ("auto", "webgl2", "cpu")
-_live_ids = itertools.count()
-
-
-def live_js_source() -> str:
-    """The source of the JavaScript module of the live simulator (``gslib/static/gslive.js``).
-
-    Returns
-    -------
-    str
-        The module; it defines ``window.GSLive`` once per page, however often it is included.
-    """
-    from importlib import resources
-
-    source = resources.files("gslib").joinpath("static/gslive.js").read_text(encoding="utf-8")
-    if "</" in source:  # it is inlined in a <script> element
-        raise RuntimeError("gslive.js must not contain '</' (it would end its <script> element)")
-    return source
-
-
-def cnn_seed_draws(seed, n: int = 128, square: int | None = None, shift: str = "both") -> dict:
-    """The random draws of :func:`gslib.initial.cnn_seed` for one seed, without building the fields.
-
-    The live simulator builds the seed from them (blocks, rotation and roll as in gslib); its fields
-    equal ``cnn_seed(seed, n, square, shift)`` to rounding.
-
-    Parameters
-    ----------
-    seed : int
-        Non-negative seed.
-    n, square, shift
-        As in :func:`gslib.initial.cnn_seed`.
-
-    Returns
-    -------
-    dict
-        ``square`` (block side), ``r2``, ``c2`` (row and column of the second block), ``angle``
-        (degrees) and ``roll`` (rows, columns).
-
-    Raises
-    ------
-    ValueError
-        As :func:`gslib.initial.cnn_seed` for bad arguments.
-    """
-    from . import initial
-
-    seeds, batch = initial._seed_list(seed)
-    if batch:
-        raise ValueError(f"seed={seed!r} must be one non-negative integer")
-    square = initial._check_int("square", initial.paper_square(n) if square is None and initial._is_int(n) else square, 1)
-    n = initial._check_int("n", n, max(2 * square, 2))
-    if shift not in initial.CNN_SHIFTS:
-        raise ValueError(f"shift must be one of {initial.CNN_SHIFTS}; got {shift!r}")
-    rng = np.random.default_rng(seeds[0])
-    sx, sy = initial._draw_centre(rng)
-    angle = int(rng.integers(0, initial._MAX_ANGLE + 1))
-    d_row, d_col = int(rng.integers(0, n)), int(rng.integers(0, n))
-    return dict(square=square, r2=round(n * sx), c2=round(n * sy), angle=angle,
-                roll=[d_row, d_col if shift == "both" else 0])
-
-
-def _b64_f32(a) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
-
-
-def _check_rate(name, value, hi=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value < 0 or (hi is not None and value > hi):
-        allowed = f"[0, {hi}]" if hi is not None else ">= 0"
-        raise ValueError(f"{name}={value!r} must be a finite number in {allowed}")
-    return float(value)
-
-
-_LIVE_CSS = """
-#{id} {{ font-family: sans-serif; font-size: 0.9em; margin: 0.5em 0; }}
-#{id} .gs-live-title {{ font-weight: bold; margin-bottom: 0.3em; }}
-#{id} .gs-live-row {{ display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }}
-#{id} .gs-live-field {{ width: {px}px; max-width: 100%; cursor: crosshair; touch-action: none; }}
-#{id} canvas.gs-live-canvas {{ display: block; width: 100%; aspect-ratio: 1 / 1;
-    image-rendering: pixelated; image-rendering: crisp-edges; }}
-#{id} .gs-live-controls label {{ display: block; margin-top: 0.3em; }}
-#{id} .gs-live-controls input[type=range] {{ width: 14em; vertical-align: middle; }}
-#{id} .gs-live-controls button {{ margin: 0.4em 0.3em 0 0; }}
-#{id} .gs-live-status {{ margin-top: 0.4em; font-family: monospace; white-space: pre; }}
-#{id} .gs-live-note {{ color: #555; font-size: 0.85em; max-width: 24em; }}
-"""
-
-
-def _range(cls, label, value, lo, hi, step):
-    return (f'<label>{label} <input type="range" class="gs-live-{cls}" min="{lo}" max="{hi}" step="{step}" '
-            f'value="{value}" aria-label="{cls}"> <span class="gs-live-{cls}-value">{value}</span></label>')
-
-
-def live_simulator_html(size: int = 128, *, f: float = 0.037, k: float = 0.06, Du: float = 0.2, Dv: float = 0.1,
-                        dt: float = 0.25, stencil: str = "9pt", seed: str = "cnn", seed_index: int = 0,
-                        draws: dict | None = None, steps_per_frame: int = 20, backend: str = "auto",
-                        autoplay: bool = False, title: str | None = None, pixels: int = 384,
-                        element_id: str | None = None) -> str:
-    """The live simulator as a self-contained piece of HTML (no kernel, no network).
-
-    The element ``<div data-gs-live>`` holds a ``<canvas>``, sliders for f, k, Du, Dv and the
-    speed, the stencil, the seed (the CNN paper's or the SFI example's), play/pause, reset, a new
-    random CNN seed, and the time and measured steps per second. A click or drag on the field
-    seeds v there. Scripts reach it through ``element.gsSim`` (see the conventions page).
-
-    Parameters
-    ----------
-    size : int, optional
-        Cells per side, 8 to 1024 (dx = 1, periodic).
-    f, k : float, optional
-        Feed and kill rates (1/time), in [0, 0.2].
-    Du, Dv : float, optional
-        Diffusivities (cells**2/time), in [0, 1].
-    dt : float, optional
-        Time step, at most the forward-Euler bound of the stencil (as :func:`gslib.simulate`).
-    stencil : {'9pt', '5pt'}, optional
-        The Laplacian.
-    seed : {'cnn', 'sfi'}, optional
-        Initial condition: :func:`gslib.initial.cnn_seed` or :func:`gslib.initial.sfi_seed`.
-    seed_index : int, optional
-        The seed of both (non-negative).
-    draws : dict, optional
-        The CNN seed's draws (from :func:`cnn_seed_draws`); default: those of ``seed_index``.
-    steps_per_frame : int, optional
-        Steps per drawn frame while playing, 1 to 1000 (the speed slider).
-    backend : {'auto', 'webgl2', 'cpu'}, optional
-        Engine: WebGL2 where the browser has float render targets, else the CPU (``auto``).
-    autoplay : bool, optional
-        Start playing when the page loads.
-    title : str, optional
-        Heading.
-    pixels : int, optional
-        Width of the field on screen (CSS pixels).
-    element_id : str, optional
-        The id of the element (default: unique per call).
-
-    Returns
-    -------
-    str
-        The HTML.
-
-    Raises
-    ------
-    ValueError
-        For a bad argument, naming it and the allowed range.
-    """
-    from .initial import sfi_seed
-    from .plotting import colormap_lut
-    from .solvers.stencils import check_stencil, stability_limit
-
-    size = _check_size(size)
-    if size < 8 or size > 1024:
-        raise ValueError(f"size={size} must be an integer in [8, 1024] (cells per side)")
-    f, k = _check_rate("f", f, 0.2), _check_rate("k", k, 0.2)
-    Du, Dv = _check_rate("Du", Du, 1.0), _check_rate("Dv", Dv, 1.0)
-    check_stencil(stencil)
-    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) or not math.isfinite(dt) \
-            or dt <= 0:
-        raise ValueError(f"dt={dt!r} must be a positive finite number")
-    bound = stability_limit(max(Du, Dv), 1.0, stencil)
-    if dt > bound:
-        raise ValueError(f"dt={dt} is above the forward-Euler bound {bound:.4g} of the {stencil} stencil "
-                         f"for max(Du, Dv) = {max(Du, Dv)}")
-    if seed not in SEEDS:
-        raise ValueError(f"seed={seed!r} is not a seed; allowed: {', '.join(map(repr, SEEDS))}")
-    if isinstance(seed_index, bool) or not isinstance(seed_index, (int, np.integer)) or seed_index < 0:
-        raise ValueError(f"seed_index={seed_index!r} must be a non-negative integer")
-    if isinstance(steps_per_frame, bool) or not isinstance(steps_per_frame, (int, np.integer)) \
-            or not 1 <= steps_per_frame <= 1000:
-        raise ValueError(f"steps_per_frame={steps_per_frame!r} must be an integer in [1, 1000]")
-    if backend not in LIVE_BACKENDS:
-        raise ValueError(f"backend={backend!r} is not an engine; allowed: {', '.join(map(repr, LIVE_BACKENDS))}")
-    if draws is None:
-        draws = cnn_seed_draws(int(seed_index), n=size)
-    su, sv = sfi_seed(int(seed_index), n=size)
-    config = dict(size=size, f=f, k=k, Du=Du, Dv=Dv, dt=float(dt), stencil=stencil, seed=seed, draws=draws,
-                  sfi=dict(u=_b64_f32(su), v=_b64_f32(sv)), steps_per_frame=int(steps_per_frame), backend=backend,
-                  autoplay=bool(autoplay),
-                  lut=base64.b64encode(colormap_lut(n=256).tobytes()).decode("ascii"))
-    payload = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
-    if element_id is None:
-        digest = hashlib.sha1(payload.encode("ascii")).hexdigest()[:10]
-        element_id = f"gs-live-{digest}-{next(_live_ids)}"
-    eid = html.escape(element_id, quote=True)
-    heading = title if title is not None else f"Live simulator: {size} × {size} cells, u shown (viridis, 0 to 1)"
-    stencil_options = "".join(f'<option value="{s}"{" selected" if s == stencil else ""}>{s}</option>'
-                              for s in ("9pt", "5pt"))
-    seed_options = "".join(f'<option value="{s}"{" selected" if s == seed else ""}>{label}</option>'
-                           for s, label in (("cnn", "CNN seed"), ("sfi", "SFI seed")))
-    parts = [
-        f'<div class="gs-live" data-gs-live id="{eid}">',
-        f"<style>{_LIVE_CSS.format(id=eid, px=int(pixels))}</style>",
-        f'<div class="gs-live-title">{html.escape(heading)}</div>',
-        '<div class="gs-live-row">',
-        f'<div class="gs-live-field" title="click or drag to seed v"><canvas class="gs-live-canvas" width="{size}" '
-        f'height="{size}" aria-label="u field of the live simulator"></canvas></div>',
-        '<div class="gs-live-controls">',
-        _range("f", "f (feed)", f"{f:.4f}", 0, 0.12, 0.0001),
-        _range("k", "k (kill)", f"{k:.4f}", 0.03, 0.075, 0.0001),
-        _range("Du", "D<sub>u</sub>", f"{Du:.3f}", 0.02, 0.5, 0.001),
-        _range("Dv", "D<sub>v</sub>", f"{Dv:.3f}", 0.01, 0.5, 0.001),
-        _range("speed", "steps/frame", str(int(steps_per_frame)), 1, 200, 1),
-        f'<label>stencil <select class="gs-live-stencil">{stencil_options}</select></label>',
-        f'<label>seed <select class="gs-live-seed">{seed_options}</select></label>',
-        '<div><button type="button" class="gs-live-play">play</button>'
-        '<button type="button" class="gs-live-reset">reset</button>'
-        '<button type="button" class="gs-live-new">new CNN seed</button></div>',
-        '<div class="gs-live-status">t = 0.0</div>',
-        f'<div class="gs-live-note">dt = {float(dt):g}, dx = 1, periodic, float32: the scheme of '
-        '<code>gslib.simulate</code>. Click or drag on the field to add v.</div>',
-        "</div>",
-        "</div>",
-        f'<script type="application/json" class="gs-live-config">{payload}</script>',
-        "<script>" + live_js_source() + "\n(function () { var s = document.currentScript; "
-        f"var root = (s && s.closest('[data-gs-live]')) || document.getElementById({json.dumps(element_id)}); "
-        "window.GSLive.mount(root); })();</script>",
-        "</div>",
-    ]
-    return "\n".join(parts)
-
-
-def live_simulator(size: int = 128, **kwargs):
-    """:func:`live_simulator_html` as :class:`IPython.display.HTML` (display it in a notebook or a page).
-
-    Parameters
-    ----------
-    size : int, optional
-        Cells per side.
-    **kwargs
-        As in :func:`live_simulator_html`.
-
-    Returns
-    -------
-    IPython.display.HTML
-        The simulator.
-    """
-    from IPython.display import HTML
-
-    return HTML(live_simulator_html(size, **kwargs))
-
-
-def live_class_map_html(table, *, cell: int = 5, pixels: int = 320, steps_per_frame: int = 50,
-                        title: str | None = None, element_id: str | None = None) -> str:
-    """A scan's class map drawn in the page beside a live simulator: a click runs the clicked point.
-
-    A click on the map selects the nearest scan point and starts the simulator at its (k, f), from
-    the CNN seed the scan used there (its seed, with the scan's grid size and block side), with the
-    scan's dt, diffusivities and stencil.
-
-    Parameters
-    ----------
-    table : gslib.scan.ScanTable
-        The scan (with its recipe and seeds, e.g. from :func:`gslib.cnn.load_scan`).
-    cell : int, optional
-        Pixels per lattice cell of the map, 1 to 20.
-    pixels : int, optional
-        Width of the simulator's field on screen.
-    steps_per_frame : int, optional
-        As in :func:`live_simulator_html`.
-    title : str, optional
-        Heading.
-    element_id : str, optional
-        The id of the outer element (default: unique per call).
-
-    Returns
-    -------
-    str
-        The HTML: ``<div data-gs-live-map>`` with a ``<canvas class="gs-live-map">`` and the simulator.
-
-    Raises
-    ------
-    ValueError
-        If the table records no recipe or seeds, or for a bad argument.
-    """
-    from .plotting import class_colors
-    from .lattice import grid_spacing
-
-    recipe = (table.meta or {}).get("recipe")
-    if recipe is None or table.seed is None:
-        raise ValueError("this scan table records no recipe or seeds, so its patterns cannot be run again")
-    if isinstance(cell, bool) or not isinstance(cell, (int, np.integer)) or not 1 <= cell <= 20:
-        raise ValueError(f"cell={cell!r} must be an integer in [1, 20] (pixels per lattice cell)")
-    k, f = np.asarray(table.k, np.float64), np.asarray(table.f, np.float64)
-    df, dk = grid_spacing(f=f, k=k)
-    ik = np.rint((k - k.min()) / dk).astype(int)
-    jf = np.rint((f - f.min()) / df).astype(int)
-    names = list(dict.fromkeys(list(table.class_names) + sorted(set(map(str, table.label)))))
-    colors = class_colors(names)
-    hexes = ["#%02x%02x%02x" % tuple(int(round(255 * c)) for c in colors[name][:3]) for name in names]
-    label = [names.index(str(x)) for x in table.label]
-    n, square = int(recipe["size"]), int(recipe["square"])
-    draws = []
-    for s in np.asarray(table.seed):
-        d = cnn_seed_draws(int(s), n=n, square=square, shift=recipe.get("shift", "both"))
-        draws.append([d["r2"], d["c2"], d["angle"], d["roll"][0], d["roll"][1]])
-    data = dict(nk=int(ik.max()) + 1, nf=int(jf.max()) + 1, cell=int(cell), k0=float(k.min()), f0=float(f.min()),
-                dk=float(dk), df=float(df), ik=ik.tolist(), jf=jf.tolist(), label=label, names=names, colors=hexes,
-                draws=draws, square=square, seed=[int(s) for s in table.seed], index=list(range(len(k))))
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    if element_id is None:
-        digest = hashlib.sha1(payload.encode("ascii")).hexdigest()[:10]
-        element_id = f"gs-live-map-{digest}-{next(_live_ids)}"
-    eid = html.escape(element_id, quote=True)
-    first = int(np.argmin(np.abs(k - np.median(k)) + np.abs(f - np.median(f))))
-    sim = live_simulator_html(n, f=float(f[first]), k=float(k[first]), Du=float(recipe["Du"]),
-                              Dv=float(recipe["Dv"]), dt=float(recipe["dt"]), stencil=recipe["stencil"],
-                              draws=cnn_seed_draws(int(table.seed[first]), n=n, square=square,
-                                                   shift=recipe.get("shift", "both")),
-                              steps_per_frame=steps_per_frame, pixels=pixels,
-                              title="the clicked point, live (from the scan's seed)")
-    legend = " ".join(f'<span style="white-space:nowrap"><span style="display:inline-block;width:0.9em;'
-                      f'height:0.9em;background:{c};vertical-align:middle"></span> {html.escape(nm)}</span>'
-                      for nm, c in zip(names, hexes) if nm in set(map(str, table.label)))
-    heading = title if title is not None else "Class map: click a point to run it live"
-    parts = [
-        f'<div class="gs-live-map-box" data-gs-live-map id="{eid}" style="font-family:sans-serif;font-size:0.9em">',
-        f'<div style="font-weight:bold;margin-bottom:0.3em">{html.escape(heading)}</div>',
-        '<div style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">',
-        '<div style="max-width:100%">',
-        f'<canvas class="gs-live-map" width="{data["nk"] * cell}" height="{data["nf"] * cell}" '
-        f'style="display:block;width:{data["nk"] * cell}px;max-width:100%;cursor:crosshair;image-rendering:pixelated" '
-        'aria-label="class map of the scan: k to the right, f upwards"></canvas>',
-        f'<div style="color:#555;font-size:0.85em">k &rarr; {k.min():.5g} &hellip; {k.max():.5g} (right), '
-        f'f &uarr; {f.min():.5g} &hellip; {f.max():.5g} (up)</div>',
-        f'<div style="max-width:{data["nk"] * cell}px;font-size:0.85em">{legend}</div>',
-        '<div class="gs-live-map-label" style="font-family:monospace;margin-top:0.3em">click a point of the map</div>',
-        "</div>",
-        f'<script type="application/json" class="gs-live-map-data">{payload}</script>',
-        sim,
-        "</div>",
-        "</div>",
-    ]
-    return "\n".join(parts)
-
-
-def live_class_map(table, **kwargs):
-    """:func:`live_class_map_html` as :class:`IPython.display.HTML`.
-
-    Parameters
-    ----------
-    table : gslib.scan.ScanTable
-        The scan.
-    **kwargs
-        As in :func:`live_class_map_html`.
-
-    Returns
-    -------
-    IPython.display.HTML
-        The map and its simulator.
-    """
-    from IPython.display import HTML
-
-    return HTML(live_class_map_html(table, **kwargs))
+        f_lo, f_hi = _check_range("f_range", f_range)
+        k_lo, k_hi = _check_range("k_range", k_range)
+        self.ax_map.set_xlim(k_lo, k_hi)
+        self.ax_map.set_ylim(f_lo, f_hi)
 
 
 def interactive_frontend() -> bool:

@@ -42,8 +42,8 @@ def test_round_trip(steady, tmp_path, capsys):
     assert code == 0, err
     assert "Du" in printed and "relative error" in printed and "wrote" in printed
     result = json.loads(out.read_text())
-    truth = {"Du": 0.16, "Dv": 0.08, "F": 0.045, "k": 0.062}
-    assert set(k for k in ("Du", "Dv", "F", "k") if k in result) == set(result["stderr"]) == set(truth)
+    truth = {"Du": 0.16, "Dv": 0.08, "f": 0.045, "k": 0.062}
+    assert set(k for k in ("Du", "Dv", "f", "k") if k in result) == set(result["stderr"]) == set(truth)
     for name, value in truth.items():
         assert result[name] == pytest.approx(value, rel=1e-3)
         assert abs(result["relative_errors"][name]) < 1e-3

@@ -172,7 +172,8 @@ def test_cli_dataset_train_evaluate(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", cnn.PRETRAINED)
 def test_shipped_network_its_records_and_its_scan_agree(name):
-    from gslib.dataset import sha256_file
+    from gslib.scan import load_shipped_scan
+    from gslib.store import sha256_file
     model, names = cnn.load_pretrained(name)
     directory = cnn.pretrained_dir(name)
     assert model.output_shape == (None, len(names))
@@ -180,7 +181,7 @@ def test_shipped_network_its_records_and_its_scan_agree(name):
     assert evaluation["class_names"] == names and evaluation["n_samples"] == 750  # the paper's test split
     provenance = json.loads((directory / "provenance.json").read_text())
     assert provenance["epochs_run"] > 0 and provenance["train_data"]["recipe"]["size"] == 128
-    table = cnn.load_scan(name)  # the shipped scan made with this very network
+    table = load_shipped_scan(name)  # the shipped scan made with this very network
     assert list(table.class_names) == names and len(table) == 5481
     assert table.meta["model"]["weights_sha256"] == sha256_file(directory / "model.weights.h5")
 
@@ -188,3 +189,23 @@ def test_shipped_network_its_records_and_its_scan_agree(name):
 def test_unknown_pretrained_name():
     with pytest.raises(ValueError, match="'pass9' is not a shipped network; allowed: pass1, pass2"):
         cnn.load_pretrained("pass9")
+
+
+def test_one_registry_of_shipped_networks(tmp_path):
+    from gslib import networks
+
+    root = cnn.pretrained_dir("pass1").parent
+    assert networks.SHIPPED == cnn.PRETRAINED == tuple(sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()))
+    ref = networks.resolve("pass1")
+    assert ref.directory == str(cnn.pretrained_dir("pass1").resolve()) and len(ref.class_names) == 15
+    with pytest.raises(ValueError, match="neither a shipped network"):
+        networks.resolve(tmp_path / "nothing")
+    loads = []
+    cache = networks.NetworkCache(lambda d: loads.append(d) or (object(), ["a"]), capacity=1)
+    first = cache.load(ref)
+    assert cache.load("pass1") is first and loads == [ref.directory] and "pass1" in cache
+    cache.load("pass2")
+    assert len(cache) == 1 and "pass1" not in cache  # at most `capacity` networks
+    stale = networks.NetworkRef(**{**ref.__dict__, "weights_sha256": "0" * 64})
+    with pytest.raises(ValueError, match="not the one expected"):
+        cache.load(stale)

@@ -36,7 +36,7 @@ def test_seeds_are_distinct_across_splits():
 
 def test_make_samples_are_the_three_snapshots():
     f, k = [0.035, 0.04], [0.055, 0.065]
-    x = dataset.make_samples(f, k, seed=[5, 6], size=32, t_end=120.0, square=10, steady_tol=None, backend="cpu")
+    x = dataset.make_samples(f=f, k=k, seed=[5, 6], size=32, t_end=120.0, square=10, steady_tol=None, backend="cpu")
     assert x.shape == (2, 32, 32, 3) and x.dtype == np.float32
     u0, v0 = gslib.initial.cnn_seed([5, 6], n=32, square=10)
     res = gslib.integrate(u0, v0, f, k, steps=480, backend="cpu", record_times=[60.0, 90.0, 120.0])
@@ -46,11 +46,11 @@ def test_make_samples_are_the_three_snapshots():
 
 def test_make_samples_bad_input():
     with pytest.raises(ValueError, match="f and k must be"):
-        dataset.make_samples([0.03, 0.04], [0.06], size=32, square=10)
+        dataset.make_samples(f=[0.03, 0.04], k=[0.06], size=32, square=10)
     with pytest.raises(ValueError, match="seed must be an int or a sequence of 2 ints"):
-        dataset.make_samples([0.03, 0.04], [0.06, 0.06], seed=[1, 2, 3], size=32, square=10)
+        dataset.make_samples(f=[0.03, 0.04], k=[0.06, 0.06], seed=[1, 2, 3], size=32, square=10)
     with pytest.raises(ValueError, match="t_end >= 2 \\* gap"):
-        dataset.make_samples(0.03, 0.06, size=32, square=10, t_end=50.0, gap=30.0)
+        dataset.make_samples(f=0.03, k=0.06, size=32, square=10, t_end=50.0, gap=30.0)
 
 
 def test_build_load_resume_and_corruption(tmp_path):

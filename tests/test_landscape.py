@@ -22,7 +22,7 @@ def seed12():
 
 @pytest.fixture(scope="module")
 def steady():
-    """A steady spot pattern on 24 x 24 (F = 0.045, k = 0.062), run until one step changes it by < 1e-7."""
+    """A steady spot pattern on 24 x 24 (f = 0.045, k = 0.062), run until one step changes it by < 1e-7."""
     u0, v0 = gslib.initial.landscape_seed(1, n=24, square=10)
     res = gslib.integrate(u0, v0, 0.045, 0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil="5pt",
                           backend="numpy", dtype=np.float64, steady_tol=1e-7, check_every=50)
@@ -247,7 +247,7 @@ def test_vgg19_weights_in_the_cache_work_offline(tmp_path, monkeypatch):
     cache.mkdir(parents=True)
     with h5py.File(cache / L.VGG19_WEIGHTS_FILE, "w") as fh:     # the legacy layout of Keras' notop file
         legacy_h5_format.save_weights_to_hdf5_group(fh, source)
-    monkeypatch.setattr(L, "_vgg19_architecture", tiny_vgg)
+    monkeypatch.setattr(L.losses, "_vgg19_architecture", tiny_vgg)
     features = L.vgg19_features("imagenet", layers=("block1_conv1", "block2_conv1"))
     img = np.random.default_rng(0).random((1, 8, 8, 3)).astype(np.float32)
     np.testing.assert_allclose(features(img)[1], source(img), rtol=1e-6)
@@ -314,7 +314,7 @@ def test_parametrisation_round_trip_and_derivative():
     np.testing.assert_allclose(L.params_from_raw(raw), p, rtol=1e-14)
     h = 1e-6
     fd = (L.params_from_raw(raw + h) - L.params_from_raw(raw - h)) / (2 * h)
-    np.testing.assert_allclose(L._dparams_draw(raw), fd, rtol=1e-7)
+    np.testing.assert_allclose(L.landscapes._dparams_draw(raw), fd, rtol=1e-7)
     assert np.all(np.isfinite(L.params_from_raw([-800.0, 800.0, -800.0, 800.0])))
     with pytest.raises(ValueError, match="range"):
         L.raw_from_params([0.16, 0.08, 0.12, 0.065])
@@ -327,7 +327,7 @@ def test_fit_backprop_steps_and_safeguard(seed12):
     assert a["lr"][0] == 0 and np.all(a["lr"][1:] == 1e-4) and np.all(a["rejected"] == 0)
     # the SGD step with weight decay on the raw parameters
     raw0 = L.raw_from_params(a["params"][0])
-    expected = raw0 - 1e-4 * (a["grad"][0] * L._dparams_draw(raw0) + 5e-4 * raw0)
+    expected = raw0 - 1e-4 * (a["grad"][0] * L.landscapes._dparams_draw(raw0) + 5e-4 * raw0)
     np.testing.assert_allclose(L.raw_from_params(a["params"][1]), expected, rtol=1e-10)
     # a huge learning rate: the trial leaves the stable range (or v leaves [0, 1]) and lr is cut by 10
     big = L.fit_backprop(TINY, TINY.params * np.array([1.05, 0.95, 1.04, 0.98]), 2, lr=1e4, max_reductions=4)
@@ -342,21 +342,21 @@ def test_fit_backprop_steps_and_safeguard(seed12):
 
 
 def test_cross_sections_1d_and_2d():
-    s = L.setup_for("ci", n=24, square=10, max_steps=400, train_tol=1e-9, F=0.045, k=0.062)
+    s = L.setup_for("ci", n=24, square=10, max_steps=400, train_tol=1e-9, f=0.045, k=0.062)
     target = L.forward(s.params, *L.initial_state(s), 400)
-    values = np.array([0.03, s.F, 0.06])
-    cs = L.cross_section(s, target.u, target.v, {"F": values}, backend="numpy", dtype=np.float64)
-    assert cs.grid == (3,) and cs.names == ("F",) and cs.params.shape == (3, 4)
+    values = np.array([0.03, s.f, 0.06])
+    cs = L.cross_section(s, target.u, target.v, {"f": values}, backend="numpy", dtype=np.float64)
+    assert cs.grid == (3,) and cs.names == ("f",) and cs.params.shape == (3, 4)
     assert cs.losses["spectral"][1] < 1e-12 and cs.losses["windowed"][1] < 1e-12
     assert cs.losses["spectral"][0] > 0.1 and np.all(cs.steps == 400)
     assert cs.losses["residual"].argmin() == 1 or cs.losses["residual"][1] <= cs.losses["residual"].min() + 1e-12
-    cs2 = L.cross_section(s, target.u, target.v, {"F": values[:2], "k": [0.055, s.k, 0.07]}, losses=("spectral",),
+    cs2 = L.cross_section(s, target.u, target.v, {"f": values[:2], "k": [0.055, s.k, 0.07]}, losses=("spectral",),
                           backend="numpy", dtype=np.float64, keep_fields=True)
     assert cs2.grid == (2, 3) and cs2.losses["spectral"].shape == (2, 3) and cs2.v.shape == (2, 3, 24, 24)
     assert cs2.losses["spectral"][1, 1] < 1e-12
     assert cs2.params[0, 2, 2] == 0.03 and cs2.params[0, 2, 3] == 0.07 and cs2.params[0, 2, 0] == s.Du
     with pytest.raises(ValueError, match="not a parameter"):
-        L.cross_section(s, target.u, target.v, {"f": values})
+        L.cross_section(s, target.u, target.v, {"F": values})
 
 
 # ----------------------------------------------------------------------------- the residual

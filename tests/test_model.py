@@ -96,7 +96,7 @@ def test_jacobian_matches_finite_differences():
     for _ in range(20):
         u, v = rng.uniform(0, 1, 2)
         f, k = rng.uniform(0.005, 0.1), rng.uniform(0.03, 0.07)
-        J = model.jacobian(u, v, f, k)
+        J = model.jacobian(u, v, f=f, k=k)
         assert J.shape == (2, 2)
         fd = np.column_stack(
             [
@@ -109,15 +109,15 @@ def test_jacobian_matches_finite_differences():
 
 def test_jacobian_broadcasts():
     u = np.linspace(0, 1, 5)
-    J = model.jacobian(u, 0.3, 0.04, 0.06)
+    J = model.jacobian(u, 0.3, f=0.04, k=0.06)
     assert J.shape == (5, 2, 2)
-    np.testing.assert_allclose(J[2], model.jacobian(u[2], 0.3, 0.04, 0.06))
+    np.testing.assert_allclose(J[2], model.jacobian(u[2], 0.3, f=0.04, k=0.06))
 
 
 def test_trace_and_det_on_nontrivial_states():
     for f, k in FK_GRID:
         for u, v in model.homogeneous_states(f, k)[1:]:
-            J = model.jacobian(u, v, f, k)
+            J = model.jacobian(u, v, f=f, k=k)
             assert np.trace(J) == pytest.approx(k - v * v, abs=1e-13)
             assert np.linalg.det(J) == pytest.approx((f + k) * (v * v - f), abs=1e-13)
 
@@ -131,7 +131,7 @@ def test_stability_kinds():
         assert s.eigenvalues.shape == (2,) and np.iscomplexobj(s.eigenvalues)
         assert s.eigenvalues[0].real >= s.eigenvalues[1].real
         np.testing.assert_allclose(
-            np.sort_complex(s.eigenvalues), np.sort_complex(np.linalg.eigvals(model.jacobian(u, v, 0.09, 0.05)))
+            np.sort_complex(s.eigenvalues), np.sort_complex(np.linalg.eigvals(model.jacobian(u, v, f=0.09, k=0.05)))
         )
     # the trivial state is always a stable node; the smaller-v state always a saddle
     for f, k in FK_GRID:
@@ -175,7 +175,7 @@ def test_hopf_curve_trace_vanishes_at_L_with_positive_det():
         states = model.homogeneous_states(ff, kk)
         assert len(states) == 3
         u, v = states[1]  # the larger-v state
-        J = model.jacobian(u, v, ff, kk)
+        J = model.jacobian(u, v, f=ff, k=kk)
         assert abs(np.trace(J)) < 1e-12 * max(1.0, abs(J).max())
         assert v * v == pytest.approx(kk, rel=1e-9)
         assert np.linalg.det(J) > 0
@@ -243,33 +243,33 @@ def test_dispersion_at_q0_equals_jacobian_eigenvalues(stencil, state):
     f, k = 0.09, 0.05
     idx = {"H": 0, "L": 1, "S": 2}[state]
     u, v = model.homogeneous_states(f, k)[idx]
-    lam = model.dispersion_relation(f, k, [0.0, 0.3], state=state, stencil=stencil)
+    lam = model.dispersion_relation([0.0, 0.3], f=f, k=k, state=state, stencil=stencil)
     assert lam.shape == (2, 2) and np.iscomplexobj(lam)
     np.testing.assert_allclose(lam[0], model.stability(f, k)[idx].eigenvalues, atol=1e-14)
     np.testing.assert_allclose(
-        np.sort_complex(lam[0]), np.sort_complex(np.linalg.eigvals(model.jacobian(u, v, f, k))), atol=1e-14
+        np.sort_complex(lam[0]), np.sort_complex(np.linalg.eigvals(model.jacobian(u, v, f=f, k=k))), atol=1e-14
     )
     # explicit (u, v) gives the same
-    np.testing.assert_allclose(model.dispersion_relation(f, k, [0.0, 0.3], state=(u, v), stencil=stencil), lam)
+    np.testing.assert_allclose(model.dispersion_relation([0.0, 0.3], f=f, k=k, state=(u, v), stencil=stencil), lam)
 
 
 def test_dispersion_shape_and_order():
     q = np.linspace(0, 2, 101)
-    lam = model.dispersion_relation(0.05, 0.06, q, Du=0.2, Dv=0.1)
+    lam = model.dispersion_relation(q, f=0.05, k=0.06, Du=0.2, Dv=0.1)
     assert lam.shape == (101, 2)
     assert np.all(lam[:, 0].real >= lam[:, 1].real)
-    assert model.dispersion_relation(0.05, 0.06, 0.5).shape == (1, 2)
+    assert model.dispersion_relation(0.5, f=0.05, k=0.06).shape == (1, 2)
     # H decouples: growth rates are -f - Du s and -(f+k) - Dv s
-    lam_h = model.dispersion_relation(0.05, 0.06, q, state="H")
+    lam_h = model.dispersion_relation(q, f=0.05, k=0.06, state="H")
     np.testing.assert_allclose(lam_h[:, 0].real, np.maximum(-0.05 - 0.2 * q**2, -0.11 - 0.1 * q**2))
     # the lattice symbol converges to the continuum for small q
-    lam9 = model.dispersion_relation(0.05, 0.06, q[:5], stencil="9pt")
+    lam9 = model.dispersion_relation(q[:5], f=0.05, k=0.06, stencil="9pt")
     np.testing.assert_allclose(lam9, lam[:5], atol=1e-4)
 
 
 def _max_growth_positive_q(f, k, Du, Dv):
     q = np.linspace(1e-3, 6.0, 6000)
-    return model.dispersion_relation(f, k, q, Du=Du, Dv=Dv, state="L")[:, 0].real.max()
+    return model.dispersion_relation(q, f=f, k=k, Du=Du, Dv=Dv, state="L")[:, 0].real.max()
 
 
 @pytest.mark.parametrize("Du,Dv", [(0.2, 0.1), (1.0, 0.05)])
@@ -278,7 +278,7 @@ def test_turing_unstable_agrees_with_dispersion_on_q_grid(Du, Dv):
     for f in np.linspace(0.005, 0.1, 13):
         for k in np.linspace(0.03, 0.07, 13):
             if not model.nontrivial_states_exist(f, k):
-                assert not model.turing_unstable(f, k, Du, Dv)
+                assert not model.turing_unstable(f=f, k=k, Du=Du, Dv=Dv)
                 assert model.classify_region(f, k, Du, Dv) == "no nontrivial state"
                 continue
             L = model.stability(f, k)[1]
@@ -286,7 +286,7 @@ def test_turing_unstable_agrees_with_dispersion_on_q_grid(Du, Dv):
             if abs(g) < 1e-7:
                 continue  # marginal: the q grid cannot decide
             expected = L.stable and g > 0
-            assert model.turing_unstable(f, k, Du, Dv) == expected, (f, k)
+            assert model.turing_unstable(f=f, k=k, Du=Du, Dv=Dv) == expected, (f, k)
             n_turing += expected
             label = model.classify_region(f, k, Du, Dv)
             if not L.stable:
@@ -302,11 +302,11 @@ def test_known_turing_case():
     f, k = 0.07, 0.062
     L = model.stability(f, k)[1]
     assert L.stable
-    assert model.turing_unstable(f, k)
+    assert model.turing_unstable(f=f, k=k)
     assert _max_growth_positive_q(f, k, 0.2, 0.1) > 1e-4
     assert model.classify_region(f, k) == "L Turing-unstable"
     # equal diffusion never destabilises a stable state
-    assert not model.turing_unstable(f, k, Du=0.1, Dv=0.1)
+    assert not model.turing_unstable(f=f, k=k, Du=0.1, Dv=0.1)
     assert _max_growth_positive_q(f, k, 0.1, 0.1) < 0
 
 
@@ -321,7 +321,7 @@ def test_classify_region_vectorised():
     assert isinstance(model.classify_region(0.09, 0.05), str)
     assert model.classify_region(0.09, 0.05) == "L stable"
     assert model.classify_region(0.01, 0.07) == "no nontrivial state"
-    tu = model.turing_unstable(F, K)
+    tu = model.turing_unstable(f=F, k=K)
     assert tu.shape == F.shape and tu.dtype == bool
     np.testing.assert_array_equal(tu, labels == "L Turing-unstable")
 
@@ -340,7 +340,7 @@ def test_classify_region_vectorised():
         (lambda: model.homogeneous_states("a", 0.05), "f must be a real number"),
         (lambda: model.homogeneous_states([0.1, 0.2], 0.05), "f must be a scalar"),
         (lambda: model.stability(0.05, -1), "k must be >= 0"),
-        (lambda: model.jacobian(np.nan, 0.1, 0.05, 0.06), "u must be finite"),
+        (lambda: model.jacobian(np.nan, 0.1, f=0.05, k=0.06), "u must be finite"),
         (lambda: model.nontrivial_states_exist(np.array([0.1, -0.1]), 0.05), "f must be > 0"),
         (lambda: model.saddle_node_curve(1), "n must be an integer"),
         (lambda: model.hopf_curve(10.5), "n must be an integer"),
@@ -349,14 +349,14 @@ def test_classify_region_vectorised():
         (lambda: model.laplacian_symbol(0.1, stencil="7pt"), "stencil must be one of '9pt', '5pt', 'continuum'"),
         (lambda: model.laplacian_symbol(0.1, dx=0.0), "dx must be a scalar > 0"),
         (lambda: model.laplacian_symbol(np.nan), "qx must be finite"),
-        (lambda: model.dispersion_relation(0.09, 0.05, [0.1, np.nan]), "q must be finite"),
-        (lambda: model.dispersion_relation(0.09, 0.05, 0.1, Du=-0.1), "Du must be >= 0"),
-        (lambda: model.dispersion_relation(0.09, 0.05, 0.1, Dv=-0.1), "Dv must be >= 0"),
-        (lambda: model.dispersion_relation(0.09, 0.05, 0.1, state="X"), "state must be 'L', 'S', 'H'"),
-        (lambda: model.dispersion_relation(0.09, 0.05, 0.1, state=(1.0,)), "state must be"),
-        (lambda: model.dispersion_relation(0.09, 0.05, 0.1, stencil="fd"), "stencil must be one of"),
-        (lambda: model.dispersion_relation(0.01, 0.07, 0.1, state="L"), "state 'L' does not exist"),
-        (lambda: model.turing_unstable(0.05, 0.06, Du=-1.0), "Du must be >= 0"),
+        (lambda: model.dispersion_relation([0.1, np.nan], f=0.09, k=0.05), "q must be finite"),
+        (lambda: model.dispersion_relation(0.1, f=0.09, k=0.05, Du=-0.1), "Du must be >= 0"),
+        (lambda: model.dispersion_relation(0.1, f=0.09, k=0.05, Dv=-0.1), "Dv must be >= 0"),
+        (lambda: model.dispersion_relation(0.1, f=0.09, k=0.05, state="X"), "state must be 'L', 'S', 'H'"),
+        (lambda: model.dispersion_relation(0.1, f=0.09, k=0.05, state=(1.0,)), "state must be"),
+        (lambda: model.dispersion_relation(0.1, f=0.09, k=0.05, stencil="fd"), "stencil must be one of"),
+        (lambda: model.dispersion_relation(0.1, f=0.01, k=0.07, state="L"), "state 'L' does not exist"),
+        (lambda: model.turing_unstable(f=0.05, k=0.06, Du=-1.0), "Du must be >= 0"),
         (lambda: model.classify_region(0.05, 0.06, Dv=np.nan), "Dv must be finite"),
         (lambda: model.classify_region(-0.05, 0.06), "f must be > 0"),
     ],

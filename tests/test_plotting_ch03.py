@@ -91,12 +91,12 @@ def test_plot_class_maps_compared_circles_the_changes():
     before = np.array(["iota"] * len(k))
     after = before.copy()
     after[:4] = "pi"
-    fig = plotting.plot_class_maps_compared(k, f, before, after, titles=("pass 1", "pass 2"))
+    fig = plotting.plot_class_maps_compared(before, after, f=f, k=k, titles=("pass 1", "pass 2"))
     ax1, ax2 = fig.axes[:2]
     assert (ax1.get_title(), ax2.get_title()) == ("pass 1", "pass 2")
     assert len(ax2.collections[-1].get_offsets()) == 4  # the circled points
     with pytest.raises(ValueError, match="one length"):
-        plotting.plot_class_maps_compared(k, f, before[:-1], after)
+        plotting.plot_class_maps_compared(before[:-1], after, f=f, k=k)
 
 
 def test_region_rows_with_steps_from_the_training_point():
@@ -105,7 +105,7 @@ def test_region_rows_with_steps_from_the_training_point():
     iota = by_name("iota")
     region = dict(id=3, size=5, k_mean=iota.k + 2 * 0.000625, f_mean=iota.f, entropy_mean=0.1, distance_mean=30.0,
                   labels={"iota": 5})
-    header, rows = plotting.region_rows([region], spacing=(0.000625, 0.00125))
+    header, rows = plotting.region_rows([region], spacing=(0.00125, 0.000625))
     assert len(header) == len(rows[0]) == 8
     assert rows[0][0] == "R3" and rows[0][6] == "ι iota 5" and rows[0][7] == "2"
     header, rows = plotting.region_rows([region])

@@ -63,8 +63,8 @@ def test_invert_recovers_the_parameters_of_a_pypde_steady_pattern(tmp_path, caps
     n = u0.shape[0]
     grid = pde.CartesianGrid([[0, n], [0, n]], [n, n], periodic=True)
     state = pde.FieldCollection([pde.ScalarField(grid, u0), pde.ScalarField(grid, v0)])
-    eq = pde.PDE({"u": f"{setup.Du} * laplace(u) - u * v**2 + {setup.F} * (1 - u)",
-                  "v": f"{setup.Dv} * laplace(v) + u * v**2 - ({setup.F} + {setup.k}) * v"})
+    eq = pde.PDE({"u": f"{setup.Du} * laplace(u) - u * v**2 + {setup.f} * (1 - u)",
+                  "v": f"{setup.Dv} * laplace(v) + u * v**2 - ({setup.f} + {setup.k}) * v"})
     final = eq.solve(state, t_range=12_000, dt=1.0, solver="euler", backend="numpy", adaptive=False, tracker=None)
     path = tmp_path / "steady.npz"
     np.savez(path, u=final[0].data, v=final[1].data, dx=1.0)
@@ -75,5 +75,5 @@ def test_invert_recovers_the_parameters_of_a_pypde_steady_pattern(tmp_path, caps
     for name, value in truth.items():
         assert abs(result[name] / value - 1) < 1e-3, (name, result[name])
     feed = result.get("f", result.get("F"))
-    assert abs(feed / setup.F - 1) < 1e-3
+    assert abs(feed / setup.f - 1) < 1e-3
     assert result["stencil"] == "5pt" and result["discretisation"]["decided"]

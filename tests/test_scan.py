@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from gslib import cli, cnn, dataset, lattice, scan
+from gslib import store as chunk_store
+from gslib.scan import run as scan_run, table as scan_table
 
 TINY = dataset.Recipe(size=48, t_end=200.0, gap=30.0, square=12)
 CLASSES = ["alpha", "beta", "L"]
@@ -129,7 +131,7 @@ def test_scan_table(net, scanned):
     assert manifest["complete"] and len(manifest["chunks"]) == 3 and manifest["chunks"]["chunk_00001.npz"]["n_failed"] == 1
     # a row is make_samples + the network, from the point's own seed
     model, _ = cnn.load_model(net)
-    x = dataset.make_samples(table.f[7], table.k[7], scan.SEED_BASE + 7, size=48, t_end=200.0, square=12, backend="numpy")
+    x = dataset.make_samples(f=table.f[7], k=table.k[7], seed=scan.SEED_BASE + 7, size=48, t_end=200.0, square=12, backend="numpy")
     probabilities, embedding = scan.classify_samples(model, x)
     np.testing.assert_allclose(probabilities[0], table.probabilities[7], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(embedding[0], table.embedding[7], rtol=1e-5, atol=1e-6)
@@ -170,16 +172,16 @@ def test_resume_after_a_crash(net, scanned, tmp_path, monkeypatch, where):
                 raise Crash()
             calls.append(job["chunk"])
             return real(job)
-        monkeypatch.setattr(scan, "compute_chunk", flaky)
+        monkeypatch.setattr(scan_run, "compute_chunk", flaky)
     else:
-        real = scan.write_json_atomic
+        real = chunk_store.write_json
 
         def flaky(path, obj):  # the 1st write opens the run; writes 2 and 3 list chunks 0 and 1
             calls.append(len(obj["chunks"]))
             if len(calls) == 4:
                 raise Crash()
             real(path, obj)
-        monkeypatch.setattr(scan, "write_json_atomic", flaky)
+        monkeypatch.setattr(chunk_store, "write_json", flaky)
     with pytest.raises(Crash):
         scan.run_scan(out, tiny_points(), net, TINY, chunk_size=5, backend="numpy", log=lambda m: None)
     monkeypatch.undo()
@@ -290,8 +292,8 @@ def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, 
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     simulated = []
-    real = scan._simulate
-    monkeypatch.setattr(scan, "_simulate", lambda f, *a: simulated.append(len(f)) or real(f, *a))
+    real = scan_run._simulate
+    monkeypatch.setattr(scan_run, "_simulate", lambda f, *a: simulated.append(len(f)) or real(f, *a))
     second = scan.run_scan(tmp_path / "b", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
                            log=lambda m: None)
     assert simulated == [2]  # chunk 2 holds points 10 and 11
@@ -357,7 +359,7 @@ def test_package_and_load_a_shipped_scan(scanned, tmp_path, monkeypatch):
     record = scan.package_scan(out, tmp_path / "pass1", reference={"train_embedding": np.ones((2, 256))})
     assert record["n_points"] == 12 and record["n_failed"] == 1 and record["model"]["class_names"] == CLASSES
     assert set(record["sha256"]) == {"scan.npz", "reference.npz"}
-    monkeypatch.setattr(scan, "shipped_scan_dir", lambda name: tmp_path / name)
+    monkeypatch.setattr(scan_table, "shipped_scan_dir", lambda name: tmp_path / name)
     shipped = scan.load_shipped_scan("pass1")
     for key in ("f", "k", "label", "label_index", "failed", "seed"):
         np.testing.assert_array_equal(shipped[key], table[key])
@@ -585,7 +587,7 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
                      str(tmp_path / "train"), "--val", str(tmp_path / "val")]) == 0
     assert "3 points shipped" in capsys.readouterr().out
     assert json.loads((shipped / "provenance.json").read_text())["n_points"] == 3
-    monkeypatch.setattr(scan, "shipped_scan_dir", lambda name: shipped)
+    monkeypatch.setattr(scan_table, "shipped_scan_dir", lambda name: shipped)
     table = scan.load_shipped_scan("pass1")
     r = table.reference
     assert r["train_embedding"].shape == (15, 256) and r["val_probabilities"].shape == (15, 3)
@@ -627,7 +629,7 @@ def test_montage_from_kept_samples(net, tmp_path):
         with np.load(stripped / name) as data:
             arrays = {key: data[key] for key in data.files if key not in ("contrast", "motion")}
         np.savez_compressed(stripped / name, **arrays)
-        manifest["chunks"][name]["sha256"] = dataset.sha256_file(stripped / name)
+        manifest["chunks"][name]["sha256"] = chunk_store.sha256_file(stripped / name)
     (stripped / "manifest.json").write_text(json.dumps(manifest))
     assert scan.load_scan_table(stripped).contrast is None
     scan.package_scan(stripped, tmp_path / "ship2", samples=store, note="contrast from the samples")
@@ -652,12 +654,12 @@ def test_class_and_value_maps(scanned):
     ok = ~table.failed  # point 5 (f = 10) blew up; without it the points fill a 3 (f) x 4 (k) lattice but one cell
     k, f, label = table.k[ok], table.f[ok], table.label[ok]
     fig, (a, b) = plt.subplots(1, 2)
-    im = plotting.plot_class_map(a, k, f, label, highlight=k > 0.06)
+    im = plotting.plot_class_map(a, label, f=f, k=k, highlight=k > 0.06)
     assert im.get_array().shape[:2] == (3, 4)
     assert a.get_xlabel() == "kill rate k" and a.get_ylabel() == "feed rate f"
     legend = [t.get_text() for t in a.get_legend().get_texts()]
     assert set(legend) >= set(label.tolist()) and "saddle-node" in legend and "changed" in legend
-    im = plotting.plot_scan_values(b, k, f, table.entropy[ok], label="entropy (nats)")
+    im = plotting.plot_scan_values(b, table.entropy[ok], f=f, k=k, label="entropy (nats)")
     assert im.colorbar.ax.get_ylabel() == "entropy (nats)"
     assert np.ma.count_masked(im.get_array()) == 1  # the empty cell stays blank
     colors = plotting.class_colors(["alpha", "beta", "alpha2"])
@@ -691,11 +693,11 @@ def test_scan_explorer_click_and_select(scanned):
                                        canvas=SimpleNamespace(toolbar=SimpleNamespace(mode="zoom rect"))))
     explorer._on_click(SimpleNamespace(inaxes=explorer.ax_pattern, xdata=1.0, ydata=1.0, canvas=None))
     assert explorer.index == 7
-    assert explorer.select(0.05, 0.02) == 0
-    explorer.zoom((0.05, 0.06), (0.02, 0.03))
+    assert explorer.select(f=0.02, k=0.05) == 0
+    explorer.zoom(f_range=(0.02, 0.03), k_range=(0.05, 0.06))
     assert explorer.ax_map.get_xlim() == (0.05, 0.06)
     with pytest.raises(ValueError, match="k=nan must be a finite number"):
-        explorer.select(float("nan"), 0.02)
+        explorer.select(f=0.02, k=float("nan"))
     with pytest.raises(ValueError, match="index=99 must lie in"):
         widgets.scan_pattern(table, 99)
     plt.close(explorer.fig)

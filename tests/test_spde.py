@@ -54,10 +54,10 @@ def test_conserved_noise_conserves_u_plus_v_without_feed():
     # so the total amount of u + v is conserved exactly (up to rounding); a white noise does not conserve it
     u0, v0 = sfi_seed(3, n=16)
     total0 = (u0 + v0).mean()
-    res = spde.simulate_spde(u0, v0, 0.0, 0.0, sigma=0.05, dt=0.5, frames=20, seed=1)
+    res = spde.simulate_spde(u0, v0, f=0.0, k=0.0, sigma=0.05, dt=0.5, frames=20, seed=1)
     drift = np.abs((res.u + res.v).mean(axis=(-1, -2)) - total0).max()
     assert drift < 1e-12
-    white = spde.simulate_spde(u0, v0, 0.0, 0.0, sigma=0.05, noise="white", dt=0.5, frames=20, seed=1)
+    white = spde.simulate_spde(u0, v0, f=0.0, k=0.0, sigma=0.05, noise="white", dt=0.5, frames=20, seed=1)
     assert np.abs((white.u + white.v).mean(axis=(-1, -2)) - total0).max() > 1e-4
 
 
@@ -67,24 +67,24 @@ def test_conserved_noise_conserves_u_plus_v_without_feed():
 def test_determinism_and_batch():
     u0, v0 = sfi_seed(0, n=16)
     kw = dict(dt=0.5, substeps=2, frames=5, burn_in=3)
-    a = spde.simulate_spde(u0, v0, 0.042, 0.063, seed=7, **kw)
-    b = spde.simulate_spde(u0, v0, 0.042, 0.063, seed=7, **kw)
-    c = spde.simulate_spde(u0, v0, 0.042, 0.063, seed=8, **kw)
+    a = spde.simulate_spde(u0, v0, f=0.042, k=0.063, seed=7, **kw)
+    b = spde.simulate_spde(u0, v0, f=0.042, k=0.063, seed=7, **kw)
+    c = spde.simulate_spde(u0, v0, f=0.042, k=0.063, seed=8, **kw)
     assert np.array_equal(a.u, b.u) and np.array_equal(a.v, b.v)
     assert not np.array_equal(a.u, c.u)
     assert a.u.shape == (5, 16, 16) and np.allclose(a.times, 0.5 * np.arange(3, 8))
-    batch = spde.simulate_spde(np.stack([u0, u0]), np.stack([v0, v0]), [0.042, 0.03], [0.063, 0.057],
+    batch = spde.simulate_spde(np.stack([u0, u0]), np.stack([v0, v0]), f=[0.042, 0.03], k=[0.063, 0.057],
                                seed=[7, 8], **kw)
     assert batch.u.shape == (2, 5, 16, 16)
     assert np.array_equal(batch.u[0], a.u)
-    assert np.array_equal(batch.member(1).u, spde.simulate_spde(u0, v0, 0.03, 0.057, seed=8, **kw).u)
+    assert np.array_equal(batch.member(1).u, spde.simulate_spde(u0, v0, f=0.03, k=0.057, seed=8, **kw).u)
 
 
 def test_euler_without_noise_is_the_engines_forward_euler():
     u0, v0 = sfi_seed(2, n=16)
-    res = spde.simulate_spde(u0, v0, 0.042, 0.063, Du=0.2, Dv=0.1, sigma=0.0, dt=1.0, substeps=4, frames=6,
+    res = spde.simulate_spde(u0, v0, f=0.042, k=0.063, Du=0.2, Dv=0.1, sigma=0.0, dt=1.0, substeps=4, frames=6,
                              scheme="euler")
-    eng = gslib.integrate(u0, v0, 0.042, 0.063, Du=0.2, Dv=0.1, dt=0.25, steps=20, backend="numpy",
+    eng = gslib.integrate(u0, v0, f=0.042, k=0.063, Du=0.2, Dv=0.1, dt=0.25, steps=20, backend="numpy",
                           dtype=np.float64, record_times=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
     assert np.abs(res.u - eng.frames_u).max() < 1e-13
     assert np.abs(res.v - eng.frames_v).max() < 1e-13
@@ -95,7 +95,7 @@ def test_heun_converges_at_second_order_and_euler_at_first():
     kw = dict(Du=0.16, Dv=0.08, sigma=0.0, dt=2.0, frames=2)
 
     def final(scheme, substeps):
-        r = spde.simulate_spde(u0, v0, 0.042, 0.063, scheme=scheme, substeps=substeps, **kw)
+        r = spde.simulate_spde(u0, v0, f=0.042, k=0.063, scheme=scheme, substeps=substeps, **kw)
         return np.concatenate([r.u[-1].ravel(), r.v[-1].ravel()])
 
     ref = final("heun", 256)
@@ -143,18 +143,18 @@ def test_invalid_arguments_name_the_argument(kwargs, name):
     args = dict(u0=u0, v0=v0, f=0.04, k=0.06, frames=2)
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
-        spde.simulate_spde(args.pop("u0"), args.pop("v0"), args.pop("f"), args.pop("k"), **args)
+        spde.simulate_spde(args.pop("u0"), args.pop("v0"), f=args.pop("f"), k=args.pop("k"), **args)
 
 
 def test_batch_needs_one_seed_per_member_and_blowup_is_reported():
     u0, v0 = sfi_seed([0, 1], n=8)
     with pytest.raises(ValueError, match="seed"):
-        spde.simulate_spde(u0, v0, 0.04, 0.06, seed=3, frames=2)
+        spde.simulate_spde(u0, v0, f=0.04, k=0.06, seed=3, frames=2)
     with pytest.raises(ValueError, match="regime"):
         spde.sfi_example("stripes")
     u1, v1 = sfi_seed(0, n=8)
     with pytest.raises(ValueError, match="non-finite"):
-        spde.simulate_spde(u1, v1, 0.04, 0.06, Du=50.0, dt=1.0, substeps=1, frames=50)
+        spde.simulate_spde(u1, v1, f=0.04, k=0.06, Du=50.0, dt=1.0, substeps=1, frames=50)
 
 
 def test_drift_matches_the_reference_terms():
@@ -167,7 +167,7 @@ def test_drift_matches_the_reference_terms():
 def test_simulate_force_reproduces_simulate_spde():
     u0, v0 = sfi_seed(6, n=16)
     kw = dict(dt=0.5, substeps=2, frames=6, burn_in=2, seed=11)
-    ref = spde.simulate_spde(u0, v0, 0.042, 0.063, **kw)
+    ref = spde.simulate_spde(u0, v0, f=0.042, k=0.063, **kw)
 
     def force(x):
         fu, fv = spde.drift(x["u"], x["v"], 0.042, 0.063, 0.16, 0.08)

@@ -18,7 +18,7 @@ import pytest
 from scipy import ndimage
 
 from gslib import cli
-from gslib import landscape as L
+from gslib import inversion as L
 from gslib.inference import infer, relative_errors
 
 F, K, DU, DV = 0.042, 0.063, 0.16, 0.08          # the coral regime of the SFI example

@@ -6,8 +6,9 @@ Three small pieces, usable on their own:
   ``dot(grad(U), grad(V))``...) with automatic labels, and the 17-term library of the
   StochasticForceInference Gray-Scott example;
 - :mod:`~gslib.inference.estimator`: linear force inference (Gram matrix, moments, standard
-  errors, information; noise and diffusion estimators), with the O(dt) bias of frames far apart
-  removed (trapezoidal estimator + Richardson extrapolation over lags), and missing pixels;
+  errors, information), with the O(dt) bias of frames far apart removed (trapezoidal estimator +
+  Richardson extrapolation over lags), and missing pixels; :mod:`~gslib.inference.noise` estimates
+  the noise covariance it needs, :mod:`~gslib.inference.frames` checks the data;
 - :mod:`~gslib.inference.selection`: PASTIS, AIC, BIC over an exhaustive search of the supports;
 - :mod:`~gslib.inference.degrade`: degraded data for robustness tests: missing pixels
   (``random_mask``), measurement noise (``add_measurement_noise``), block-averaged coarser
@@ -30,10 +31,12 @@ import numpy as np
 from dataclasses import dataclass
 from dataclasses import field as _dc_field
 
-from . import degrade, estimator, features, selection
+from ..spde import simulate_force
+from . import degrade, estimator, features, frames, noise, selection
 from .degrade import add_measurement_noise, coarsen, random_mask
-from .estimator import (ForceInference, NoiseModel, diffusion_estimates, estimate_noise, infer_force,
-                        richardson_weights)
+from .estimator import ForceInference, infer_force
+from .frames import check_data, richardson_weights
+from .noise import NoiseModel, diffusion_estimates, estimate_noise
 from .features import (Library, biharmonic, d_x, d_y, dot, grad, gray_scott_library, lap, one, polynomials)
 from .features import STENCILS, field
 from .selection import Selection, pareto_front, select
@@ -41,7 +44,8 @@ from .selection import Selection, pareto_front, select
 __all__ = ["InferenceResult", "infer", "infer_force", "select", "pareto_front", "estimate_noise",
            "diffusion_estimates", "richardson_weights", "NoiseModel", "ForceInference", "Selection", "Library",
            "gray_scott_library", "polynomials", "lap", "biharmonic", "grad", "dot", "d_x", "d_y", "one",
-           "field", "features", "estimator", "selection", "relative_errors", "model_force", "bootstrap",
+           "field", "features", "estimator", "frames", "noise", "selection", "relative_errors", "model_force",
+           "bootstrap", "check_data",
            "degrade", "random_mask", "add_measurement_noise", "coarsen", "decision_threshold", "STENCILS"]
 
 
@@ -315,8 +319,6 @@ def bootstrap(result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, 
         ``{field: frames (T, N, M)}`` (and ``"times"``), to compare with the data
         (:func:`gslib.spde.simulate_force`).
     """
-    from ..spde import simulate_force
-
     inf = result.inference
     n, m = inf.shape
     symbols = {name: inf.noise.symbol(name, n, m, inf.dx) for name in result.terms}

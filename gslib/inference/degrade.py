@@ -26,10 +26,11 @@ call), so the chapter's experiments are reproducible.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
+
+from .._validate import check_int, check_real
 
 __all__ = ["random_mask", "add_measurement_noise", "coarsen"]
 
@@ -44,14 +45,6 @@ def _shape(shape) -> tuple:
                                for s in dims):
         raise ValueError(f"shape={shape!r} must be a tuple of non-negative integers")
     return tuple(int(s) for s in dims)
-
-
-def _real(name, value, low, high=math.inf):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or not low <= value <= high:
-        bounds = f"in [{low}, {high}]" if math.isfinite(high) else f">= {low}"
-        raise ValueError(f"{name}={value!r} must be a finite number {bounds}")
-    return float(value)
 
 
 def random_mask(shape, fraction: float, seed=None) -> np.ndarray:
@@ -82,7 +75,7 @@ def random_mask(shape, fraction: float, seed=None) -> np.ndarray:
         If ``shape`` is not a tuple of non-negative integers or ``fraction`` is outside [0, 1].
     """
     shape = _shape(shape)
-    fraction = _real("fraction", fraction, 0.0, 1.0)
+    fraction = check_real("fraction", fraction, minimum=0.0, maximum=1.0)
     return np.random.default_rng(seed).random(shape) >= fraction
 
 
@@ -114,7 +107,7 @@ def add_measurement_noise(u, v, std: float, seed=None) -> tuple[np.ndarray, np.n
     """
     u = np.asarray(u, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
-    std = _real("std", std, 0.0)
+    std = check_real("std", std, minimum=0.0)
     rng = np.random.default_rng(seed)
     return u + std * rng.standard_normal(u.shape), v + std * rng.standard_normal(v.shape)
 
@@ -149,12 +142,8 @@ def coarsen(u, v, factor: int, dx: float = 1.0) -> tuple[np.ndarray, np.ndarray,
         If ``factor`` is not an integer >= 1, if ``N`` or ``M`` is not divisible by it, if ``dx``
         is not > 0, or if the two fields differ in shape.
     """
-    if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, numbers.Integral) or factor < 1:
-        raise ValueError(f"factor={factor!r} must be an integer >= 1")
-    factor = int(factor)
-    if _real("dx", dx, 0.0) == 0:
-        raise ValueError(f"dx={dx!r} must be a finite number > 0")
-    dx = float(dx)
+    factor = check_int("factor", factor, 1)
+    dx = check_real("dx", dx, positive=True)
     u = np.asarray(u, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
     if u.shape != v.shape:

@@ -34,7 +34,7 @@ with a larger variance: the measurement noise of the increments is added to the 
 of the moments, and with it to the standard errors and to the variance inflation that divides the
 information (:mod:`~gslib.inference.estimator`).
 
-**The noise level is estimated from the data.** :func:`~gslib.inference.estimator.estimate_noise`
+**The noise level is estimated from the data.** :func:`~gslib.inference.noise.estimate_noise`
 fits, for rings of fast Fourier modes, the power of the increments at lags 1-3 with a relaxation
 plus a constant ``2 s_m^2`` (a white measurement noise adds ``2 s^2`` to the increments of every
 mode at every lag, the dynamics' part grows with the lag). :func:`measurement_variances` takes the
@@ -46,11 +46,11 @@ they are.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import check_real
 from .features import Expr, Library, _apply_primitive
 
 __all__ = ["MeasurementNoise", "measurement_variances", "factor_covariance", "wick_order", "wick_library",
@@ -101,7 +101,7 @@ def measurement_variances(noise_model, names, threshold: float = 2.0) -> Measure
     Parameters
     ----------
     noise_model : NoiseModel
-        From :func:`~gslib.inference.estimator.estimate_noise` (its ``details[field]["ring_sm"]``).
+        From :func:`~gslib.inference.noise.estimate_noise` (its ``details[field]["ring_sm"]``).
     names : sequence of str
         The fields.
     threshold : float
@@ -166,9 +166,7 @@ def resolve_measurement_noise(value, noise_model, names) -> MeasurementNoise:
         return measurement_variances(noise_model, names)
 
     def _std(key, s):
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real) or not math.isfinite(s) or s < 0:
-            raise ValueError(f"measurement_noise{key}={s!r} must be a finite standard deviation >= 0")
-        return float(s) ** 2
+        return check_real(f"measurement_noise{key}", s, minimum=0.0) ** 2
 
     if isinstance(value, dict):
         missing = [n for n in names if n not in value]

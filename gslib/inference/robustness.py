@@ -20,6 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import spde
+from .._validate import check_int, check_real
+from . import infer, relative_errors
+from .degrade import add_measurement_noise
+
 __all__ = ["NoiseStudy", "measurement_noise_study", "LEVELS"]
 
 #: Default measurement-noise levels (standard deviations).
@@ -145,12 +150,11 @@ def _seq(name, value, kind):
     items = [value] if isinstance(value, (str, numbers.Number)) else list(value)
     if not items:
         raise ValueError(f"{name} must not be empty")
-    for x in items:
-        if kind == "level" and (isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x)
-                                or x < 0):
-            raise ValueError(f"{name}: {x!r} must be a finite standard deviation >= 0")
-        if kind == "seed" and (isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0):
-            raise ValueError(f"{name}: {x!r} must be an integer >= 0")
+    for i, x in enumerate(items):
+        if kind == "level":
+            check_real(f"{name}[{i}]", x, minimum=0.0)
+        if kind == "seed":
+            check_int(f"{name}[{i}]", x, 0)
     return items
 
 
@@ -195,9 +199,6 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
         On an unknown regime, a negative level or seed, or sizes out of range (the message names the
         argument).
     """
-    from .. import spde
-    from . import add_measurement_noise, infer, relative_errors
-
     regimes = _seq("regimes", regimes, "regime")
     for r in regimes:
         if r not in spde.REGIMES:
@@ -206,8 +207,7 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
     seeds = [int(x) for x in _seq("seeds", seeds, "seed")]
     for name, value, low in (("n", n, 8), ("frames", frames, 10), ("burn_in", burn_in, 0),
                              ("noise_seed", noise_seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        check_int(name, value, low)
     options = {"stencil": stencil, **(infer_options or {})}
     if "measurement_noise" in options:
         raise ValueError("infer_options must not set measurement_noise: the study runs both 'none' and 'auto'")

@@ -8,14 +8,15 @@ implement ``advance(nsteps, active)``, ``last_change()`` and ``fields()``.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import check_real
+from ..params import MODEL_FIELDS, GrayScott, Scheme, resolve
 from .reference import NumpyBackend
-from .stencils import FLUSH_THRESHOLD, SPECTRAL_RADIUS, check_stencil, stability_limit
+from .stencils import FLUSH_THRESHOLD
 
 BACKENDS = ("auto", "numpy", "cpu", "cuda")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -104,32 +105,22 @@ class SimulationResult:
     backend: str
 
 
-def _check_number(name, value, *, positive=False, allow_zero=True):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} must be a finite real number")
-    if positive and value <= 0:
-        raise ValueError(f"{name}={value!r} must be > 0")
-    if not allow_zero and value == 0:
-        raise ValueError(f"{name}={value!r} must not be 0")
-    return float(value)
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer (>= 1)")
+    return int(value)
 
 
-def _check_rate(name, value, batch, batched):
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, bool) else None
-    if arr is None or arr.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}")
-    if arr.ndim == 0:
-        arr = np.full(batch, float(arr))
-    elif not batched:
-        raise ValueError(f"{name} has shape {arr.shape} but u0 is a single grid: pass a scalar, or a "
+def _per_member(name, value, batch, batched):
+    """A parameter of the model (a float or a 1-D array, already checked) as an array ``(B,)``."""
+    if not isinstance(value, np.ndarray):
+        return np.full(batch, value)
+    if not batched:
+        raise ValueError(f"{name} has shape {value.shape} but u0 is a single grid: pass a scalar, or a "
                          "batch of grids (B, N, M) with one value per member")
-    elif arr.shape != (batch,):
-        raise ValueError(f"{name} has shape {arr.shape}; allowed: a scalar or shape ({batch},) to match the batch")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; got non-finite value(s) at member(s) {np.flatnonzero(~np.isfinite(arr))[:10].tolist()}")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0; got {arr.min():g} (member {int(arr.argmin())})")
-    return arr
+    if value.shape != (batch,):
+        raise ValueError(f"{name} has shape {value.shape}; allowed: a scalar or shape ({batch},) to match the batch")
+    return value
 
 
 def _check_fields(u0, v0, dtype):
@@ -156,18 +147,26 @@ def _check_fields(u0, v0, dtype):
     return u, v, batched
 
 
-def check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable=False):
-    """Validate the arguments of :func:`simulate`.
+def check_arguments(u0, v0, model: GrayScott, scheme: Scheme, steps, allow_unstable=False):
+    """Validate the fields and the run's size against the model and the scheme.
 
     Parameters
     ----------
-    u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable
-        As in :func:`simulate`.
+    u0, v0 : array_like
+        Initial fields, as in :func:`simulate`.
+    model : GrayScott
+        The model's parameters (scalars, or one value per batch member).
+    scheme : Scheme
+        The discretisation.
+    steps : int
+        Number of time steps, >= 1.
+    allow_unstable : bool, optional
+        Accept a ``dt`` above the stability bound.
 
     Returns
     -------
     u, v : numpy.ndarray
-        The fields as contiguous batches ``(B, N, M)`` in ``dtype``.
+        The fields as contiguous batches ``(B, N, M)`` in the scheme's dtype.
     params : Params
         The validated parameters.
     batched : bool
@@ -178,31 +177,15 @@ def check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_u
     ValueError
         For an argument outside its allowed range; the message names it.
     """
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype={dtype!r} is not a dtype; allowed: float32, float64") from None
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype={dtype.name!r} is not supported; allowed: float32, float64")
-    check_stencil(stencil)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps={steps!r} must be a positive integer (>= 1)")
-    dt = _check_number("dt", dt, positive=True)
-    dx = _check_number("dx", dx, positive=True)
+    dtype = scheme.numpy_dtype
+    _positive_int("steps", steps)
     u, v, batched = _check_fields(u0, v0, dtype)
     B = len(u)
-    f, k = _check_rate("f", f, B, batched), _check_rate("k", k, B, batched)
-    Du, Dv = _check_rate("Du", Du, B, batched), _check_rate("Dv", Dv, B, batched)
-    D = float(max(Du.max(), Dv.max()))
-    limit = stability_limit(D, dx, stencil)
-    if dt > limit and not allow_unstable:
-        radius = SPECTRAL_RADIUS[stencil]
-        raise ValueError(
-            f"dt={dt:g} exceeds the forward-Euler stability bound of the {stencil} stencil: "
-            f"dt <= 2 dx^2 / ({radius:g} max(Du, Dv)) = {limit:.6g} for dx={dx:g}, max(Du, Dv)={D:g}; "
-            "allowed: 0 < dt <= that bound (pass allow_unstable=True to watch it blow up)")
+    f, k, Du, Dv = (_per_member(name, getattr(model, name), B, batched) for name in MODEL_FIELDS)
+    if not allow_unstable:
+        scheme.check_stable(model.max_diffusivity)
     params = Params(f=f.astype(dtype), k=k.astype(dtype), Du=Du.astype(dtype), Dv=Dv.astype(dtype),
-                    dt=dt, dx=dx, stencil=stencil, dtype=dtype, flush=FLUSH_THRESHOLD[dtype])
+                    dt=scheme.dt, dx=scheme.dx, stencil=scheme.stencil, dtype=dtype, flush=FLUSH_THRESHOLD[dtype])
     return u, v, params, batched
 
 
@@ -256,14 +239,15 @@ def _make_backend(name, u, v, params):
     return CudaBackend(u, v, params)
 
 
-def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil="9pt", backend="auto",
-              dtype=np.float32, *, record_times=None, steady_tol=None, check_every=1000,
-              on_blowup="raise", allow_unstable=False, progress=False) -> SimulationResult:
+def integrate(u0, v0, f=None, k=None, *, steps=None, model: GrayScott | None = None,
+              scheme: Scheme | None = None, backend="auto", record_times=None, steady_tol=None,
+              check_every=1000, on_blowup="raise", allow_unstable=False, progress=False,
+              **loose) -> SimulationResult:
     """Run the Gray-Scott FTCS scheme and return a :class:`SimulationResult`.
 
     Parameters
     ----------
-    u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, backend, dtype
+    u0, v0, f, k, steps, model, scheme, backend
         As in :func:`simulate`.
     record_times : sequence of float, optional
         Times (model units, multiples of dt, in ``[0, steps*dt]``) at which to keep the fields.
@@ -278,6 +262,8 @@ def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil
         Run even if dt exceeds the stability bound (for demonstrations).
     progress : bool, optional
         Show a progress bar (tqdm) over the steps.
+    **loose
+        ``Du``, ``Dv``, ``dt``, ``dx``, ``stencil``, ``dtype``, as in :func:`simulate`.
 
     Returns
     -------
@@ -287,19 +273,20 @@ def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil
     Raises
     ------
     ValueError
-        For an argument outside its allowed range; the message names it.
+        For an argument outside its allowed range (the message names it), or a group given both
+        as an object and as a loose keyword.
     BlowUpError
         If a member becomes non-finite and ``on_blowup='raise'``.
     """
+    model, scheme = resolve(model, scheme, f=f, k=k, **loose)
     if steps is None:
         raise ValueError("steps must be given: a positive integer (>= 1)")
-    u, v, params, batched = check_arguments(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, dtype, allow_unstable)
+    u, v, params, batched = check_arguments(u0, v0, model, scheme, steps, allow_unstable)
     if on_blowup not in ("raise", "mark"):
         raise ValueError(f"on_blowup={on_blowup!r}; allowed: 'raise', 'mark'")
-    if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral) or check_every < 1:
-        raise ValueError(f"check_every={check_every!r} must be a positive integer (>= 1)")
-    if steady_tol is not None:
-        steady_tol = _check_number("steady_tol", steady_tol, positive=True)
+    _positive_int("check_every", check_every)
+    if steady_tol is not None and check_real("steady_tol", steady_tol) <= 0:
+        raise ValueError(f"steady_tol={steady_tol!r} must be > 0")
     rec = _record_steps(record_times, params.dt, steps)
     name = resolve_backend(backend)
     engine = _make_backend(name, u, v, params)
@@ -369,35 +356,30 @@ def integrate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil
                             frame_times=rec * params.dt, steps=taken, steady=steady, failed=failed, backend=name)
 
 
-def simulate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil="9pt", backend="auto",
-             dtype=np.float32, *, steady_tol=None, check_every=1000, allow_unstable=False, progress=False):
+def simulate(u0, v0, f=None, k=None, *, steps=None, model: GrayScott | None = None, scheme: Scheme | None = None,
+             backend="auto", steady_tol=None, check_every=1000, allow_unstable=False, progress=False, **loose):
     """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps.
 
     :func:`integrate` runs the same scheme and also offers recorded frames, per-member
-    steady-state stops and marking of failed members.
+    steady-state stops and marking of failed members. The model and its discretisation are given
+    either as objects (``model=GrayScott(...)``, ``scheme=Scheme(...)``) or as loose keywords
+    (``f=..., k=..., Du=..., dt=...``); a group given both ways is an error.
 
     Parameters
     ----------
     u0, v0 : array_like
         Initial fields, ``(N, M)`` or a batch ``(B, N, M)``, with N, M >= 3; periodic boundaries.
     f, k : float or array_like
-        Feed and kill rates (1/time), scalars or arrays ``(B,)``, >= 0.
-    Du, Dv : float or array_like, optional
-        Diffusivities (length^2/time), scalars or arrays ``(B,)``, >= 0.
-    dt : float, optional
-        Time step, > 0 and at most the stencil's forward-Euler bound (:func:`stability_limit`).
-    dx : float, optional
-        Grid spacing, > 0.
+        Feed and kill rates (1/time), scalars or arrays ``(B,)``, >= 0 (not with ``model``).
     steps : int
         Number of time steps (>= 1); the run covers ``steps * dt`` time units.
-    stencil : {'9pt', '5pt'}, optional
-        Discrete Laplacian, divided by dx^2: ``'5pt'``, or ``'9pt'`` (the CNN paper's: centre -3,
-        edges 1/2, corners 1/4, which is not isotropic).
+    model : GrayScott, optional
+        ``f``, ``k``, ``Du``, ``Dv`` in one object (:class:`gslib.params.GrayScott`).
+    scheme : Scheme, optional
+        ``dt``, ``dx``, ``stencil``, ``dtype`` in one object (:class:`gslib.params.Scheme`).
     backend : {'auto', 'numpy', 'cpu', 'cuda'}, optional
         ``'numpy'`` (the reference), ``'cpu'`` (Numba), ``'cuda'`` (Numba CUDA), ``'auto'`` (cuda
         if a GPU is visible, else cpu).
-    dtype : {numpy.float32, numpy.float64}, optional
-        Floating-point type of the computation and of the result.
     steady_tol : float, optional
         Stop a member once the largest change of u or v in one step is below this (> 0).
     check_every : int, optional
@@ -406,6 +388,22 @@ def simulate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil=
         Run even if dt exceeds the stability bound (for demonstrations).
     progress : bool, optional
         Show a progress bar (tqdm) over the steps.
+    **loose
+        The loose keywords of the two groups, in place of ``model`` and ``scheme``:
+    Du, Dv : float or array_like, optional
+        Diffusivities (length^2/time), scalars or arrays ``(B,)``, >= 0; default 0.2 and 0.1 (the
+        fields of :class:`~gslib.params.GrayScott`; not with ``model``).
+    dt : float, optional
+        Time step, > 0 and at most the stencil's forward-Euler bound (:func:`stability_limit`);
+        default 0.25.
+    dx : float, optional
+        Grid spacing, > 0; default 1.
+    stencil : {'9pt', '5pt'}, optional
+        Discrete Laplacian, divided by dx^2: ``'5pt'``, or ``'9pt'`` (the CNN paper's: centre -3,
+        edges 1/2, corners 1/4, which is not isotropic); default ``'9pt'``.
+    dtype : {numpy.float32, numpy.float64}, optional
+        Floating-point type of the computation and of the result; default float32. ``dt``, ``dx``,
+        ``stencil`` and ``dtype`` are the fields of :class:`~gslib.params.Scheme` (not with ``scheme``).
 
     Returns
     -------
@@ -425,6 +423,7 @@ def simulate(u0, v0, f, k, Du=0.2, Dv=0.1, dt=0.25, dx=1.0, steps=None, stencil=
     >>> u0, v0 = gslib.initial.cnn_seed(seed=0)
     >>> u, v = gslib.simulate(u0, v0, f=0.042, k=0.063, steps=1000)
     """
-    res = integrate(u0, v0, f, k, Du, Dv, dt, dx, steps, stencil, backend, dtype, steady_tol=steady_tol,
-                    check_every=check_every, allow_unstable=allow_unstable, progress=progress)
+    res = integrate(u0, v0, f=f, k=k, steps=steps, model=model, scheme=scheme, backend=backend,
+                    steady_tol=steady_tol, check_every=check_every, allow_unstable=allow_unstable,
+                    progress=progress, **loose)
     return res.u, res.v

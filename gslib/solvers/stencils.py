@@ -36,70 +36,22 @@ from __future__ import annotations
 
 import numpy as np
 
-STENCILS = ("5pt", "9pt")
+# The solvers' two stencils and their stability bound belong to the discretisation (gslib.params.Scheme);
+# they are defined there and re-exported here.
+from ..params import SPECTRAL_RADIUS, STENCILS, check_stencil, stability_limit
+from .reference import laplacian
+
+__all__ = ["STENCILS", "ANALYSIS_STENCILS", "SPECTRAL_RADIUS", "FLUSH_THRESHOLD", "check_stencil", "stability_limit",
+           "check_analysis_stencil", "laplacian_symbol", "analysis_laplacian"]
+
 #: Laplacians known to the analysis (inference, inversion): the solvers' two, isotropic 9-point, spectral.
 ANALYSIS_STENCILS = ("5pt", "9pt", "9pt-iso", "spectral")
-
-#: Magnitude of the most negative eigenvalue of each stencil, times dx**2.
-SPECTRAL_RADIUS = {"5pt": 8.0, "9pt": 4.0}
 
 #: v is set to 0 where ``|v|`` falls below this value after each step. Where v decays (the H state and
 #: everywhere fronts never reach) it would otherwise turn subnormal and slow the CPU by tens of times;
 #: in float32 1e-15 keeps u*v**2 a normal number. The state (1, 0) is linearly stable, so removing
 #: values this small does not change the physics.
 FLUSH_THRESHOLD = {np.dtype(np.float32): 1e-15, np.dtype(np.float64): 1e-150}
-
-
-def check_stencil(stencil: str) -> str:
-    """Check a stencil name.
-
-    Parameters
-    ----------
-    stencil : str
-        ``'5pt'`` or ``'9pt'``.
-
-    Returns
-    -------
-    str
-        ``stencil``.
-
-    Raises
-    ------
-    ValueError
-        If ``stencil`` is not a known stencil.
-    """
-    if stencil not in STENCILS:
-        raise ValueError(f"stencil={stencil!r} is not a stencil; allowed: {', '.join(map(repr, STENCILS))}")
-    return stencil
-
-
-def stability_limit(D: float, dx: float = 1.0, stencil: str = "9pt") -> float:
-    """Largest stable forward-Euler time step of the diffusion part of the scheme.
-
-    Parameters
-    ----------
-    D : float
-        Largest diffusivity (length**2/time).
-    dx : float, optional
-        Grid spacing.
-    stencil : {'9pt', '5pt'}, optional
-        The stencil.
-
-    Returns
-    -------
-    float
-        ``2 dx**2 / (rho D)``, rho the stencil's spectral radius (8 for 5pt, 4 for 9pt);
-        infinite for ``D <= 0``.
-
-    Raises
-    ------
-    ValueError
-        If ``stencil`` is not a known stencil.
-    """
-    check_stencil(stencil)
-    if D <= 0:
-        return float("inf")
-    return 2.0 * dx * dx / (SPECTRAL_RADIUS[stencil] * D)
 
 
 def check_analysis_stencil(stencil: str, auto: bool = False) -> str:
@@ -186,8 +138,6 @@ def analysis_laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> 
     ValueError
         If ``stencil`` is not an analysis stencil.
     """
-    from .reference import laplacian
-
     check_analysis_stencil(stencil)
     a = np.asarray(a, dtype=np.float64)
     if stencil in STENCILS:

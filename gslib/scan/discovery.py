@@ -1,0 +1,567 @@
+"""Looking for patterns the network was never taught: distances of embeddings, flags and ranked regions.
+
+:func:`flag_candidates` flags scan points where the network is unsure (entropy) or whose embedding
+lies far from every training class (:class:`EmbeddingDistance`), groups them into regions of the
+(k, f) plane and ranks the regions by evidence of novelty (:class:`ClassSpread`); see
+:mod:`gslib.scan` for the method and its sources.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..lattice import cluster_points, grid_spacing, nearest_point
+from .table import _entropy
+
+__all__ = ["REGION_KINDS", "REGION_ORDERS", "Candidates", "ClassSpread", "EmbeddingDistance", "flag_candidates"]
+
+
+class EmbeddingDistance:
+    """Distance of embeddings from the classes of a training set, and the nearest class.
+
+    Parameters
+    ----------
+    method : {"mahalanobis", "knn"}
+        ``"mahalanobis"``: class means and one pooled within-class covariance S, shrunk to
+        (1 - shrinkage) S + shrinkage (tr S / d) I; distance = min over classes of the
+        Mahalanobis distance. ``"knn"``: embeddings scaled to unit length; distance = the
+        Euclidean distance to the ``n_neighbors``-th nearest training embedding; the nearest
+        class is that of the nearest one.
+    shrinkage : float
+        Shrinkage of the covariance, in (0, 1] (mahalanobis).
+    n_neighbors : int
+        Which neighbour sets the distance, >= 1 (knn).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range.
+    """
+
+    METHODS = ("mahalanobis", "knn")
+
+    def __init__(self, method: str = "mahalanobis", *, shrinkage: float = 0.1, n_neighbors: int = 5):
+        if method not in self.METHODS:
+            raise ValueError(f"method={method!r}; allowed: {', '.join(self.METHODS)}")
+        if not 0 < shrinkage <= 1:
+            raise ValueError(f"shrinkage={shrinkage!r} must lie in (0, 1]")
+        if not isinstance(n_neighbors, int) or n_neighbors < 1:
+            raise ValueError(f"n_neighbors={n_neighbors!r} must be a positive integer")
+        self.method, self.shrinkage, self.n_neighbors = method, float(shrinkage), n_neighbors
+
+    def fit(self, embeddings, labels) -> "EmbeddingDistance":
+        x = _check_embeddings(embeddings, "train_embeddings")
+        labels = np.asarray(labels)
+        if labels.shape != (len(x),):
+            raise ValueError(f"train_labels must have one label per embedding ({len(x)}); got shape {labels.shape}")
+        self.classes, y = np.unique(labels, return_inverse=True)
+        if self.method == "knn":
+            from scipy.spatial import cKDTree
+
+            if len(x) < self.n_neighbors:
+                raise ValueError(f"knn needs at least n_neighbors={self.n_neighbors} training embeddings")
+            self._tree, self._y = cKDTree(_unit(x)), y
+            return self
+        means = np.stack([x[y == c].mean(axis=0) for c in range(len(self.classes))])
+        resid = x - means[y]
+        cov = resid.T @ resid / max(len(x) - len(self.classes), 1)
+        scale = np.trace(cov) / len(cov)
+        scale = scale if scale > 0 else 1.0
+        cov = (1 - self.shrinkage) * cov + self.shrinkage * scale * np.eye(len(cov))
+        w, v = np.linalg.eigh(cov)
+        self._whiten = v / np.sqrt(np.maximum(w, 1e-12 * w.max()))
+        self._means = means @ self._whiten
+        return self
+
+    def score(self, embeddings) -> tuple[np.ndarray, np.ndarray]:
+        """(distance (n,), nearest class (n,)) for embeddings (n, d); NaN rows give NaN and ''."""
+        x = np.asarray(embeddings, dtype=np.float64)
+        ok = np.isfinite(x).all(axis=1)
+        distance = np.full(len(x), np.nan)
+        nearest = np.full(len(x), -1)
+        if ok.any():
+            if self.method == "knn":
+                d, i = self._tree.query(_unit(x[ok]), k=self.n_neighbors)
+                d, i = d.reshape(ok.sum(), -1), i.reshape(ok.sum(), -1)
+                distance[ok], nearest[ok] = d[:, -1], self._y[i[:, 0]]
+            else:
+                z = x[ok] @ self._whiten
+                d2 = (z ** 2).sum(axis=1)[:, None] - 2 * z @ self._means.T + (self._means ** 2).sum(axis=1)[None]
+                nearest[ok] = d2.argmin(axis=1)
+                distance[ok] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        names = np.array([str(c) for c in self.classes] + [""])
+        return distance, names[np.where(nearest < 0, len(self.classes), nearest)]
+
+
+class ClassSpread:
+    """Distance of embeddings from each training class, in units of that class's own spread.
+
+    Chaotic classes (spots that split and die) vary from seed to seed far more than steady ones (a
+    few isolated spots), so one distance threshold for all classes flags patterns of the broad
+    classes that are merely a little away from their training point, and misses patterns that lie
+    close to a narrow class but outside it. Here each class sets its own scale.
+
+    Embeddings are whitened with the pooled, shrunk covariance of the training classes (as in
+    :class:`EmbeddingDistance`). For class c, ``d_c(x)`` is the Euclidean distance from x to the
+    nearest training embedding of c, and the spread ``s_c`` is the median of ``d_c`` over fresh
+    patterns of c: the validation embeddings of c when labelled, otherwise each training embedding
+    measured against the other training embeddings of c (leave one out). The *relative distance*
+    of x is ``min_c d_c(x) / s_c``: about 1 for a typical new pattern of a known class, and larger
+    than every class allows for a pattern that fits none. A class whose patterns are all identical
+    (the uniform states L and H: ``s_c = 0``) fits only those patterns; a class with a single
+    training pattern and no labelled validation pattern gets the median spread of the other
+    classes, and where no class has a spread of its own, every class gets the median distance of
+    the (unlabelled) validation embeddings from their nearest training embedding.
+
+    Parameters
+    ----------
+    shrinkage : float
+        Shrinkage of the pooled covariance, in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``shrinkage`` is out of range.
+    """
+
+    def __init__(self, shrinkage: float = 0.1):
+        if not 0 < shrinkage <= 1:
+            raise ValueError(f"shrinkage={shrinkage!r} must lie in (0, 1]")
+        self.shrinkage = float(shrinkage)
+
+    def fit(self, embeddings, labels, val_embeddings=None, val_labels=None) -> "ClassSpread":
+        """Fit the classes and their spreads.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            Training embeddings (n, d).
+        labels : numpy.ndarray
+            Their classes (n,).
+        val_embeddings : numpy.ndarray, optional
+            Fresh patterns of the same classes (m, d).
+        val_labels : numpy.ndarray, optional
+            Their classes (m,): each class's spread is measured on them; None: leave-one-out
+            within the training embeddings.
+
+        Returns
+        -------
+        ClassSpread
+            self.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match, ``val_labels`` comes without ``val_embeddings``, or no
+            spread can be measured (one training embedding per class and no validation embeddings).
+        """
+        from scipy.spatial import cKDTree
+
+        x = _check_embeddings(embeddings, "train_embeddings")
+        labels = np.asarray(labels)
+        if labels.shape != (len(x),):
+            raise ValueError(f"train_labels must have one label per embedding ({len(x)}); got shape {labels.shape}")
+        if val_embeddings is None and val_labels is not None:
+            raise ValueError("val_labels need val_embeddings")
+        whiten = EmbeddingDistance("mahalanobis", shrinkage=self.shrinkage).fit(x, labels)._whiten
+        self.classes, y = np.unique(labels, return_inverse=True)
+        self._whiten = whiten
+        z = x @ whiten
+        self._trees = [cKDTree(z[y == c]) for c in range(len(self.classes))]
+        spread = np.full(len(self.classes), np.nan)
+        zv = None
+        if val_embeddings is not None:
+            v = _check_embeddings(val_embeddings, "val_embeddings")
+            if v.shape[1] != x.shape[1]:
+                raise ValueError(f"val_embeddings have {v.shape[1]} features but train_embeddings {x.shape[1]}")
+            zv = v @ whiten
+        if val_labels is not None:
+            vl = np.asarray(val_labels)
+            if vl.shape != (len(zv),):
+                raise ValueError(f"val_labels must have one label per embedding ({len(zv)}); got shape {vl.shape}")
+            for c, name in enumerate(self.classes):
+                mine = vl == name
+                if mine.any():
+                    spread[c] = np.median(self._trees[c].query(zv[mine])[0])
+        for c in np.flatnonzero(np.isnan(spread)):
+            members = z[y == c]
+            if len(members) > 1:
+                spread[c] = np.median(self._trees[c].query(members, k=2)[0][:, 1])
+        if np.isnan(spread).all():
+            if zv is None:
+                raise ValueError("no class has two training embeddings and there are no validation embeddings: "
+                                 "the spread of the classes is unknown")
+            spread[:] = np.median(cKDTree(z).query(zv)[0])
+        spread[np.isnan(spread)] = np.median(spread[~np.isnan(spread)])
+        self.spread = spread
+        return self
+
+    def relative(self, embeddings) -> tuple[np.ndarray, np.ndarray]:
+        """Relative distances of embeddings (n, d).
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d); rows with NaN give NaN and ''.
+
+        Returns
+        -------
+        relative : numpy.ndarray
+            ``min_c d_c / s_c`` (n,).
+        fit_class : numpy.ndarray
+            The class c that attains it (n,): the known class the pattern fits best for its spread.
+        """
+        x = np.asarray(embeddings, dtype=np.float64)
+        ok = np.isfinite(x).all(axis=1)
+        relative = np.full(len(x), np.nan)
+        best = np.full(len(x), -1)
+        if ok.any():
+            z = x[ok] @ self._whiten
+            d = np.stack([tree.query(z)[0] for tree in self._trees], axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(self.spread > 0, d / np.where(self.spread > 0, self.spread, 1.0),
+                             np.where(d > 0, np.inf, 0.0))
+            best[ok] = r.argmin(axis=1)
+            relative[ok] = r.min(axis=1)
+        names = np.array([str(c) for c in self.classes] + [""])
+        return relative, names[np.where(best < 0, len(self.classes), best)]
+
+
+def _unit(x):
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def _check_embeddings(x, name):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (n, d); got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite")
+    return x
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """What :func:`flag_candidates` found, per point (P,) and per region.
+
+    Attributes
+    ----------
+    k, f : numpy.ndarray
+        The scan's points.
+    entropy : numpy.ndarray
+        Entropy of the network's probabilities (nats).
+    distance : numpy.ndarray
+        Distance of the embedding from the nearest training class (see :class:`EmbeddingDistance`).
+    nearest_class : numpy.ndarray
+        That class.
+    flag_entropy : numpy.ndarray
+        ``entropy > thresholds["entropy"]``.
+    flag_distance : numpy.ndarray
+        ``distance > thresholds["distance"]``.
+    flagged : numpy.ndarray
+        Flagged by any of the criteria used (never a failed or uniform point).
+    region : numpy.ndarray
+        Region id of each flagged point (-1: none); ``regions[i]["id"] == i``.
+    regions : list of dict
+        In the order asked for (default: most novel first; see :func:`flag_candidates`). Each
+        holds id (its position), score (the novelty score), kind ("novel", "border" or "known"),
+        score_parts (relative_distance, relative_distance_max, fit_class, fit_fraction,
+        entropy_fraction, top_classes, top_probability), rank_novelty and rank_size (1 = most
+        novel, largest), size (points), n_cells (distinct lattice cells), k_mean, f_mean, k_min,
+        k_max, f_min, f_max, entropy_mean, distance_mean, distance_max, n_flag_entropy,
+        n_flag_distance, labels (predicted class counts), nearest_class (most common), indices
+        (the points).
+    thresholds : dict
+        entropy, distance, novelty, quantile, method, criteria, eps, min_size, n_calibration,
+        spacing, min_contrast, n_uniform, join, order, border_probability.
+    uniform : numpy.ndarray
+        u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged.
+    relative_distance : numpy.ndarray or None
+        Distance of each point's embedding from the class it fits best, in units of that class's
+        spread (:class:`ClassSpread`).
+    fit_class : numpy.ndarray or None
+        That class.
+    """
+
+    k: np.ndarray
+    f: np.ndarray
+    entropy: np.ndarray
+    distance: np.ndarray
+    nearest_class: np.ndarray
+    flag_entropy: np.ndarray
+    flag_distance: np.ndarray
+    flagged: np.ndarray
+    region: np.ndarray
+    regions: list
+    thresholds: dict
+    uniform: np.ndarray
+    relative_distance: np.ndarray | None = None
+    fit_class: np.ndarray | None = None
+
+    def region_at(self, *, f: float, k: float, spacing=None, tolerance: float = 1.0) -> dict | None:
+        """The region holding the scan point nearest to (f, k) (within ``tolerance`` lattice steps), or None."""
+        i, d = nearest_point(f=self.f, k=self.k, f0=f, k0=k, spacing=spacing)
+        if d > tolerance or self.region[i] < 0:
+            return None
+        return self.regions[self.region[i]]
+
+    def by_kind(self, kind: str) -> list:
+        """The regions of one kind ("novel", "border" or "known"), in the order of :attr:`regions`.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not one of the three.
+        """
+        if kind not in REGION_KINDS:
+            raise ValueError(f"kind={kind!r}; allowed: {', '.join(REGION_KINDS)}")
+        return [r for r in self.regions if r["kind"] == kind]
+
+
+#: Kinds of flagged regions (see :func:`flag_candidates`).
+REGION_KINDS = ("novel", "border", "known")
+#: Orders of :attr:`Candidates.regions`.
+REGION_ORDERS = ("novelty", "size")
+
+
+def _probability_names(table, n_columns: int) -> np.ndarray:
+    names = getattr(table, "class_names", None)
+    if names is None and isinstance(table, dict):
+        names = table.get("class_names")
+    if names is None or len(names) != n_columns:
+        names = [str(c) for c in range(n_columns)]
+    return np.array([str(n) for n in names])
+
+
+def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=None, val_probabilities=None,
+                    val_labels=None, method: str = "mahalanobis", quantile: float = 0.99,
+                    entropy_threshold: float | None = None, criteria=("entropy", "distance"), eps: float = 1.5,
+                    min_size: int = 2, spacing=None, shrinkage: float = 0.1, n_neighbors: int = 5,
+                    min_contrast: float | None = 1e-3, join: str = "class", order: str = "novelty",
+                    border_probability: float = 0.9, extent_weight: float = 0.25) -> Candidates:
+    """Flag scan points that may show a pattern outside the training classes, group them into regions and
+    rank the regions by evidence of novelty.
+
+    Flags and regions are described in the module's docstring. **Ranking.** Every region gets a
+    novelty *score*, the product of two parts:
+
+    * its *relative distance*: the median, over its points, of the distance of the embedding from
+      the class that fits it best, in units of that class's own spread over fresh patterns
+      (:class:`ClassSpread`). A chaotic class that varies from seed to seed may be broad, a steady
+      one may not, so a region does not look novel merely for lying a little away from the training
+      point of a broad class (the pooled distance of the flags treats every class as equally
+      broad); the median makes one odd point count for little;
+    * its *extent*: ``n_cells ** extent_weight``, the number of lattice cells it covers to a small
+      power. A new class that covers a real area of the plane shows up as many points that agree;
+      with 1/4, a region 16 times larger needs a relative distance half as large to rank equally,
+      so extent breaks near-ties of strength but cannot lift a large region of a known class above
+      a small one that fits no class. (Checked beyond the paper's pi: with each of the 13 Greek
+      classes removed from the reference embeddings of the shipped first-pass scan in turn, the
+      region of the removed class ranks first or second for every exponent from 0.2 to 0.3, and
+      pi's region second; the network itself still knew the class there, which
+      :mod:`gslib.discovery` removes too.)
+
+    Each region also gets a *kind*:
+
+    * ``"novel"``: its relative distance exceeds the ``quantile`` of the relative distances of the
+      validation patterns (``thresholds["novelty"]``): its patterns fit no known class;
+    * ``"border"``: not novel, and the network hesitates between two known classes: at least half
+      of its points are flagged by the entropy, and its two most probable classes hold at least
+      ``border_probability`` of its mean probability;
+    * ``"known"``: neither: patterns within the spread of a known class, flagged because the pooled
+      distance takes every class to be as narrow as the average.
+
+    The kind labels a region and does not change the order. Regions come back most novel first,
+    or largest first with ``order="size"``; every region carries both ranks.
+
+    Parameters
+    ----------
+    table : ScanTable or mapping
+        The scan (or a mapping with k, f, embedding, and entropy or probabilities).
+    train_embeddings : numpy.ndarray
+        Embeddings ``(n, d)`` of the training samples (:func:`gslib.scan.classify_samples`).
+    train_labels : numpy.ndarray
+        Their classes ``(n,)``.
+    val_embeddings : numpy.ndarray, optional
+        Embeddings of held-out samples of the same classes, to calibrate the thresholds (their
+        ``quantile``); None: every 5th training sample of each class is held out, the distance
+        models are fitted on the others.
+    val_probabilities : numpy.ndarray, optional
+        Their class probabilities, to calibrate the entropy threshold the same way.
+    val_labels : numpy.ndarray, optional
+        Their classes: each class's spread is then measured on its validation patterns (fresh
+        seeds, like the scan's); None: leave-one-out within the training embeddings.
+    method : str, optional
+        Distance model of the flags (:class:`EmbeddingDistance`).
+    quantile : float, optional
+        Quantile of the held-out samples that sets the thresholds (default 0.99: about 1 in 100
+        patterns of a known class crosses each).
+    entropy_threshold : float, optional
+        Nats; None: calibrated from val_probabilities, or ln 2 without them.
+    criteria : sequence of str, optional
+        Which flags count: any of "entropy", "distance" (a point is flagged by either).
+    eps, min_size : optional
+        Regions: points within eps lattice steps are joined; smaller regions are dropped.
+    spacing : optional
+        Lattice spacing of the scan (default: :func:`grid_spacing`).
+    shrinkage, n_neighbors : optional
+        Parameters of the distance models (:class:`EmbeddingDistance`, :class:`ClassSpread`).
+    min_contrast : float or None, optional
+        Points whose u(T) has a spatial standard deviation below this are uniform: one of the
+        homogeneous states, which the theory of chapter 1 describes completely, and never
+        flagged (only if the table has the column ``contrast``; None: no such rule).
+    join : {'class', 'lattice'}, optional
+        "class": only points whose embeddings are nearest to the same training class are
+        joined (a region holds one kind of pattern); "lattice": any flagged neighbours.
+    order : {'novelty', 'size'}, optional
+        Order of the regions: by score, most novel first (ties: the larger first), or by size,
+        largest first.
+    extent_weight : float, optional
+        In [0, 1]: the power of the number of lattice cells in the score (default 1/4, see above;
+        0 ranks by the relative distance alone, 1 comes close to ranking by size).
+    border_probability : float, optional
+        In (0.5, 1]: the share of the mean probability that two classes must hold for a
+        hesitating region to be a border between them (default 0.9: at most a tenth left for
+        all other classes together).
+
+    Returns
+    -------
+    Candidates
+        The flags, per point and per region.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the shapes do not match.
+    """
+    criteria = tuple(criteria)
+    if not criteria or set(criteria) - {"entropy", "distance"}:
+        raise ValueError(f"criteria={criteria!r}; allowed: one or both of 'entropy', 'distance'")
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile={quantile!r} must lie in (0, 1)")
+    if order not in REGION_ORDERS:
+        raise ValueError(f"order={order!r}; allowed: {', '.join(REGION_ORDERS)}")
+    if not 0 <= extent_weight <= 1:
+        raise ValueError(f"extent_weight={extent_weight!r} must lie in [0, 1]")
+    if not 0.5 < border_probability <= 1:
+        raise ValueError(f"border_probability={border_probability!r} must lie in (0.5, 1]")
+    if join not in ("class", "lattice"):
+        raise ValueError(f"join={join!r}; allowed: 'class', 'lattice'")
+    k, f = np.asarray(table["k"], dtype=np.float64), np.asarray(table["f"], dtype=np.float64)
+    if "embedding" not in table or table["embedding"] is None:
+        raise ValueError("the scan has no embeddings (load it with embedding=True, or ship it with them)")
+    embedding = np.asarray(table["embedding"], dtype=np.float64)
+    if embedding.shape[0] != len(k):
+        raise ValueError(f"the scan has {len(k)} points but {embedding.shape[0]} embeddings")
+    probabilities = np.asarray(table["probabilities"], dtype=np.float64) if "probabilities" in table else None
+    entropy = np.asarray(table["entropy"], dtype=np.float64) if "entropy" in table else _entropy(probabilities)
+    failed = np.asarray(table["failed"], dtype=bool) if "failed" in table else ~np.isfinite(embedding).all(axis=1)
+
+    train = _check_embeddings(train_embeddings, "train_embeddings")
+    labels = np.asarray(train_labels)
+    if train.shape[1] != embedding.shape[1]:
+        raise ValueError(f"train_embeddings have {train.shape[1]} features but the scan's embeddings {embedding.shape[1]}")
+    scorer = EmbeddingDistance(method, shrinkage=shrinkage, n_neighbors=n_neighbors)
+    spread = ClassSpread(shrinkage)
+    if val_embeddings is None:
+        held = np.zeros(len(train), dtype=bool)
+        for c in np.unique(labels):
+            held[np.flatnonzero(labels == c)[4::5]] = True
+        if not held.any() or held.all():
+            raise ValueError("too few training embeddings to hold some out; pass val_embeddings")
+        scorer.fit(train[~held], labels[~held])
+        spread.fit(train[~held], labels[~held], train[held], labels[held])
+        calibration = train[held]
+    else:
+        scorer.fit(train, labels)
+        calibration = _check_embeddings(val_embeddings, "val_embeddings")
+        if val_labels is not None and len(np.asarray(val_labels)) != len(calibration):
+            raise ValueError(f"val_labels must have one label per validation embedding ({len(calibration)}); "
+                             f"got {len(np.asarray(val_labels))}")
+        spread.fit(train, labels, calibration, val_labels)
+    distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
+    novelty_threshold = float(np.quantile(spread.relative(calibration)[0], quantile))
+    if entropy_threshold is None:
+        entropy_threshold = (float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None
+                             else math.log(2))
+    distance, nearest = scorer.score(embedding)
+    relative, fit_class = spread.relative(embedding)
+
+    ok = ~failed & np.isfinite(distance)
+    uniform = np.zeros(len(k), dtype=bool)
+    if min_contrast is not None and "contrast" in table and table["contrast"] is not None:
+        uniform = np.asarray(table["contrast"], dtype=np.float64) < min_contrast
+        ok &= ~uniform
+    flag_entropy = ok & (entropy > entropy_threshold)
+    flag_distance = ok & (distance > distance_threshold)
+    flagged = np.zeros(len(k), dtype=bool)
+    if "entropy" in criteria:
+        flagged |= flag_entropy
+    if "distance" in criteria:
+        flagged |= flag_distance
+    spacing = spacing or grid_spacing(f=f, k=k)
+    by_size = cluster_points(f=f, k=k, mask=flagged, spacing=spacing, eps=eps, min_size=min_size,
+                             groups=nearest if join == "class" else None)
+    predicted = np.asarray(table["label"]) if "label" in table else np.full(len(k), "")
+    columns = None if probabilities is None else _probability_names(table, probabilities.shape[1])
+    regions = []
+    for r in range(by_size.max() + 1):
+        idx = np.flatnonzero(by_size == r)
+        cells = {(round(a / spacing[0]), round(b / spacing[1])) for a, b in zip(f[idx], k[idx])}
+        names, counts = np.unique(nearest[idx], return_counts=True)
+        got, got_counts = np.unique(predicted[idx], return_counts=True)
+        fits, fit_counts = np.unique(fit_class[idx], return_counts=True)
+        if probabilities is not None:
+            mean_p = np.nanmean(probabilities[idx], axis=0)
+            top = np.argsort(-mean_p, kind="stable")[:2]
+            top_classes = {str(columns[c]): float(mean_p[c]) for c in top}
+        else:  # without probabilities, the shares of the predicted labels stand in for them
+            top_classes = {str(a): b / len(idx) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])[:2]}
+        strength = float(np.median(relative[idx]))
+        score = strength * len(cells) ** extent_weight
+        entropy_fraction = float(flag_entropy[idx].mean())
+        top_probability = float(sum(top_classes.values()))
+        if strength > novelty_threshold:
+            kind = "novel"
+        elif entropy_fraction >= 0.5 and len(top_classes) == 2 and top_probability >= border_probability:
+            kind = "border"
+        else:
+            kind = "known"
+        regions.append(dict(
+            id=r, score=score, kind=kind,
+            score_parts=dict(relative_distance=strength, extent=len(cells) ** extent_weight,
+                             relative_distance_max=float(relative[idx].max()),
+                             fit_class=str(fits[fit_counts.argmax()]), fit_fraction=float(np.mean(relative[idx] <= novelty_threshold)),
+                             entropy_fraction=entropy_fraction, top_classes=top_classes, top_probability=top_probability),
+            rank_novelty=0, rank_size=r + 1,
+            size=len(idx), n_cells=len(cells), k_mean=float(k[idx].mean()), f_mean=float(f[idx].mean()),
+            k_min=float(k[idx].min()), k_max=float(k[idx].max()), f_min=float(f[idx].min()), f_max=float(f[idx].max()),
+            entropy_mean=float(entropy[idx].mean()), distance_mean=float(distance[idx].mean()),
+            distance_max=float(distance[idx].max()), n_flag_entropy=int(flag_entropy[idx].sum()),
+            n_flag_distance=int(flag_distance[idx].sum()),
+            labels={str(a): int(b) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])},
+            nearest_class=str(names[counts.argmax()]), indices=idx))
+    # by_size already orders by (size, first point); a stable sort on the score keeps that order for ties
+    novelty_order = sorted(range(len(regions)), key=lambda i: -regions[i]["score"])
+    for rank, i in enumerate(novelty_order, start=1):
+        regions[i]["rank_novelty"] = rank
+    if order == "novelty":
+        regions = [regions[i] for i in novelty_order]
+    region = np.full(len(k), -1, dtype=np.int64)
+    for new_id, r in enumerate(regions):
+        r["id"] = new_id
+        region[r["indices"]] = new_id
+    thresholds = dict(entropy=float(entropy_threshold), distance=distance_threshold, novelty=novelty_threshold,
+                      quantile=quantile, method=method, criteria=list(criteria), eps=eps, min_size=min_size,
+                      n_calibration=len(calibration), spacing=list(spacing), min_contrast=min_contrast,
+                      n_uniform=int(uniform.sum()), join=join, order=order, border_probability=border_probability,
+                      extent_weight=extent_weight,
+                      spread="validation" if val_embeddings is not None and val_labels is not None
+                      else "held-out training" if val_embeddings is None else "leave-one-out")
+    return Candidates(k=k, f=f, entropy=entropy, distance=distance, nearest_class=nearest, flag_entropy=flag_entropy,
+                      flag_distance=flag_distance, flagged=flagged, region=region, regions=regions,
+                      thresholds=thresholds, uniform=uniform, relative_distance=relative, fit_class=fit_class)
