@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_int", "check_real", "check_choice", "steps_of"]
+__all__ = ["check_int", "check_real", "check_choice", "check_range", "steps_of"]
 
 
 def _is_bool(value) -> bool:
@@ -106,6 +106,29 @@ def check_choice(name: str, value, choices) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")
     return value
+
+
+def check_range(name: str, value) -> tuple[float, float]:
+    """``value`` as a pair ``(low, high)`` of finite floats with ``low < high``, or a ValueError.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name.
+    value : object
+        A pair of real numbers.
+
+    Returns
+    -------
+    tuple of float
+    """
+    try:
+        lo, hi = (float(x) for x in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of numbers; got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be a pair (low, high) of finite numbers with low < high; got {value!r}")
+    return lo, hi
 
 
 def steps_of(time, dt, name: str = "t", dt_name: str = "dt") -> int:

@@ -686,10 +686,10 @@ class ScanExplorer:
         f_range, k_range : pair of float
             The window ``(low, high)`` of each rate (keywords).
         """
-        from .plotting.core import _check_range
+        from ._validate import check_range
 
-        f_lo, f_hi = _check_range("f_range", f_range)
-        k_lo, k_hi = _check_range("k_range", k_range)
+        f_lo, f_hi = check_range("f_range", f_range)
+        k_lo, k_hi = check_range("k_range", k_range)
         self.ax_map.set_xlim(k_lo, k_hi)
         self.ax_map.set_ylim(f_lo, f_hi)
 

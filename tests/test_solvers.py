@@ -292,3 +292,21 @@ def test_cuda_without_gpu_is_a_clear_error():
         pytest.skip("a GPU (or the simulator) is visible here")
     with pytest.raises(RuntimeError, match="needs a CUDA GPU"):
         gslib.simulate(U0, V0, **GOOD, backend="cuda")
+
+
+def test_parameter_objects_check_their_values():
+    model = gslib.GrayScott(f=[0.03, 0.05], k=0.06)
+    assert model.size == 2 and model.k == 0.06 and model.max_diffusivity == 0.2
+    with pytest.raises(ValueError):
+        model.f[0] = 1.0  # read-only
+    assert model.replace(k=[0.06, 0.061]).size == 2
+    with pytest.raises(ValueError, match="differ in length"):
+        gslib.GrayScott(f=[0.03, 0.05], k=[0.06, 0.06, 0.06])
+    with pytest.raises(ValueError, match="f must be >= 0"):
+        gslib.GrayScott(f=-0.1, k=0.06)
+    scheme = gslib.Scheme(dtype=np.float64)
+    assert scheme.dtype == "float64" and scheme.stability_limit(0.2) == pytest.approx(2.5)
+    with pytest.raises(ValueError, match=r"dt=0 must be > 0"):
+        gslib.Scheme(dt=0)
+    with pytest.raises(ValueError, match="exceeds the forward-Euler stability bound"):
+        gslib.Scheme(dt=3.0).check_stable(0.2)

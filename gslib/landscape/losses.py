@@ -460,7 +460,9 @@ def _resolve_features(features, weights, preprocess):
 
 
 def gram_matrices(features, x, preprocess=None):
-    """Gram matrices ``G = F^T F / (H W)`` of every output of ``features`` for fields ``x``.
+    """Gram matrices ``G = Phi^T Phi / (H W)`` of every output of ``features`` for fields ``x``.
+
+    ``Phi`` is one output flattened to (H W, C): H x W positions, C channels.
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import check_int, check_range, check_real
 
 __all__ = [
     "STYLE",
@@ -82,16 +82,6 @@ def _check_field(field, name: str) -> np.ndarray:
             f"{name} contains NaN or Inf ({int(np.count_nonzero(~np.isfinite(arr)))} value(s)); it must be finite"
         )
     return arr
-
-
-def _check_range(name: str, value) -> tuple[float, float]:
-    try:
-        lo, hi = (float(x) for x in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair (low, high) of numbers; got {value!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name} must be a pair (low, high) of finite numbers with low < high; got {value!r}")
-    return lo, hi
 
 
 def _extent(shape, dx: float) -> tuple[float, float, float, float]:
@@ -425,8 +415,8 @@ def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_nod
     """
     from ..model import hopf_curve, saddle_node_curve
 
-    k_lo, k_hi = _check_range("k_range", k_range)
-    f_lo, f_hi = _check_range("f_range", f_range)
+    k_lo, k_hi = check_range("k_range", k_range)
+    f_lo, f_hi = check_range("f_range", f_range)
     if saddle_node:
         k, f = saddle_node_curve(2000)
         ax.plot(k, f, color="black", linestyle="-", label="saddle-node")

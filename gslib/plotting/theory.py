@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from .core import _check_range, plot_phase_plane, plot_sample
+from .._validate import check_range
+from .core import plot_phase_plane, plot_sample
 
 __all__ = ["REGION_COLORS", "plot_region_map", "region_legend_handles", "plot_dispersion", "plot_class_gallery"]
 
@@ -64,8 +65,8 @@ def plot_region_map(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), n=500, Du=0
 
     from ..model import REGIONS, classify_region
 
-    k_lo, k_hi = _check_range("k_range", k_range)
-    f_lo, f_hi = _check_range("f_range", f_range)
+    k_lo, k_hi = check_range("k_range", k_range)
+    f_lo, f_hi = check_range("f_range", f_range)
     n = _check_grid_size(n)
     for name, value in (("Du", Du), ("Dv", Dv)):
         if (
@@ -161,9 +162,9 @@ def plot_dispersion(ax, q, rates, *, dashed=(), title=None, xlim=None, ylim=None
     if title is not None:
         ax.set_title(title, fontsize=10)
     if xlim is not None:
-        ax.set_xlim(*_check_range("xlim", xlim))
+        ax.set_xlim(*check_range("xlim", xlim))
     if ylim is not None:
-        ax.set_ylim(*_check_range("ylim", ylim))
+        ax.set_ylim(*check_range("ylim", ylim))
     return lines
 
 

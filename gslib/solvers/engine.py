@@ -9,6 +9,7 @@ implement ``advance(nsteps, active)``, ``last_change()`` and ``fields()``.
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,6 +204,28 @@ def _record_steps(record_times, dt, steps):
     return np.unique(s.astype(np.int64))
 
 
+def cuda_available(real_gpu_only: bool = False) -> bool:
+    """Whether the ``cuda`` backend can run.
+
+    Parameters
+    ----------
+    real_gpu_only : bool, optional
+        Count only a real GPU, not Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``).
+
+    Returns
+    -------
+    bool
+        True if a GPU is visible, or (unless ``real_gpu_only``) the simulator is enabled.
+    """
+    if real_gpu_only and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False
+    try:
+        from .cuda import available
+    except ImportError:  # numba-cuda not installed
+        return False
+    return available()
+
+
 def resolve_backend(backend: str) -> str:
     """Turn ``backend`` into the backend that will run.
 
@@ -224,7 +247,6 @@ def resolve_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not a backend; allowed: {', '.join(map(repr, BACKENDS))}")
     if backend == "auto":
-        from . import cuda_available
         return "cuda" if cuda_available(real_gpu_only=True) else "cpu"
     return backend
 
