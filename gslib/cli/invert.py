@@ -77,7 +77,7 @@ def recorded_stencil(path) -> str | None:
     Parameters
     ----------
     path : str or path-like
-        The file (already read once by :func:`gslib.landscape.load_steady`).
+        The file (already read once by :func:`gslib.inversion.load_steady`).
 
     Returns
     -------
@@ -104,12 +104,12 @@ def run_invert(args) -> int:
     int
         The exit code: 0, or :data:`EXIT_UNEXPLAINED` when the model does not explain the pattern.
     """
-    from .. import landscape
+    from .. import inversion
     from ..provenance import record as provenance_record
 
     out = check_output(args.out, ".json", "--out")
     t0 = time.perf_counter()
-    u, v, dx, truth = landscape.load_steady(args.steady)
+    u, v, dx, truth = inversion.load_steady(args.steady)
     recorded = recorded_stencil(args.steady)
     stencil = args.stencil or recorded or "auto"
     if recorded is not None and stencil != "auto" and recorded != stencil:
@@ -119,7 +119,7 @@ def run_invert(args) -> int:
             file=sys.stderr,
         )
     check_real("--noise", args.noise, minimum=0.0)
-    fit = landscape.residual_fit(u, v, dx, stencil, noise=args.noise, on_unexplained="ignore")
+    fit = inversion.residual_fit(u, v, dx, stencil, noise=args.noise, on_unexplained="ignore")
     seconds = time.perf_counter() - t0
     result = fit.to_dict()
     result = {**result.pop("params"), **result}  # Du, Dv, F, k at the top, their errors under "stderr"
@@ -127,7 +127,7 @@ def run_invert(args) -> int:
     if truth:
         result["truth"] = truth
         result["relative_errors"] = {
-            name: fit.params[name] / truth[name] - 1 if truth[name] else None for name in landscape.PARAMS
+            name: fit.params[name] / truth[name] - 1 if truth[name] else None for name in inversion.PARAMS
         }
     result["provenance"] = provenance_record(args.command_line, seconds)
     if out is not None:
@@ -140,7 +140,7 @@ def run_invert(args) -> int:
             f"{seconds:.2f} s"
         )
         print(f"  {fit.discretisation['message']}")
-        for name in landscape.PARAMS:
+        for name in inversion.PARAMS:
             line = f"  {name:3s} {fit.params[name]:.8g} +- {fit.stderr[name]:.2g}"
             if truth:
                 line += f"   (true {truth[name]:g}, relative error {result['relative_errors'][name]:+.2e})"
@@ -152,7 +152,7 @@ def run_invert(args) -> int:
     if not fit.explained:
         print(
             f"{PROG}: warning: the model does not explain {args.steady}: the relative residual "
-            f"|r|/|b| = {fit.relative_residual:.3g} exceeds {landscape.UNEXPLAINED_THRESHOLD:g} (a settled pattern "
+            f"|r|/|b| = {fit.relative_residual:.3g} exceeds {inversion.UNEXPLAINED_THRESHOLD:g} (a settled pattern "
             "leaves about 1e-3). It is not a steady state of the Gray-Scott model: it still moves, or another "
             "model made it; the parameters above are not to be trusted",
             file=sys.stderr,

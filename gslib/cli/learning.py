@@ -65,12 +65,11 @@ def run_dataset(args) -> int:
     from .. import dataset
 
     recipe = dataset.recipe_for(args.scale or current_scale())
-    log = progress_logger(None, dataset.__name__)
     t0 = time.perf_counter()
-    manifest = dataset.build_split(
-        args.split, args.out, recipe, chunk_size=args.chunk_size, backend=args.backend, log=log
+    manifest = dataset.build_split(args.split, args.out, recipe, chunk_size=args.chunk_size, backend=args.backend)
+    progress_logger(None, __name__)(
+        f"{args.split}: {manifest['n_patterns']} patterns in {args.out} ({time.perf_counter() - t0:.1f} s this run)"
     )
-    log(f"{args.split}: {manifest['n_patterns']} patterns in {args.out} ({time.perf_counter() - t0:.1f} s this run)")
     return 0
 
 

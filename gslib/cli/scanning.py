@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from .._jsonio import write_json
-from .._log import progress_logger
 from .argtypes import integer, real
 from .options import BACKENDS, SCALES, SCHEDULES, add_quiet
 from .registry import subcommand
@@ -36,12 +35,14 @@ def _scan_network(model, weights_sha256: str, mismatch):
     -------
     keras.Model
     """
-    from .. import scan
+    from .. import networks
 
-    net = scan._resolve_model(model)
-    if net["weights_sha256"] != weights_sha256:
-        raise ValueError(mismatch(net["ref"]))
-    network, _ = scan._load_network(net["directory"], net["weights_sha256"])
+    ref = networks.resolve(model)
+    if ref.weights_sha256 != weights_sha256:
+        raise ValueError(mismatch(ref.ref))
+    from .. import cnn  # Keras 3, or gslib.MissingExtraError naming the extra that adds it
+
+    network, _ = cnn.NETWORKS.load(ref)
     return network
 
 
@@ -147,7 +148,6 @@ def run_scan(args) -> int:
             batch_size=args.batch_size,
             samples=args.samples,
             command=args.command_line,
-            log=progress_logger(None, scan.__name__),
         )
     finally:
         executor.close()
@@ -343,7 +343,6 @@ def run_discovery_benchmark(args) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         command=args.command_line,
-        log=progress_logger(None, discovery.__name__),
     )
 
     def show(value, fmt):
