@@ -20,8 +20,8 @@ from ._log import progress_logger
 from ._validate import check_choice, check_int
 from .classes import PASS1_CLASSES
 from .initial import cnn_seed
+from .params import DTYPES
 from .solvers import BACKENDS, STENCILS, cuda_available, simulate
-from .solvers.engine import DTYPES
 
 #: The CNN paper's first-pass training points as (f, k), used to fill the benchmark batch.
 TRAINING_POINTS = tuple(c.training_point for c in PASS1_CLASSES)
@@ -180,7 +180,7 @@ def run_benchmark(
     steps = None if steps is None else check_int("steps", steps, minimum=1)
     backends = [check_choice("backends", name, TIMED_BACKENDS) for name in backends]
     stencils = [check_choice("stencils", name, STENCILS) for name in stencils]
-    dtypes = [check_choice("dtypes", _dtype_name(d), [t.name for t in DTYPES]) for d in dtypes]
+    dtypes = [check_choice("dtypes", _dtype_name(d), DTYPES) for d in dtypes]
     gpu = "cuda" in backends and cuda_available(real_gpu_only=True)
     batch = batch or (1024 if gpu else 16)
     steps = steps or 2000

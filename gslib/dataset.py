@@ -22,7 +22,6 @@ from importlib import resources
 import numpy as np
 
 from . import provenance
-from . import scale as _scale
 from ._log import progress_logger
 from ._validate import check_int
 from .classes import NAMES
@@ -38,8 +37,14 @@ _LABEL_FIX = {"h": "H", "l": "L", "vu": "nu"}
 FORMAT = "gsbook-dataset"
 FORMAT_VERSION = 1
 #: Split directories as chunk stores.
-DATASET_STORE = StoreKind(format=FORMAT, count="n_patterns", what="dataset", other="a different dataset",
-                          rerun="rerun `gslib dataset` with the same --out", make="make one with `gslib dataset`")
+DATASET_STORE = StoreKind(
+    format=FORMAT,
+    count="n_patterns",
+    what="dataset",
+    other="a different dataset",
+    rerun="rerun `gslib dataset` with the same --out",
+    make="make one with `gslib dataset`",
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def recipe_for(scale: str) -> Recipe:
         If ``scale`` is not one of the three.
     """
     if scale not in RECIPES:
-        raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(_scale.SCALES)}")
+        raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(RECIPES)}")
     return RECIPES[scale]
 
 
@@ -171,8 +176,25 @@ def split_plan(split: str, recipe: Recipe) -> dict[str, np.ndarray]:
     return dict(label=np.array(labels, dtype="U8"), f=np.array(f), k=np.array(k), seed=seeds)
 
 
-def make_samples(*, f, k, seed=0, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt",
-                 square=20, shift="both", backend="auto", dtype=np.float32, steady_tol=1e-9, progress=False):
+def make_samples(
+    *,
+    f,
+    k,
+    seed=0,
+    size=128,
+    t_end=15000.0,
+    gap=30.0,
+    dt=0.25,
+    Du=0.2,
+    Dv=0.1,
+    stencil="9pt",
+    square=20,
+    shift="both",
+    backend="auto",
+    dtype=np.float32,
+    steady_tol=1e-9,
+    progress=False,
+):
     """Simulate patterns and return samples (B, size, size, 3): u at t_end - 2 gap, t_end - gap, t_end.
 
     Defaults are the paper's recipe; smaller size and t_end serve the ci and book scales.
@@ -204,7 +226,9 @@ def make_samples(*, f, k, seed=0, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
     """
     f, k = np.atleast_1d(np.asarray(f, dtype=np.float64)), np.atleast_1d(np.asarray(k, dtype=np.float64))
     if f.ndim != 1 or f.shape != k.shape:
-        raise ValueError(f"f and k must be scalars or 1-D sequences of equal length; got shapes {f.shape} and {k.shape}")
+        raise ValueError(
+            f"f and k must be scalars or 1-D sequences of equal length; got shapes {f.shape} and {k.shape}"
+        )
     seeds = seed + np.arange(len(f)) if np.ndim(seed) == 0 else np.asarray(seed)
     if seeds.shape != f.shape:
         raise ValueError(f"seed must be an int or a sequence of {len(f)} ints; got shape {seeds.shape}")
@@ -214,20 +238,41 @@ def make_samples(*, f, k, seed=0, size=128, t_end=15000.0, gap=30.0, dt=0.25, Du
     if abs(steps * dt - t_end) > 1e-9 * t_end:
         raise ValueError(f"t_end={t_end} must be a multiple of dt={dt}")
     u0, v0 = cnn_seed([int(s) for s in seeds], n=size, square=square, shift=shift)
-    res = integrate(u0, v0, f, k, Du=Du, Dv=Dv, dt=dt, steps=steps, stencil=stencil, backend=backend, dtype=dtype,
-                    record_times=[t_end - 2 * gap, t_end - gap, t_end], steady_tol=steady_tol, progress=progress)
+    res = integrate(
+        u0,
+        v0,
+        f,
+        k,
+        Du=Du,
+        Dv=Dv,
+        dt=dt,
+        steps=steps,
+        stencil=stencil,
+        backend=backend,
+        dtype=dtype,
+        record_times=[t_end - 2 * gap, t_end - gap, t_end],
+        steady_tol=steady_tol,
+        progress=progress,
+    )
     return np.ascontiguousarray(np.moveaxis(res.frames_u, 1, -1))
 
 
 def _manifest_header(split: str, recipe: Recipe, chunk_size: int, plan: dict) -> dict:
-    from . import __version__
-    return dict(format=FORMAT, format_version=FORMAT_VERSION, split=split, recipe=asdict(recipe),
-                chunk_size=chunk_size, n_patterns=int(len(plan["label"])), classes=sorted(set(plan["label"].tolist()), key=NAMES.index),
-                points=split_points(split), seed_first=int(plan["seed"][0]), gslib_version=__version__)
+    return dict(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        split=split,
+        recipe=asdict(recipe),
+        chunk_size=chunk_size,
+        n_patterns=int(len(plan["label"])),
+        classes=sorted(set(plan["label"].tolist()), key=NAMES.index),
+        points=split_points(split),
+        seed_first=int(plan["seed"][0]),
+        gslib_version=provenance.gslib_version(),
+    )
 
 
-def build_split(split: str, out, recipe: Recipe, *, chunk_size: int = 64, backend: str = "auto",
-                log=None) -> dict:
+def build_split(split: str, out, recipe: Recipe, *, chunk_size: int = 64, backend: str = "auto", log=None) -> dict:
     """Simulate every pattern of ``split`` into directory ``out``; resumes a partial run.
 
     Chunks already written with a matching checksum are kept; missing or corrupt ones are computed.
@@ -264,21 +309,43 @@ def build_split(split: str, out, recipe: Recipe, *, chunk_size: int = 64, backen
     check_int("chunk_size", chunk_size, minimum=1)
     log = progress_logger(log, __name__)
     plan = split_plan(split, recipe)
-    store = ChunkStore(out, _manifest_header(split, recipe, chunk_size, plan), DATASET_STORE,
-                       compare=("split", "recipe", "chunk_size", "n_patterns", "seed_first"),
-                       fields=dict(complete=False))
+    store = ChunkStore(
+        out,
+        _manifest_header(split, recipe, chunk_size, plan),
+        DATASET_STORE,
+        compare=("split", "recipe", "chunk_size", "n_patterns", "seed_first"),
+        fields=dict(complete=False),
+    )
     n_chunks = store.n_chunks
     for i in store.pending(log):
         start, stop = store.span(i)
         sl = slice(start, stop)
         t0 = time.perf_counter()
-        x = make_samples(f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl], size=recipe.size,
-                         t_end=recipe.t_end, gap=recipe.gap, dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv,
-                         stencil=recipe.stencil, square=recipe.square, shift=recipe.shift, backend=backend,
-                         dtype=recipe.dtype)
+        x = make_samples(
+            f=plan["f"][sl],
+            k=plan["k"][sl],
+            seed=plan["seed"][sl],
+            size=recipe.size,
+            t_end=recipe.t_end,
+            gap=recipe.gap,
+            dt=recipe.dt,
+            Du=recipe.Du,
+            Dv=recipe.Dv,
+            stencil=recipe.stencil,
+            square=recipe.square,
+            shift=recipe.shift,
+            backend=backend,
+            dtype=recipe.dtype,
+        )
         seconds = time.perf_counter() - t0
-        store.write(i, dict(x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl]),
-                    start=start, stop=stop, seconds=round(seconds, 3), machine=provenance.machine())
+        store.write(
+            i,
+            dict(x=x, label=plan["label"][sl], f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl]),
+            start=start,
+            stop=stop,
+            seconds=round(seconds, 3),
+            machine=provenance.machine(),
+        )
         log(f"{split}: chunk {i + 1}/{n_chunks} ({stop - start} patterns) in {seconds:.1f} s")
     store.manifest["complete"] = True
     store.save()
@@ -370,9 +437,16 @@ def summarize(directory) -> dict:
     chunks = list(m["chunks"].values())
     scale = next((name for name, r in RECIPES.items() if asdict(r) == m["recipe"]), None)
     command = f"gslib dataset --split {m['split']}" + (f" --scale {scale}" if scale else "") + " --out DIR"
-    return dict(command=command, split=m["split"], n_patterns=m["n_patterns"], recipe=m["recipe"],
-                gslib_version=m["gslib_version"], simulate_seconds=round(sum(c["seconds"] for c in chunks), 1),
-                machine=chunks[0]["machine"], finished=max(c["created"] for c in chunks))
+    return dict(
+        command=command,
+        split=m["split"],
+        n_patterns=m["n_patterns"],
+        recipe=m["recipe"],
+        gslib_version=m["gslib_version"],
+        simulate_seconds=round(sum(c["seconds"] for c in chunks), 1),
+        machine=chunks[0]["machine"],
+        finished=max(c["created"] for c in chunks),
+    )
 
 
 def with_overrides(recipe: Recipe, **changes) -> Recipe:

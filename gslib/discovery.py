@@ -53,8 +53,17 @@ def _reference_scan(scan_ref):
 
 
 def _settings(train, val, samples, scan_ref, epochs, schedule, seed, batch_size) -> dict:
-    return dict(train=str(train), val=str(val), samples=str(samples), scan=str(scan_ref), epochs=int(epochs),
-                schedule=schedule, seed=int(seed), batch_size=int(batch_size), cover_fraction=COVER_FRACTION)
+    return dict(
+        train=str(train),
+        val=str(val),
+        samples=str(samples),
+        scan=str(scan_ref),
+        epochs=int(epochs),
+        schedule=schedule,
+        seed=int(seed),
+        batch_size=int(batch_size),
+        cover_fraction=COVER_FRACTION,
+    )
 
 
 def load_holdout(path) -> dict:
@@ -85,9 +94,21 @@ def load_holdout(path) -> dict:
     return record
 
 
-def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa", "mu", "theta", "lambda"),
-                      epochs: int = 300, schedule: str = "cosine", seed: int = 0, batch_size: int = 128,
-                      command: str | None = None, log=None) -> dict:
+def holdout_benchmark(
+    out,
+    *,
+    train,
+    val,
+    samples,
+    scan="pass1",
+    classes=("kappa", "mu", "theta", "lambda"),
+    epochs: int = 300,
+    schedule: str = "cosine",
+    seed: int = 0,
+    batch_size: int = 128,
+    command: str | None = None,
+    log=None,
+) -> dict:
     """Run the held-out-class benchmark (see the module's docstring); resumes; returns the record.
 
     Parameters
@@ -131,6 +152,7 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     from . import cnn, dataset
     from . import scan as scanning
     from .classes import NAMES
+    from .scan.points import _points_sha256
 
     check_int("epochs", epochs, minimum=1)
     log = progress_logger(log, __name__)
@@ -146,7 +168,7 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     reference, scan_desc = _reference_scan(scan)
     header = scanning.SampleStore.existing(samples).manifest
     points = dict(f=np.asarray(reference.f), k=np.asarray(reference.k))
-    if (header.get("n_points"), header.get("points_sha256")) != (len(points["f"]), scanning._points_sha256(**points)):
+    if (header.get("n_points"), header.get("points_sha256")) != (len(points["f"]), _points_sha256(**points)):
         raise ValueError(f"samples={samples!s} were kept for other points than the scan {scan_desc}")
     recipe = dataset.Recipe(**header["recipe"])
 
@@ -157,8 +179,10 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
         old = load_holdout(path)
         if old["settings"] != settings:
             differ = [key for key in settings if old["settings"].get(key) != settings[key]]
-            raise ValueError(f"{out} holds a benchmark with other settings ({', '.join(differ)}); "
-                             "choose another out directory or remove it")
+            raise ValueError(
+                f"{out} holds a benchmark with other settings ({', '.join(differ)}); "
+                "choose another out directory or remove it"
+            )
         record["runs"] = [r for r in old["runs"] if r["held_out"] in classes]
         record["commands"] = old.get("commands", [])
     out.mkdir(parents=True, exist_ok=True)
@@ -166,8 +190,11 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
     commands = list(record.get("commands", [])) + ([command] if command else [])
 
     def save():
-        record.update(commands=commands, provenance=provenance.record(command or "gslib.discovery.holdout_benchmark"),
-                      complete=all(c in {r["held_out"] for r in record["runs"]} for c in classes))
+        record.update(
+            commands=commands,
+            provenance=provenance.record(command or "gslib.discovery.holdout_benchmark"),
+            complete=all(c in {r["held_out"] for r in record["runs"]} for c in classes),
+        )
         write_json(path, record)
 
     for c in classes:
@@ -184,46 +211,95 @@ def holdout_benchmark(out, *, train, val, samples, scan="pass1", classes=("kappa
         finished = run_dir / "net" / "trained.json"
         if not finished.is_file():
             log(f"held out {c}: training on {len(x)} patterns of {len(names)} classes, {epochs} epochs")
-            cnn.train(x, cnn.labels_to_indices(labels, names), x_val, cnn.labels_to_indices(labels_val, names),
-                      class_names=names, out=run_dir / "net", epochs=epochs, batch_size=batch_size,
-                      schedule=schedule, seed=seed, verbose=0)
-            write_json(finished, dict(epochs=epochs, training_seconds=cnn.training_seconds(run_dir / "net"),
-                                      finished=provenance.now()))
+            cnn.train(
+                x,
+                cnn.labels_to_indices(labels, names),
+                x_val,
+                cnn.labels_to_indices(labels_val, names),
+                class_names=names,
+                out=run_dir / "net",
+                epochs=epochs,
+                batch_size=batch_size,
+                schedule=schedule,
+                seed=seed,
+                verbose=0,
+            )
+            write_json(
+                finished,
+                dict(epochs=epochs, training_seconds=cnn.training_seconds(run_dir / "net"), finished=provenance.now()),
+            )
         times["train_seconds"] = read_json(finished)["training_seconds"]
         t1 = time.perf_counter()
         log(f"held out {c}: classifying the kept samples")
-        table = scanning.run_scan(run_dir / "scan", points, run_dir / "net", recipe, chunk_size=header["chunk_size"],
-                                  batch_size=batch_size, samples=samples, command=command, log=lambda m: None)
+        table = scanning.run_scan(
+            run_dir / "scan",
+            points,
+            run_dir / "net",
+            recipe,
+            chunk_size=header["chunk_size"],
+            batch_size=batch_size,
+            samples=samples,
+            command=command,
+            log=lambda m: None,
+        )
         times["scan_seconds"] = round(time.perf_counter() - t1, 1)
         t2 = time.perf_counter()
         model, _ = cnn.load_model(run_dir / "net")
         train_p, train_e = scanning.classify_samples(model, x, batch_size)
         val_p, val_e = scanning.classify_samples(model, x_val, batch_size)
-        found = scanning.flag_candidates(table, train_e, labels, val_embeddings=val_e, val_probabilities=val_p,
-                                         val_labels=labels_val)
+        found = scanning.flag_candidates(
+            table, train_e, labels, val_embeddings=val_e, val_probabilities=val_p, val_labels=labels_val
+        )
         times["flag_seconds"] = round(time.perf_counter() - t2, 1)
         area = np.asarray(reference.label) == c
         covering = [r for r in found.regions if area[r["indices"]].mean() >= COVER_FRACTION]
         best = min(covering, key=lambda r: r["rank_novelty"]) if covering else None
         n_flagged = int(found.flagged.sum())
         run = dict(
-            held_out=c, classes=names, n_train=int(len(x)), n_val=int(len(x_val)), epochs=epochs,
+            held_out=c,
+            classes=names,
+            n_train=int(len(x)),
+            n_val=int(len(x_val)),
+            epochs=epochs,
             rank=best["rank_novelty"] if best else None,
             rank_size=min(r["rank_size"] for r in covering) if covering else None,
-            n_regions=len(found.regions), n_covering=len(covering), n_area=int(area.sum()), n_flagged=n_flagged,
+            n_regions=len(found.regions),
+            n_covering=len(covering),
+            n_area=int(area.sum()),
+            n_flagged=n_flagged,
             precision=float(area[found.flagged].mean()) if n_flagged else None,
             recall=float(found.flagged[area].mean()) if area.any() else None,
-            best_region=None if best is None else {key: best[key] for key in (
-                "id", "score", "kind", "score_parts", "size", "k_mean", "f_mean", "labels")},
-            top_regions=[dict(rank=r["rank_novelty"], kind=r["kind"], score=r["score"], size=r["size"],
-                              in_area=float(area[r["indices"]].mean()), k_mean=r["k_mean"], f_mean=r["f_mean"],
-                              labels=r["labels"]) for r in found.regions[:_TOP]],
+            best_region=None
+            if best is None
+            else {
+                key: best[key] for key in ("id", "score", "kind", "score_parts", "size", "k_mean", "f_mean", "labels")
+            },
+            top_regions=[
+                dict(
+                    rank=r["rank_novelty"],
+                    kind=r["kind"],
+                    score=r["score"],
+                    size=r["size"],
+                    in_area=float(area[r["indices"]].mean()),
+                    k_mean=r["k_mean"],
+                    f_mean=r["f_mean"],
+                    labels=r["labels"],
+                )
+                for r in found.regions[:_TOP]
+            ],
             labels={str(a): int(b) for a, b in zip(*np.unique(table.label[area], return_counts=True))},
-            thresholds=found.thresholds, network=str(run_dir / "net"), scan=str(run_dir / "scan"),
-            wall_seconds=round(time.perf_counter() - t0, 1), finished=provenance.now(), **times)
+            thresholds=found.thresholds,
+            network=str(run_dir / "net"),
+            scan=str(run_dir / "scan"),
+            wall_seconds=round(time.perf_counter() - t0, 1),
+            finished=provenance.now(),
+            **times,
+        )
         record["runs"].append(run)
         save()
-        log(f"held out {c}: rank {run['rank']} of {run['n_regions']} regions (by size {run['rank_size']}); "
-            f"precision {run['precision'] if run['precision'] is None else round(run['precision'], 3)}")
+        log(
+            f"held out {c}: rank {run['rank']} of {run['n_regions']} regions (by size {run['rank_size']}); "
+            f"precision {run['precision'] if run['precision'] is None else round(run['precision'], 3)}"
+        )
     save()
     return record

@@ -84,8 +84,9 @@ class NetworkRef:
         -------
         dict
         """
-        return dict(ref=self.ref, weights_sha256=self.weights_sha256, class_names=list(self.class_names),
-                    size=self.size)
+        return dict(
+            ref=self.ref, weights_sha256=self.weights_sha256, class_names=list(self.class_names), size=self.size
+        )
 
 
 def resolve(model) -> NetworkRef:
@@ -115,15 +116,22 @@ def resolve(model) -> NetworkRef:
     else:
         directory = Path(text)
     if not (directory / _META).is_file() or not (directory / _WEIGHTS).is_file():
-        raise ValueError(f"model {text!r} is neither a shipped network ({', '.join(SHIPPED)}) "
-                         f"nor a directory with {_META} and {_WEIGHTS} (written by `gslib train`)")
+        raise ValueError(
+            f"model {text!r} is neither a shipped network ({', '.join(SHIPPED)}) "
+            f"nor a directory with {_META} and {_WEIGHTS} (written by `gslib train`)"
+        )
     meta = read_json(directory / _META, what="network description")
     try:
         names = tuple(str(name) for name in meta["class_names"])
     except (KeyError, TypeError):
         raise ValueError(f"{directory / _META} lists no class_names") from None
-    return NetworkRef(ref=text, directory=str(directory.resolve()), class_names=names, size=meta.get("size"),
-                      weights_sha256=sha256_file(directory / _WEIGHTS))
+    return NetworkRef(
+        ref=text,
+        directory=str(directory.resolve()),
+        class_names=names,
+        size=meta.get("size"),
+        weights_sha256=sha256_file(directory / _WEIGHTS),
+    )
 
 
 class NetworkCache:
@@ -164,8 +172,10 @@ class NetworkCache:
             return self._entries[key]
         found = sha256_file(Path(ref.directory) / _WEIGHTS)
         if found != ref.weights_sha256:
-            raise ValueError(f"the network in {ref.directory} on {platform.node()} is not the one expected "
-                             f"(weights checksum {found[:12]}..., expected {ref.weights_sha256[:12]}...)")
+            raise ValueError(
+                f"the network in {ref.directory} on {platform.node()} is not the one expected "
+                f"(weights checksum {found[:12]}..., expected {ref.weights_sha256[:12]}...)"
+            )
         while len(self._entries) >= self.capacity:
             self._entries.popitem(last=False)
         entry = self._entries[key] = dict(loaded=self._loader(ref.directory))

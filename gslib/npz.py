@@ -46,12 +46,15 @@ def read_npz(path, required, optional=(), *, arg: str, needs: str) -> dict:
             keys = set(npz.files)
             missing = [key for key in required if key not in keys]
             if missing:
-                raise ValueError(f"{path}: missing key(s) {', '.join(missing)} (found: "
-                                 f"{', '.join(sorted(keys)) or 'none'}); {needs}")
+                raise ValueError(
+                    f"{path}: missing key(s) {', '.join(missing)} (found: {', '.join(sorted(keys)) or 'none'}); {needs}"
+                )
             return {key: npz[key] for key in (*required, *optional) if key in keys}
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ValueError(f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read") from None
+            raise ValueError(
+                f"{path}: holds Python objects (pickled arrays); only plain numeric arrays are read"
+            ) from None
         raise
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ValueError(f"{path}: not a readable .npz file ({exc})") from None

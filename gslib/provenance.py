@@ -5,6 +5,21 @@ from __future__ import annotations
 import os
 import platform
 import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
+
+def gslib_version() -> str:
+    """The installed version of gslib (``0.0.0+unknown`` in a source tree that was not installed).
+
+    Returns
+    -------
+    str
+    """
+    try:
+        return _distribution_version("gslib")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def machine() -> str:
@@ -40,8 +55,7 @@ def record(command: str, seconds: float | None = None, **extra) -> dict:
     dict
         Command, gslib version, machine, wall time (s), finishing time, and ``extra``.
     """
-    from . import __version__
-    rec = dict(command=command, gslib_version=__version__, machine=machine(), finished=now())
+    rec = dict(command=command, gslib_version=gslib_version(), machine=machine(), finished=now())
     if seconds is not None:
         rec["wall_seconds"] = round(float(seconds), 1)
     return {**rec, **extra}

@@ -13,13 +13,26 @@ from __future__ import annotations
 
 import os
 
+from ._validate import check_choice
+
 SCALES = ("ci", "book", "paper")
 DEFAULT_SCALE = "book"
 ENV_VAR = "GSLIB_SCALE"
 
 
 def current() -> str:
-    """The active scale, read from the environment variable ``GSLIB_SCALE`` (default ``book``)."""
+    """The active scale, read from the environment variable ``GSLIB_SCALE`` (default ``book``).
+
+    Returns
+    -------
+    str
+        One of :data:`SCALES`.
+
+    Raises
+    ------
+    ValueError
+        If the variable names no scale.
+    """
     value = os.environ.get(ENV_VAR, DEFAULT_SCALE).strip().lower() or DEFAULT_SCALE
     if value not in SCALES:
         raise ValueError(f"{ENV_VAR}={value!r} is not a scale; allowed: {', '.join(SCALES)}")
@@ -46,7 +59,5 @@ def pick(*, ci, book, paper, scale: str | None = None):
     ValueError
         If ``scale`` is not a known scale.
     """
-    scale = current() if scale is None else scale
-    if scale not in SCALES:
-        raise ValueError(f"scale={scale!r} is not a scale; allowed: {', '.join(SCALES)}")
+    scale = current() if scale is None else check_choice("scale", scale, SCALES)
     return {"ci": ci, "book": book, "paper": paper}[scale]

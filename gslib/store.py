@@ -30,8 +30,17 @@ import numpy as np
 from . import provenance
 from ._jsonio import write_bytes_atomic, write_json
 
-__all__ = ["MANIFEST", "ChunkStore", "DirectoryLock", "StoreKind", "chunk_name", "differing", "read_manifest",
-           "sha256_file", "write_npz"]
+__all__ = [
+    "MANIFEST",
+    "ChunkStore",
+    "DirectoryLock",
+    "StoreKind",
+    "chunk_name",
+    "differing",
+    "read_manifest",
+    "sha256_file",
+    "write_npz",
+]
 
 #: File name of a store's manifest.
 MANIFEST = "manifest.json"
@@ -188,8 +197,9 @@ def read_manifest(directory, kind: StoreKind) -> dict | None:
         raise ValueError(f"{kind.prefix}{path} is unreadable ({exc}); {kind.choose}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != kind.format:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise ValueError(f"{kind.prefix}{directory} holds no {kind.what} but something else (format {found!r}); "
-                         f"{kind.choose}")
+        raise ValueError(
+            f"{kind.prefix}{directory} holds no {kind.what} but something else (format {found!r}); {kind.choose}"
+        )
     return manifest
 
 
@@ -221,8 +231,7 @@ class ChunkStore:
         (the message lists them), or the header lacks ``kind.count`` or ``chunk_size``.
     """
 
-    def __init__(self, directory, header: dict, kind: StoreKind, *, compare=(), fields: dict | None = None,
-                 keep=()):
+    def __init__(self, directory, header: dict, kind: StoreKind, *, compare=(), fields: dict | None = None, keep=()):
         self.directory = Path(directory)
         self.kind = kind
         if header.get("format") != kind.format:
@@ -234,8 +243,9 @@ class ChunkStore:
         if old is not None:
             differ = differing(old, header, compare)
             if differ:
-                raise ValueError(f"{kind.prefix}{self.directory} holds {kind.other} (differs in {', '.join(differ)}); "
-                                 f"{kind.choose}")
+                raise ValueError(
+                    f"{kind.prefix}{self.directory} holds {kind.other} (differs in {', '.join(differ)}); {kind.choose}"
+                )
             self.manifest["chunks"] = dict(old.get("chunks", {}))
             for key in keep:
                 if key in old:
@@ -243,7 +253,7 @@ class ChunkStore:
         self._check_size()
 
     @classmethod
-    def open(cls, directory, kind: StoreKind) -> "ChunkStore":
+    def open(cls, directory, kind: StoreKind) -> ChunkStore:
         """An existing store, to read.
 
         Parameters
@@ -469,8 +479,10 @@ class ChunkStore:
         start, stop = self.span(i)
         recorded = (entry.get("start", start), entry.get("stop", stop), entry.get("n", stop - start))
         if recorded != (start, stop, stop - start):
-            raise ValueError(f"{self.kind.prefix}{file} is listed for other items than {start}-{stop - 1} "
-                             f"(chunk {i} of {self.n_chunks}); {hint}")
+            raise ValueError(
+                f"{self.kind.prefix}{file} is listed for other items than {start}-{stop - 1} "
+                f"(chunk {i} of {self.n_chunks}); {hint}"
+            )
         if verify and sha256_file(file) != entry["sha256"]:
             raise ValueError(f"{self.kind.prefix}{file} is corrupt (checksum mismatch); {hint}")
         try:
@@ -512,8 +524,10 @@ class ChunkStore:
             If the store is incomplete.
         """
         if not self.complete:
-            raise ValueError(f"{self.kind.prefix}{self.directory}: the {self.kind.what} is incomplete; "
-                             f"{self.kind.rerun} to finish it")
+            raise ValueError(
+                f"{self.kind.prefix}{self.directory}: the {self.kind.what} is incomplete; "
+                f"{self.kind.rerun} to finish it"
+            )
 
 
 class DirectoryLock:
@@ -548,8 +562,9 @@ class DirectoryLock:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
-            raise ValueError(f"{self.path.parent} is being written by another {self.what} run; "
-                             "wait for it to finish") from None
+            raise ValueError(
+                f"{self.path.parent} is being written by another {self.what} run; wait for it to finish"
+            ) from None
         return self
 
     def __exit__(self, *exc):

@@ -14,7 +14,8 @@ import pytest
 
 from gslib import cli, cnn, dataset, lattice, scan
 from gslib import store as chunk_store
-from gslib.scan import run as scan_run, table as scan_table
+from gslib.scan import run as scan_run
+from gslib.scan import table as scan_table
 
 TINY = dataset.Recipe(size=48, t_end=200.0, gap=30.0, square=12)
 CLASSES = ["alpha", "beta", "L"]
@@ -683,7 +684,7 @@ def test_scan_explorer_click_and_select(scanned):
     explorer._on_click(event)
     assert explorer.index == 7
     x = widgets.scan_pattern(table, 7)
-    expected = scan._simulate(table.f[7:8], table.k[7:8], table.seed[7:8], TINY, "numpy")[0][0]
+    expected = scan_run._simulate(table.f[7:8], table.k[7:8], table.seed[7:8], TINY, "numpy")[0][0]
     np.testing.assert_allclose(x, expected, atol=1e-5)
     shown = explorer.ax_pattern.images[0].get_array()
     np.testing.assert_allclose(shown, x[..., -1], atol=1e-6)

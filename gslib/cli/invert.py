@@ -1,4 +1,4 @@
-"""``gslib invert``: Du, Dv, F, k from one steady pattern by least squares on the model's residual."""
+"""``gslib invert``: Du, Dv, f, k from one steady pattern by least squares on the model's residual."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ EXIT_UNEXPLAINED = 3
 
 @subcommand(
     "invert",
-    "recover Du, Dv, F, k from one steady pattern by least squares on its residual",
-    "Recover the parameters (Du, Dv, F, k) of the Gray-Scott model from one steady pattern\n"
-    "(gslib.landscape.residual_fit). On a steady state the right-hand sides vanish,\n"
-    "  r_u = Du lap u - u v^2 + F (1 - u) = 0,   r_v = Dv lap v + u v^2 - (F + k) v = 0,\n"
+    "recover Du, Dv, f, k from one steady pattern by least squares on its residual",
+    "Recover the parameters (Du, Dv, f, k) of the Gray-Scott model from one steady pattern\n"
+    "(gslib.inversion.residual_fit). On a steady state the right-hand sides vanish,\n"
+    "  r_u = Du lap u - u v^2 + f (1 - u) = 0,   r_v = Dv lap v + u v^2 - (f + k) v = 0,\n"
     "and both are linear in the parameters: the least-squares fit of sum(r_u^2 + r_v^2) is solved in\n"
     "closed form, with standard errors from the residual variance. The Laplacian must be the one that\n"
     "made the pattern: by default (--stencil auto) the pattern is fitted with each of 5pt, 9pt (corners\n"
@@ -42,8 +42,8 @@ EXIT_UNEXPLAINED = 3
     "option); 3 the model does not explain the pattern (its parameters are not to be trusted).\n\n"
     "STEADY.npz must hold u and v, real arrays of shape (N, M), and dx (the grid spacing); files written\n"
     "by `gslib simulate --out` qualify (their true parameters are then compared with the fit).\n"
-    'params.json holds {"Du", "Dv", "F", "k", "stderr": {same keys},\n'
-    '"relative_stderr", "covariance" (order Du, Dv, F, k), "residual_rms", "condition", ...}.\n\n'
+    'params.json holds {"Du", "Dv", "f", "k", "stderr": {same keys},\n'
+    '"relative_stderr", "covariance" (order Du, Dv, f, k), "residual_rms", "condition", ...}.\n\n'
     "example:\n"
     "  gslib simulate --initial landscape --Du 0.16 --Dv 0.08 --f 0.035 --k 0.065 --dt 1 --stencil 5pt \\\n"
     "      --dtype float64 --t-end 40000 --steady-tol 1e-4 --out steady.npz\n"
@@ -122,7 +122,7 @@ def run_invert(args) -> int:
     fit = inversion.residual_fit(u, v, dx, stencil, noise=args.noise, on_unexplained="ignore")
     seconds = time.perf_counter() - t0
     result = fit.to_dict()
-    result = {**result.pop("params"), **result}  # Du, Dv, F, k at the top, their errors under "stderr"
+    result = {**result.pop("params"), **result}  # Du, Dv, f, k at the top, their errors under "stderr"
     result.update(source=str(args.steady), grid=list(u.shape))
     if truth:
         result["truth"] = truth

@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from .. import dataset, scale
+from ..params import DTYPES
 from ..solvers import BACKENDS
-from ..solvers.engine import DTYPES as _DTYPES
 from ..solvers.stencils import ANALYSIS_STENCILS as _ANALYSIS
 from ..solvers.stencils import STENCILS
 from .argtypes import integer, real
@@ -35,8 +35,6 @@ __all__ = [
 
 #: The backends that `gslib bench` times: the solvers' backends without "auto".
 BENCH_BACKENDS = tuple(b for b in BACKENDS if b != "auto")
-#: The floating-point types of the fields, by name.
-DTYPES = tuple(d.name for d in _DTYPES)
 #: The initial conditions of gslib.initial that `gslib simulate` offers (cnn_seed, sfi_seed, landscape_seed).
 INITIALS = ("cnn", "sfi", "landscape")
 #: The Laplacians of `gslib infer` and `gslib invert`: "auto" (each one tried) and the analysis stencils.

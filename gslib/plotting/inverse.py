@@ -27,7 +27,7 @@ __all__ = [
 PARAMETER_LABELS = {
     "Du": "diffusivity Du (cells²/time)",
     "Dv": "diffusivity Dv (cells²/time)",
-    "F": "feed rate f (1/time)",
+    "f": "feed rate f (1/time)",
     "k": "kill rate k (1/time)",
 }
 
@@ -232,7 +232,7 @@ def plot_loss_map(ax, k_axis, f_axis, z, *, label, cmap="viridis", truth=None, c
     if truth is not None:
         ax.plot(truth[0], truth[1], "*", color="tab:green", ms=13, mec="black", label="truth")
     ax.set_xlabel(PARAMETER_LABELS["k"])
-    ax.set_ylabel(PARAMETER_LABELS["F"])
+    ax.set_ylabel(PARAMETER_LABELS["f"])
     return mesh
 
 

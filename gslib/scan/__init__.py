@@ -67,35 +67,49 @@ from ..networks import EMBEDDING_LAYER
 from .discovery import REGION_KINDS, REGION_ORDERS, Candidates, ClassSpread, EmbeddingDistance, flag_candidates
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan
-from .points import SEED_BASE, _check_points, _points_sha256, scan_points
-from .run import DEFAULT_CHUNK_SIZE, SampleStore, _simulate, classify_samples, compute_chunk, pattern_measures, run_scan
-from .table import (FAILED, FORMAT, FORMAT_VERSION, ScanComparison, ScanTable, _entropy, compare_scans, load_montage,
-                    load_scan_table, load_shipped_scan, shipped_scan_dir)
+from .points import SEED_BASE, scan_points
+from .run import DEFAULT_CHUNK_SIZE, SampleStore, classify_samples, compute_chunk, pattern_measures, run_scan
+from .table import (
+    FAILED,
+    FORMAT,
+    FORMAT_VERSION,
+    ScanComparison,
+    ScanTable,
+    compare_scans,
+    load_montage,
+    load_scan_table,
+    load_shipped_scan,
+    shipped_scan_dir,
+)
 
-__all__ = ["Candidates", "ClassSpread", "DaskExecutor", "EmbeddingDistance", "LocalExecutor", "SampleStore", "ScanComparison",
-           "ScanTable", "classify_samples", "compare_scans", "compute_chunk", "flag_candidates", "load_montage",
-           "load_scan_table", "load_shipped_scan", "montage_samples", "package_scan",
-           "pattern_measures", "run_scan", "scan_points", "shipped_scan_dir"]
-
-
-def _resolve_model(model) -> dict:
-    """A network's identity as a dict (the fields of :func:`gslib.networks.resolve`'s reference)."""
-    from dataclasses import asdict
-
-    from ..networks import resolve
-
-    net = asdict(resolve(model))
-    net["class_names"] = list(net["class_names"])
-    return net
-
-
-def _load_network(directory: str, weights_sha256: str):
-    """``(model, class_names)`` from :data:`gslib.cnn.NETWORKS`, after checking the weights' checksum."""
-    from .. import cnn
-    from ..networks import resolve
-
-    ref = resolve(directory)
-    if ref.weights_sha256 != weights_sha256:
-        raise ValueError(f"the network in {directory} is not the one expected (weights checksum "
-                         f"{ref.weights_sha256[:12]}..., expected {weights_sha256[:12]}...)")
-    return cnn.NETWORKS.load(ref)
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "EMBEDDING_LAYER",
+    "FAILED",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "REGION_KINDS",
+    "REGION_ORDERS",
+    "SEED_BASE",
+    "Candidates",
+    "ClassSpread",
+    "DaskExecutor",
+    "EmbeddingDistance",
+    "LocalExecutor",
+    "SampleStore",
+    "ScanComparison",
+    "ScanTable",
+    "classify_samples",
+    "compare_scans",
+    "compute_chunk",
+    "flag_candidates",
+    "load_montage",
+    "load_scan_table",
+    "load_shipped_scan",
+    "montage_samples",
+    "package_scan",
+    "pattern_measures",
+    "run_scan",
+    "scan_points",
+    "shipped_scan_dir",
+]

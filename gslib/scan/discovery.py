@@ -52,7 +52,7 @@ class EmbeddingDistance:
             raise ValueError(f"n_neighbors={n_neighbors!r} must be a positive integer")
         self.method, self.shrinkage, self.n_neighbors = method, float(shrinkage), n_neighbors
 
-    def fit(self, embeddings, labels) -> "EmbeddingDistance":
+    def fit(self, embeddings, labels) -> EmbeddingDistance:
         x = _check_embeddings(embeddings, "train_embeddings")
         labels = np.asarray(labels)
         if labels.shape != (len(x),):
@@ -89,7 +89,7 @@ class EmbeddingDistance:
                 distance[ok], nearest[ok] = d[:, -1], self._y[i[:, 0]]
             else:
                 z = x[ok] @ self._whiten
-                d2 = (z ** 2).sum(axis=1)[:, None] - 2 * z @ self._means.T + (self._means ** 2).sum(axis=1)[None]
+                d2 = (z**2).sum(axis=1)[:, None] - 2 * z @ self._means.T + (self._means**2).sum(axis=1)[None]
                 nearest[ok] = d2.argmin(axis=1)
                 distance[ok] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
         names = np.array([str(c) for c in self.classes] + [""])
@@ -132,7 +132,7 @@ class ClassSpread:
             raise ValueError(f"shrinkage={shrinkage!r} must lie in (0, 1]")
         self.shrinkage = float(shrinkage)
 
-    def fit(self, embeddings, labels, val_embeddings=None, val_labels=None) -> "ClassSpread":
+    def fit(self, embeddings, labels, val_embeddings=None, val_labels=None) -> ClassSpread:
         """Fit the classes and their spreads.
 
         Parameters
@@ -192,8 +192,10 @@ class ClassSpread:
                 spread[c] = np.median(self._trees[c].query(members, k=2)[0][:, 1])
         if np.isnan(spread).all():
             if zv is None:
-                raise ValueError("no class has two training embeddings and there are no validation embeddings: "
-                                 "the spread of the classes is unknown")
+                raise ValueError(
+                    "no class has two training embeddings and there are no validation embeddings: "
+                    "the spread of the classes is unknown"
+                )
             spread[:] = np.median(cKDTree(z).query(zv)[0])
         spread[np.isnan(spread)] = np.median(spread[~np.isnan(spread)])
         self.spread = spread
@@ -222,8 +224,9 @@ class ClassSpread:
             z = x[ok] @ self._whiten
             d = np.stack([tree.query(z)[0] for tree in self._trees], axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(self.spread > 0, d / np.where(self.spread > 0, self.spread, 1.0),
-                             np.where(d > 0, np.inf, 0.0))
+                r = np.where(
+                    self.spread > 0, d / np.where(self.spread > 0, self.spread, 1.0), np.where(d > 0, np.inf, 0.0)
+                )
             best[ok] = r.argmin(axis=1)
             relative[ok] = r.min(axis=1)
         names = np.array([str(c) for c in self.classes] + [""])
@@ -337,12 +340,29 @@ def _probability_names(table, n_columns: int) -> np.ndarray:
     return np.array([str(n) for n in names])
 
 
-def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=None, val_probabilities=None,
-                    val_labels=None, method: str = "mahalanobis", quantile: float = 0.99,
-                    entropy_threshold: float | None = None, criteria=("entropy", "distance"), eps: float = 1.5,
-                    min_size: int = 2, spacing=None, shrinkage: float = 0.1, n_neighbors: int = 5,
-                    min_contrast: float | None = 1e-3, join: str = "class", order: str = "novelty",
-                    border_probability: float = 0.9, extent_weight: float = 0.25) -> Candidates:
+def flag_candidates(
+    table,
+    train_embeddings,
+    train_labels,
+    *,
+    val_embeddings=None,
+    val_probabilities=None,
+    val_labels=None,
+    method: str = "mahalanobis",
+    quantile: float = 0.99,
+    entropy_threshold: float | None = None,
+    criteria=("entropy", "distance"),
+    eps: float = 1.5,
+    min_size: int = 2,
+    spacing=None,
+    shrinkage: float = 0.1,
+    n_neighbors: int = 5,
+    min_contrast: float | None = 1e-3,
+    join: str = "class",
+    order: str = "novelty",
+    border_probability: float = 0.9,
+    extent_weight: float = 0.25,
+) -> Candidates:
     """Flag scan points that may show a pattern outside the training classes, group them into regions and
     rank the regions by evidence of novelty.
 
@@ -464,7 +484,9 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     train = _check_embeddings(train_embeddings, "train_embeddings")
     labels = np.asarray(train_labels)
     if train.shape[1] != embedding.shape[1]:
-        raise ValueError(f"train_embeddings have {train.shape[1]} features but the scan's embeddings {embedding.shape[1]}")
+        raise ValueError(
+            f"train_embeddings have {train.shape[1]} features but the scan's embeddings {embedding.shape[1]}"
+        )
     scorer = EmbeddingDistance(method, shrinkage=shrinkage, n_neighbors=n_neighbors)
     spread = ClassSpread(shrinkage)
     if val_embeddings is None:
@@ -480,14 +502,17 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
         scorer.fit(train, labels)
         calibration = _check_embeddings(val_embeddings, "val_embeddings")
         if val_labels is not None and len(np.asarray(val_labels)) != len(calibration):
-            raise ValueError(f"val_labels must have one label per validation embedding ({len(calibration)}); "
-                             f"got {len(np.asarray(val_labels))}")
+            raise ValueError(
+                f"val_labels must have one label per validation embedding ({len(calibration)}); "
+                f"got {len(np.asarray(val_labels))}"
+            )
         spread.fit(train, labels, calibration, val_labels)
     distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
     novelty_threshold = float(np.quantile(spread.relative(calibration)[0], quantile))
     if entropy_threshold is None:
-        entropy_threshold = (float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None
-                             else math.log(2))
+        entropy_threshold = (
+            float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None else math.log(2)
+        )
     distance, nearest = scorer.score(embedding)
     relative, fit_class = spread.relative(embedding)
 
@@ -504,8 +529,9 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     if "distance" in criteria:
         flagged |= flag_distance
     spacing = spacing or grid_spacing(f=f, k=k)
-    by_size = cluster_points(f=f, k=k, mask=flagged, spacing=spacing, eps=eps, min_size=min_size,
-                             groups=nearest if join == "class" else None)
+    by_size = cluster_points(
+        f=f, k=k, mask=flagged, spacing=spacing, eps=eps, min_size=min_size, groups=nearest if join == "class" else None
+    )
     predicted = np.asarray(table["label"]) if "label" in table else np.full(len(k), "")
     columns = None if probabilities is None else _probability_names(table, probabilities.shape[1])
     regions = []
@@ -531,20 +557,41 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
             kind = "border"
         else:
             kind = "known"
-        regions.append(dict(
-            id=r, score=score, kind=kind,
-            score_parts=dict(relative_distance=strength, extent=len(cells) ** extent_weight,
-                             relative_distance_max=float(relative[idx].max()),
-                             fit_class=str(fits[fit_counts.argmax()]), fit_fraction=float(np.mean(relative[idx] <= novelty_threshold)),
-                             entropy_fraction=entropy_fraction, top_classes=top_classes, top_probability=top_probability),
-            rank_novelty=0, rank_size=r + 1,
-            size=len(idx), n_cells=len(cells), k_mean=float(k[idx].mean()), f_mean=float(f[idx].mean()),
-            k_min=float(k[idx].min()), k_max=float(k[idx].max()), f_min=float(f[idx].min()), f_max=float(f[idx].max()),
-            entropy_mean=float(entropy[idx].mean()), distance_mean=float(distance[idx].mean()),
-            distance_max=float(distance[idx].max()), n_flag_entropy=int(flag_entropy[idx].sum()),
-            n_flag_distance=int(flag_distance[idx].sum()),
-            labels={str(a): int(b) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])},
-            nearest_class=str(names[counts.argmax()]), indices=idx))
+        regions.append(
+            dict(
+                id=r,
+                score=score,
+                kind=kind,
+                score_parts=dict(
+                    relative_distance=strength,
+                    extent=len(cells) ** extent_weight,
+                    relative_distance_max=float(relative[idx].max()),
+                    fit_class=str(fits[fit_counts.argmax()]),
+                    fit_fraction=float(np.mean(relative[idx] <= novelty_threshold)),
+                    entropy_fraction=entropy_fraction,
+                    top_classes=top_classes,
+                    top_probability=top_probability,
+                ),
+                rank_novelty=0,
+                rank_size=r + 1,
+                size=len(idx),
+                n_cells=len(cells),
+                k_mean=float(k[idx].mean()),
+                f_mean=float(f[idx].mean()),
+                k_min=float(k[idx].min()),
+                k_max=float(k[idx].max()),
+                f_min=float(f[idx].min()),
+                f_max=float(f[idx].max()),
+                entropy_mean=float(entropy[idx].mean()),
+                distance_mean=float(distance[idx].mean()),
+                distance_max=float(distance[idx].max()),
+                n_flag_entropy=int(flag_entropy[idx].sum()),
+                n_flag_distance=int(flag_distance[idx].sum()),
+                labels={str(a): int(b) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])},
+                nearest_class=str(names[counts.argmax()]),
+                indices=idx,
+            )
+        )
     # by_size already orders by (size, first point); a stable sort on the score keeps that order for ties
     novelty_order = sorted(range(len(regions)), key=lambda i: -regions[i]["score"])
     for rank, i in enumerate(novelty_order, start=1):
@@ -555,13 +602,42 @@ def flag_candidates(table, train_embeddings, train_labels, *, val_embeddings=Non
     for new_id, r in enumerate(regions):
         r["id"] = new_id
         region[r["indices"]] = new_id
-    thresholds = dict(entropy=float(entropy_threshold), distance=distance_threshold, novelty=novelty_threshold,
-                      quantile=quantile, method=method, criteria=list(criteria), eps=eps, min_size=min_size,
-                      n_calibration=len(calibration), spacing=list(spacing), min_contrast=min_contrast,
-                      n_uniform=int(uniform.sum()), join=join, order=order, border_probability=border_probability,
-                      extent_weight=extent_weight,
-                      spread="validation" if val_embeddings is not None and val_labels is not None
-                      else "held-out training" if val_embeddings is None else "leave-one-out")
-    return Candidates(k=k, f=f, entropy=entropy, distance=distance, nearest_class=nearest, flag_entropy=flag_entropy,
-                      flag_distance=flag_distance, flagged=flagged, region=region, regions=regions,
-                      thresholds=thresholds, uniform=uniform, relative_distance=relative, fit_class=fit_class)
+    thresholds = dict(
+        entropy=float(entropy_threshold),
+        distance=distance_threshold,
+        novelty=novelty_threshold,
+        quantile=quantile,
+        method=method,
+        criteria=list(criteria),
+        eps=eps,
+        min_size=min_size,
+        n_calibration=len(calibration),
+        spacing=list(spacing),
+        min_contrast=min_contrast,
+        n_uniform=int(uniform.sum()),
+        join=join,
+        order=order,
+        border_probability=border_probability,
+        extent_weight=extent_weight,
+        spread="validation"
+        if val_embeddings is not None and val_labels is not None
+        else "held-out training"
+        if val_embeddings is None
+        else "leave-one-out",
+    )
+    return Candidates(
+        k=k,
+        f=f,
+        entropy=entropy,
+        distance=distance,
+        nearest_class=nearest,
+        flag_entropy=flag_entropy,
+        flag_distance=flag_distance,
+        flagged=flagged,
+        region=region,
+        regions=regions,
+        thresholds=thresholds,
+        uniform=uniform,
+        relative_distance=relative,
+        fit_class=fit_class,
+    )

@@ -39,8 +39,10 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise ValueError("the Dask executor needs dask.distributed, which is not installed: "
-                         "pip install 'dask[distributed]' (or gslib[scan])") from None
+        raise ValueError(
+            "the Dask executor needs dask.distributed, which is not installed: "
+            "pip install 'dask[distributed]' (or gslib[scan])"
+        ) from None
     return distributed
 
 
@@ -82,8 +84,9 @@ class DaskExecutor:
             n = int(count) if count else max(1, (os.cpu_count() or 2) // 2)
             if n < 1:
                 raise ValueError(f"scheduler {text!r}: needs at least one worker")
-            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                     dashboard_address=None)
+            self._cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             self.client = distributed.Client(self._cluster)
         else:
             try:

@@ -25,8 +25,9 @@ def _open_store(table: ScanTable, samples) -> SampleStore:
     store = SampleStore.existing(samples)
     header = store.manifest
     chunk_size = (table.meta or {}).get("chunk_size")
-    if header.get("points_sha256") != _points_sha256(table.f, table.k) \
-            or (chunk_size is not None and header.get("chunk_size") != chunk_size):
+    if header.get("points_sha256") != _points_sha256(table.f, table.k) or (
+        chunk_size is not None and header.get("chunk_size") != chunk_size
+    ):
         raise ValueError(f"samples: {samples} holds the samples of another scan")
     return store
 
@@ -68,8 +69,9 @@ def _montage(table: ScanTable, store: SampleStore, per_class: int) -> dict:
     for name in table.class_names:
         members = np.flatnonzero((table.label == name) & ~table.failed)
         members = members[np.argsort(-confidence[members], kind="stable")]
-        _, first = np.unique(np.round(np.stack([table.k[members], table.f[members]], axis=1), 9), axis=0,
-                             return_index=True)
+        _, first = np.unique(
+            np.round(np.stack([table.k[members], table.f[members]], axis=1), 9), axis=0, return_index=True
+        )
         members = members[np.sort(first)]  # one point per (k, f), still by confidence
         if len(members):
             picks = np.unique(np.linspace(0, len(members) - 1, min(per_class, len(members))).round().astype(int))
@@ -80,20 +82,28 @@ def _montage(table: ScanTable, store: SampleStore, per_class: int) -> dict:
         x = store.require(c)[0]
         last.update({i: x[i - c * size, :, :, -1] for i in chosen if i // size == c})
     index = np.array(chosen, dtype=np.int64)
-    return dict(u=np.stack([np.clip(np.rint(255 * last[i]), 0, 255).astype(np.uint8) for i in chosen]),
-                index=index, k=table.k[index], f=table.f[index], label=table.label[index],
-                confidence=confidence[index].astype(np.float32))
+    return dict(
+        u=np.stack([np.clip(np.rint(255 * last[i]), 0, 255).astype(np.uint8) for i in chosen]),
+        index=index,
+        k=table.k[index],
+        f=table.f[index],
+        label=table.label[index],
+        confidence=confidence[index].astype(np.float32),
+    )
 
 
 def _runs_summary(manifest: dict) -> dict:
     """Commands, wall time, simulation and classification time, backends, machines of a scan manifest."""
     chunks = list(manifest["chunks"].values())
-    return dict(commands=[r["command"] for r in manifest["runs"] if r.get("command")],
-                wall_seconds=round(sum(r["wall_seconds"] or 0 for r in manifest["runs"]), 1),
-                simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
-                classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
-                backends=sorted({c["backend"] for c in chunks}), machines=sorted({c["machine"] for c in chunks}),
-                finished=max(c["created"] for c in chunks))
+    return dict(
+        commands=[r["command"] for r in manifest["runs"] if r.get("command")],
+        wall_seconds=round(sum(r["wall_seconds"] or 0 for r in manifest["runs"]), 1),
+        simulate_seconds=round(sum(c["seconds_simulate"] for c in chunks), 1),
+        classify_seconds=round(sum(c["seconds_classify"] for c in chunks), 1),
+        backends=sorted({c["backend"] for c in chunks}),
+        machines=sorted({c["machine"] for c in chunks}),
+        finished=max(c["created"] for c in chunks),
+    )
 
 
 def _simulation_record(scan_dir, table: ScanTable) -> dict:
@@ -110,8 +120,18 @@ def _simulation_record(scan_dir, table: ScanTable) -> dict:
     return dict(scan=str(scan_dir), **summary, network=other["model"])
 
 
-def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | None = None, samples=None,
-                 per_class: int = 8, simulated_by=None, command: str | None = None, note: str | None = None) -> dict:
+def package_scan(
+    scan_dir,
+    dest,
+    *,
+    embedding: bool = True,
+    reference: dict | None = None,
+    samples=None,
+    per_class: int = 8,
+    simulated_by=None,
+    command: str | None = None,
+    note: str | None = None,
+) -> dict:
     """Ship a finished scan: write ``dest/scan.npz`` (compact) and ``dest/provenance.json``.
 
     scan.npz holds k, f, label, label_index, probabilities (float32), entropy, failed, seed, class_names
@@ -156,9 +176,17 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     table = load_scan_table(scan_dir, embedding=embedding)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    arrays = dict(k=table.k, f=table.f, label=table.label, label_index=table.label_index,
-                  probabilities=table.probabilities.astype(np.float32), entropy=table.entropy.astype(np.float32),
-                  failed=table.failed, seed=table.seed, class_names=np.array(table.class_names))
+    arrays = dict(
+        k=table.k,
+        f=table.f,
+        label=table.label,
+        label_index=table.label_index,
+        probabilities=table.probabilities.astype(np.float32),
+        entropy=table.entropy.astype(np.float32),
+        failed=table.failed,
+        seed=table.seed,
+        class_names=np.array(table.class_names),
+    )
     arrays.update({key: table[key] for key in ("contrast", "motion") if key in table})
     store = _open_store(table, samples) if samples is not None else None
     if store is not None and "contrast" not in arrays:
@@ -173,15 +201,28 @@ def package_scan(scan_dir, dest, *, embedding: bool = True, reference: dict | No
     m = table.meta
     runs = _runs_summary(m)
     record = provenance.record(
-        command or f"gslib package-scan --scan {scan_dir} --dest {dest}", seconds=runs["wall_seconds"],
-        scan_commands=runs["commands"], n_points=m["n_points"],
-        recipe=m["recipe"], seed_base=m["seed_base"], model=m["model"], n_failed=int(table.failed.sum()),
-        simulate_seconds=runs["simulate_seconds"], classify_seconds=runs["classify_seconds"],
-        backends=runs["backends"], machines=runs["machines"],
-        scan_gslib_version=m["gslib_version"], scan_finished=runs["finished"],
-        **({"samples": store.summary()} if store is not None else {}), **({"note": note} if note else {}),
+        command or f"gslib package-scan --scan {scan_dir} --dest {dest}",
+        seconds=runs["wall_seconds"],
+        scan_commands=runs["commands"],
+        n_points=m["n_points"],
+        recipe=m["recipe"],
+        seed_base=m["seed_base"],
+        model=m["model"],
+        n_failed=int(table.failed.sum()),
+        simulate_seconds=runs["simulate_seconds"],
+        classify_seconds=runs["classify_seconds"],
+        backends=runs["backends"],
+        machines=runs["machines"],
+        scan_gslib_version=m["gslib_version"],
+        scan_finished=runs["finished"],
+        **({"samples": store.summary()} if store is not None else {}),
+        **({"note": note} if note else {}),
         **({"simulation": _simulation_record(simulated_by, table)} if simulated_by is not None else {}),
-        sha256={name: sha256_file(dest / name) for name in ("scan.npz", "reference.npz", "montage.npz")
-                if (dest / name).is_file()})
+        sha256={
+            name: sha256_file(dest / name)
+            for name in ("scan.npz", "reference.npz", "montage.npz")
+            if (dest / name).is_file()
+        },
+    )
     write_json(dest / "provenance.json", record)
     return record

@@ -55,8 +55,11 @@ def scan_points(source="paper") -> dict[str, np.ndarray]:
 
 
 def _parse_points(text: str, name: str) -> dict[str, np.ndarray]:
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines:
         raise ValueError(f"{name}: the file is empty; expected a header with columns k, f and one point per line")
     rows = list(csv.reader(line for _, line in lines))
@@ -64,8 +67,10 @@ def _parse_points(text: str, name: str) -> dict[str, np.ndarray]:
     for column in ("k", "f"):
         if header.count(column) != 1:
             problem = "no" if column not in header else "more than one"
-            raise ValueError(f"{name}: {problem} column {column!r} in the header line {lines[0][1]!r}; "
-                             "expected columns k, f (k first, as in the paper's tables)")
+            raise ValueError(
+                f"{name}: {problem} column {column!r} in the header line {lines[0][1]!r}; "
+                "expected columns k, f (k first, as in the paper's tables)"
+            )
     columns = {c: header.index(c) for c in ("k", "f", "block") if c in header}
     if len(rows) == 1:
         raise ValueError(f"{name}: no points after the header line")
@@ -96,7 +101,9 @@ def _check_points(points) -> tuple[np.ndarray, np.ndarray]:
     except (KeyError, TypeError, IndexError):
         raise ValueError("points must be a mapping with arrays 'f' and 'k' (as returned by scan_points)") from None
     if f.ndim != 1 or f.shape != k.shape or len(f) == 0:
-        raise ValueError(f"points 'f' and 'k' must be 1-D, non-empty and of equal length; got shapes {f.shape}, {k.shape}")
+        raise ValueError(
+            f"points 'f' and 'k' must be 1-D, non-empty and of equal length; got shapes {f.shape}, {k.shape}"
+        )
     if not (np.isfinite(f).all() and np.isfinite(k).all()) or (f < 0).any() or (k < 0).any():
         raise ValueError("points 'f' and 'k' must be finite and >= 0")
     return f, k

@@ -24,10 +24,17 @@ from ..networks import EMBEDDING_LAYER, NetworkRef, resolve
 from ..store import ChunkStore, DirectoryLock, StoreKind
 from .executors import LocalExecutor
 from .points import SEED_BASE, _check_points, _points_sha256
-from .table import FORMAT, FORMAT_VERSION, SCAN_STORE, _entropy, _read_scan_manifest, load_scan_table
+from .table import FORMAT, FORMAT_VERSION, SCAN_STORE, ScanTable, _entropy, _read_scan_manifest, load_scan_table
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "EMBEDDING_LAYER", "SampleStore", "classify_samples", "compute_chunk",
-           "pattern_measures", "run_scan"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "EMBEDDING_LAYER",
+    "SampleStore",
+    "classify_samples",
+    "compute_chunk",
+    "pattern_measures",
+    "run_scan",
+]
 
 DEFAULT_CHUNK_SIZE = 64
 
@@ -79,9 +86,22 @@ def _simulate(f, k, seeds, recipe: Recipe, backend: str):
     while not failed.all():
         ok = np.flatnonzero(~failed)
         try:
-            x[ok] = make_samples(f=f[ok], k=k[ok], seed=seeds[ok], size=recipe.size, t_end=recipe.t_end, gap=recipe.gap,
-                                 dt=recipe.dt, Du=recipe.Du, Dv=recipe.Dv, stencil=recipe.stencil,
-                                 square=recipe.square, shift=recipe.shift, backend=backend, dtype=recipe.dtype)
+            x[ok] = make_samples(
+                f=f[ok],
+                k=k[ok],
+                seed=seeds[ok],
+                size=recipe.size,
+                t_end=recipe.t_end,
+                gap=recipe.gap,
+                dt=recipe.dt,
+                Du=recipe.Du,
+                Dv=recipe.Dv,
+                stencil=recipe.stencil,
+                square=recipe.square,
+                shift=recipe.shift,
+                backend=backend,
+                dtype=recipe.dtype,
+            )
             break
         except BlowUpError as exc:  # rare: rerun the others (each member's run depends on its seed only)
             failed[ok[exc.members]] = True
@@ -149,16 +169,28 @@ def compute_chunk(job: dict) -> dict:
     probabilities = np.full((len(f), len(names)), np.nan, dtype=np.float32)
     embedding = np.full((len(f), width), np.nan, dtype=np.float32)
     if not failed.all():
-        probabilities[~failed], embedding[~failed] = classify_samples(model, x[~failed], job["batch_size"],
-                                                                      heads=cnn.NETWORKS.heads(ref))
+        probabilities[~failed], embedding[~failed] = classify_samples(
+            model, x[~failed], job["batch_size"], heads=cnn.NETWORKS.heads(ref)
+        )
     label_index = np.where(failed, -1, np.nan_to_num(probabilities, nan=-1.0).argmax(axis=1)).astype(np.int32)
     contrast, motion = pattern_measures(x)
-    result = dict(chunk=int(job["chunk"]), start=int(job["start"]), stop=int(job["stop"]), probabilities=probabilities,
-                  embedding=embedding, entropy=_entropy(probabilities).astype(np.float32), label_index=label_index,
-                  contrast=contrast, motion=motion, failed=failed, seconds_simulate=t1 - t0,
-                  seconds_classify=time.perf_counter() - t1,
-                  backend="stored samples" if stored else resolve_backend(job["backend"]), host=platform.node(),
-                  machine=provenance.machine())
+    result = dict(
+        chunk=int(job["chunk"]),
+        start=int(job["start"]),
+        stop=int(job["stop"]),
+        probabilities=probabilities,
+        embedding=embedding,
+        entropy=_entropy(probabilities).astype(np.float32),
+        label_index=label_index,
+        contrast=contrast,
+        motion=motion,
+        failed=failed,
+        seconds_simulate=t1 - t0,
+        seconds_classify=time.perf_counter() - t1,
+        backend="stored samples" if stored else resolve_backend(job["backend"]),
+        host=platform.node(),
+        machine=provenance.machine(),
+    )
     if job.get("return_samples") and not stored:
         result["samples"] = (x, failed)
     return result
@@ -168,16 +200,20 @@ def _recipe_for_size(size) -> Recipe:
     for name in ("paper", "book", "ci"):
         if RECIPES[name].size == size:
             return RECIPES[name]
-    raise ValueError(f"no scale's recipe makes {size} x {size} samples for this network; pass a recipe "
-                     "(gslib.dataset.Recipe) with size = the network's input side")
+    raise ValueError(
+        f"no scale's recipe makes {size} x {size} samples for this network; pass a recipe "
+        "(gslib.dataset.Recipe) with size = the network's input side"
+    )
 
 
 def _check_recipe(recipe: Recipe, size) -> None:
     if not isinstance(recipe, Recipe):
         raise ValueError(f"recipe must be a gslib.dataset.Recipe; got {type(recipe).__name__}")
     if size is not None and recipe.size != size:
-        raise ValueError(f"the network takes {size} x {size} samples but the recipe makes {recipe.size} x "
-                         f"{recipe.size}; use the recipe (scale) the network was trained with")
+        raise ValueError(
+            f"the network takes {size} x {size} samples but the recipe makes {recipe.size} x "
+            f"{recipe.size}; use the recipe (scale) the network was trained with"
+        )
     if not (recipe.gap > 0 and recipe.t_end >= 2 * recipe.gap):
         raise ValueError(f"recipe gap={recipe.gap} and t_end={recipe.t_end}: need gap > 0 and t_end >= 2 * gap")
     steps = round(recipe.t_end / recipe.dt)
@@ -212,16 +248,23 @@ class SampleStore:
     FORMAT = "gsbook-scan-samples"
     #: The scan manifest's entries that a store must share with every scan that uses it.
     KEYS = ("n_points", "points_sha256", "seed_base", "recipe", "chunk_size")
-    KIND = StoreKind(format=FORMAT, count="n_points", what="samples", other="samples of another scan",
-                     rerun="run `gslib scan --samples DIR` again", make="run `gslib scan --samples DIR`",
-                     choose="choose another directory", prefix="samples: ")
+    KIND = StoreKind(
+        format=FORMAT,
+        count="n_points",
+        what="samples",
+        other="samples of another scan",
+        rerun="run `gslib scan --samples DIR` again",
+        make="run `gslib scan --samples DIR`",
+        choose="choose another directory",
+        prefix="samples: ",
+    )
 
     def __init__(self, directory, header: dict):
         self.store = ChunkStore(directory, dict(format=self.FORMAT, **header), self.KIND, compare=header)
         self.dir = self.store.directory
 
     @classmethod
-    def existing(cls, directory) -> "SampleStore":
+    def existing(cls, directory) -> SampleStore:
         """A store that exists already, with the header it was made with.
 
         Parameters
@@ -253,8 +296,12 @@ class SampleStore:
 
     def put(self, i: int, x: np.ndarray, failed: np.ndarray, **record) -> None:
         """Store chunk i; ``record`` (e.g. seconds_simulate, backend, machine) goes into its manifest entry."""
-        self.store.write(i, dict(x=np.asarray(x, dtype=np.float32), failed=np.asarray(failed, dtype=bool)),
-                         n=int(len(failed)), **record)
+        self.store.write(
+            i,
+            dict(x=np.asarray(x, dtype=np.float32), failed=np.asarray(failed, dtype=bool)),
+            n=int(len(failed)),
+            **record,
+        )
 
     def require(self, i: int):
         """Chunk i's (x, failed); ValueError if it is missing or corrupt."""
@@ -270,15 +317,30 @@ class SampleStore:
         """Where and how fast the stored samples were simulated (for provenance records)."""
         chunks = list(self.manifest["chunks"].values())
         timed = [c for c in chunks if "seconds_simulate" in c]
-        return dict(directory=str(self.dir), chunks=len(chunks),
-                    simulate_seconds=round(sum(c["seconds_simulate"] for c in timed), 1) if timed else None,
-                    chunks_timed=len(timed), backends=sorted({c["backend"] for c in timed}),
-                    machines=sorted({c["machine"] for c in timed}))
+        return dict(
+            directory=str(self.dir),
+            chunks=len(chunks),
+            simulate_seconds=round(sum(c["seconds_simulate"] for c in timed), 1) if timed else None,
+            chunks_timed=len(timed),
+            backends=sorted({c["backend"] for c in timed}),
+            machines=sorted({c["machine"] for c in timed}),
+        )
 
 
-def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, chunk_size: int | None = None,
-             executor=None, backend: str = "auto", batch_size: int = 128, samples=None, command: str | None = None,
-             log=None) -> "ScanTable":
+def run_scan(
+    out_dir,
+    points,
+    model="pass1",
+    recipe: Recipe | None = None,
+    *,
+    chunk_size: int | None = None,
+    executor=None,
+    backend: str = "auto",
+    batch_size: int = 128,
+    samples=None,
+    command: str | None = None,
+    log=None,
+) -> ScanTable:
     """Classify every point of ``points`` with a network into directory ``out_dir``; resumes; returns the table.
 
     Parameters
@@ -326,28 +388,54 @@ def run_scan(out_dir, points, model="pass1", recipe: Recipe | None = None, *, ch
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with DirectoryLock(out, "scan"):
-        return _run_locked(out, f, k, net, recipe, chunk_size, executor, backend, batch_size, samples, command,
-                           progress_logger(log, __name__))
+        return _run_locked(
+            out,
+            f,
+            k,
+            net,
+            recipe,
+            chunk_size,
+            executor,
+            backend,
+            batch_size,
+            samples,
+            command,
+            progress_logger(log, __name__),
+        )
 
 
 #: The scan manifest's entries that a scan resumed in the same directory must share.
-_COMPARE = ("format_version", "n_points", "points_sha256", "seed_base", "recipe", "chunk_size",
-            "model.weights_sha256", "model.class_names")
+_COMPARE = (
+    "format_version",
+    "n_points",
+    "points_sha256",
+    "seed_base",
+    "recipe",
+    "chunk_size",
+    "model.weights_sha256",
+    "model.class_names",
+)
 
 
 def _run_locked(out, f, k, net: NetworkRef, recipe, chunk_size, executor, backend, batch_size, samples, command, log):
-    from .. import __version__
-
     old = _read_scan_manifest(out)
     if chunk_size is None:
         chunk_size = old["chunk_size"] if old else DEFAULT_CHUNK_SIZE
     check_int("chunk_size", chunk_size, minimum=1)
     P = len(f)
-    header = dict(format=FORMAT, format_version=FORMAT_VERSION, n_points=P, points_sha256=_points_sha256(f, k),
-                  seed_base=SEED_BASE, recipe=asdict(recipe), chunk_size=chunk_size, model=net.record(),
-                  embedding_layer=EMBEDDING_LAYER, gslib_version=__version__)
-    store = ChunkStore(out, header, SCAN_STORE, compare=_COMPARE, fields=dict(runs=[], complete=False),
-                       keep=("runs",))
+    header = dict(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        n_points=P,
+        points_sha256=_points_sha256(f, k),
+        seed_base=SEED_BASE,
+        recipe=asdict(recipe),
+        chunk_size=chunk_size,
+        model=net.record(),
+        embedding_layer=EMBEDDING_LAYER,
+        gslib_version=provenance.gslib_version(),
+    )
+    store = ChunkStore(out, header, SCAN_STORE, compare=_COMPARE, fields=dict(runs=[], complete=False), keep=("runs",))
     manifest = store.manifest
     if store.previous is not None:
         manifest["model"]["ref"] = store.previous.get("model", {}).get("ref", net.ref)
@@ -360,13 +448,22 @@ def _run_locked(out, f, k, net: NetworkRef, recipe, chunk_size, executor, backen
 
     executor = executor or LocalExecutor()
     started = time.perf_counter()
-    run = dict(started=provenance.now(), finished=None, wall_seconds=None, chunks_computed=0,
-               chunks_kept=n_chunks - len(todo), executor=executor.describe(), command=command)
+    run = dict(
+        started=provenance.now(),
+        finished=None,
+        wall_seconds=None,
+        chunks_computed=0,
+        chunks_kept=n_chunks - len(todo),
+        executor=executor.describe(),
+        command=command,
+    )
     manifest["runs"].append(run)
     store.save()
     if todo:
-        log(f"scan: {P} points in {n_chunks} chunks of {chunk_size}; {n_chunks - len(todo)} done, "
-            f"{len(todo)} to compute on {run['executor']}")
+        log(
+            f"scan: {P} points in {n_chunks} chunks of {chunk_size}; {n_chunks - len(todo)} done, "
+            f"{len(todo)} to compute on {run['executor']}"
+        )
     seeds = SEED_BASE + np.arange(P, dtype=np.int64)
     kept = None
     if samples is not None:
@@ -376,34 +473,69 @@ def _run_locked(out, f, k, net: NetworkRef, recipe, chunk_size, executor, backen
     def jobs():  # a generator: stored samples are read only when their chunk's turn comes
         for i in todo:
             start, stop = store.span(i)
-            yield dict(chunk=i, start=start, stop=stop, f=f[start:stop], k=k[start:stop], seed=seeds[start:stop],
-                       recipe=asdict(recipe), network=network, backend=backend, batch_size=batch_size,
-                       samples=kept.get(i) if kept else None, return_samples=kept is not None)
+            yield dict(
+                chunk=i,
+                start=start,
+                stop=stop,
+                f=f[start:stop],
+                k=k[start:stop],
+                seed=seeds[start:stop],
+                recipe=asdict(recipe),
+                network=network,
+                backend=backend,
+                batch_size=batch_size,
+                samples=kept.get(i) if kept else None,
+                return_samples=kept is not None,
+            )
 
     for result in executor.map_unordered(compute_chunk, jobs()):
         i, start, stop = result["chunk"], result["start"], result["stop"]
         name = store.path(i).name
         if "samples" in result:
-            kept.put(i, *result["samples"], seconds_simulate=round(result["seconds_simulate"], 3),
-                     backend=result["backend"], machine=result["machine"])
+            kept.put(
+                i,
+                *result["samples"],
+                seconds_simulate=round(result["seconds_simulate"], 3),
+                backend=result["backend"],
+                machine=result["machine"],
+            )
         if result["probabilities"].shape != (stop - start, len(net.class_names)):
-            raise RuntimeError(f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
-                               f"expected {(stop - start, len(net.class_names))}")
+            raise RuntimeError(
+                f"{name}: the job returned probabilities of shape {result['probabilities'].shape}, "
+                f"expected {(stop - start, len(net.class_names))}"
+            )
         run["chunks_computed"] += 1
         run["wall_seconds"] = round(time.perf_counter() - started, 1)
-        store.write(i, dict(index=np.arange(start, stop, dtype=np.int64), f=f[start:stop], k=k[start:stop],
-                            seed=seeds[start:stop], label_index=result["label_index"],
-                            probabilities=result["probabilities"], entropy=result["entropy"],
-                            embedding=result["embedding"], contrast=result["contrast"], motion=result["motion"],
-                            failed=result["failed"]),
-                    start=start, stop=stop, n_failed=int(result["failed"].sum()),
-                    seconds_simulate=round(result["seconds_simulate"], 3),
-                    seconds_classify=round(result["seconds_classify"], 3),
-                    backend=result["backend"], host=result["host"], machine=result["machine"])
+        store.write(
+            i,
+            dict(
+                index=np.arange(start, stop, dtype=np.int64),
+                f=f[start:stop],
+                k=k[start:stop],
+                seed=seeds[start:stop],
+                label_index=result["label_index"],
+                probabilities=result["probabilities"],
+                entropy=result["entropy"],
+                embedding=result["embedding"],
+                contrast=result["contrast"],
+                motion=result["motion"],
+                failed=result["failed"],
+            ),
+            start=start,
+            stop=stop,
+            n_failed=int(result["failed"].sum()),
+            seconds_simulate=round(result["seconds_simulate"], 3),
+            seconds_classify=round(result["seconds_classify"], 3),
+            backend=result["backend"],
+            host=result["host"],
+            machine=result["machine"],
+        )
         failed = f", {int(result['failed'].sum())} blew up" if result["failed"].any() else ""
-        log(f"{name} (points {start}-{stop - 1}): {result['seconds_simulate']:.1f} s simulate + "
+        log(
+            f"{name} (points {start}-{stop - 1}): {result['seconds_simulate']:.1f} s simulate + "
             f"{result['seconds_classify']:.1f} s classify on {result['backend']}{failed}; "
-            f"{len(manifest['chunks'])}/{n_chunks} chunks done")
+            f"{len(manifest['chunks'])}/{n_chunks} chunks done"
+        )
     missing = store.missing()
     if missing:  # only possible with an executor that dropped jobs
         raise RuntimeError(f"{out}: chunks {missing[:5]} were not computed; run the scan again to finish it")

@@ -21,16 +21,32 @@ import numpy as np
 from ..store import ChunkStore, StoreKind, read_manifest
 from .points import _points_sha256
 
-__all__ = ["FAILED", "FORMAT", "FORMAT_VERSION", "ScanComparison", "ScanTable", "compare_scans", "load_montage",
-           "load_scan_table", "load_shipped_scan", "shipped_scan_dir"]
+__all__ = [
+    "FAILED",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ScanComparison",
+    "ScanTable",
+    "compare_scans",
+    "load_montage",
+    "load_scan_table",
+    "load_shipped_scan",
+    "shipped_scan_dir",
+]
 
 FORMAT = "gsbook-scan"
 FORMAT_VERSION = 1
 #: The label of a point whose simulation blew up.
 FAILED = "failed"
 #: Scan directories as chunk stores.
-SCAN_STORE = StoreKind(format=FORMAT, count="n_points", what="scan", other="a different scan",
-                       rerun="rerun `gslib scan` with the same --out", make="make one with `gslib scan`")
+SCAN_STORE = StoreKind(
+    format=FORMAT,
+    count="n_points",
+    what="scan",
+    other="a different scan",
+    rerun="rerun `gslib scan` with the same --out",
+    make="make one with `gslib scan`",
+)
 
 
 def _read_scan_manifest(out) -> dict | None:
@@ -110,8 +126,19 @@ class ScanTable:
         return key in self.keys() and getattr(self, key) is not None
 
     def keys(self) -> tuple[str, ...]:
-        return ("f", "k", "label", "label_index", "probabilities", "entropy", "failed", "embedding", "seed", "contrast",
-                "motion")
+        return (
+            "f",
+            "k",
+            "label",
+            "label_index",
+            "probabilities",
+            "entropy",
+            "failed",
+            "embedding",
+            "seed",
+            "contrast",
+            "motion",
+        )
 
     @property
     def confidence(self) -> np.ndarray:
@@ -190,8 +217,10 @@ def compare_scans(before, after) -> ScanComparison:
     bad = np.flatnonzero((np.abs(f0 - f1) > 1e-12) | (np.abs(k0 - k1) > 1e-12))
     if len(bad):
         i = int(bad[0])
-        raise ValueError(f"after: point {i} is (f, k) = ({f1[i]:g}, {k1[i]:g}), but ({f0[i]:g}, {k0[i]:g}) in "
-                         "before; compare scans of the same points in the same order")
+        raise ValueError(
+            f"after: point {i} is (f, k) = ({f1[i]:g}, {k1[i]:g}), but ({f0[i]:g}, {k0[i]:g}) in "
+            "before; compare scans of the same points in the same order"
+        )
     return ScanComparison(before=np.asarray(before["label"]).astype(str), after=np.asarray(after["label"]).astype(str))
 
 
@@ -221,7 +250,9 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
     store = ChunkStore.open(out, SCAN_STORE)
     store.require_complete()
     manifest, P = store.manifest, store.n_items
-    keys = ["index", "f", "k", "seed", "label_index", "probabilities", "entropy", "failed"] + (["embedding"] if embedding else [])
+    keys = ["index", "f", "k", "seed", "label_index", "probabilities", "entropy", "failed"] + (
+        ["embedding"] if embedding else []
+    )
     parts = {key: [] for key in keys}
     for i in range(store.n_chunks):
         arrays = store.read(i, keys, optional=("contrast", "motion"), verify=verify)
@@ -236,11 +267,21 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
     if len(arrays["index"]) != P or _points_sha256(arrays["f"], arrays["k"]) != manifest["points_sha256"]:
         raise ValueError(f"{out}: the chunks do not hold the scan's {P} points")
     names = tuple(manifest["model"]["class_names"])
-    return ScanTable(f=arrays["f"], k=arrays["k"], label=_labels(arrays["label_index"], names),
-                     label_index=arrays["label_index"], probabilities=arrays["probabilities"],
-                     entropy=arrays["entropy"], failed=arrays["failed"], class_names=names,
-                     embedding=arrays.get("embedding"), seed=arrays["seed"], contrast=arrays.get("contrast"),
-                     motion=arrays.get("motion"), meta=manifest)
+    return ScanTable(
+        f=arrays["f"],
+        k=arrays["k"],
+        label=_labels(arrays["label_index"], names),
+        label_index=arrays["label_index"],
+        probabilities=arrays["probabilities"],
+        entropy=arrays["entropy"],
+        failed=arrays["failed"],
+        class_names=names,
+        embedding=arrays.get("embedding"),
+        seed=arrays["seed"],
+        contrast=arrays.get("contrast"),
+        motion=arrays.get("motion"),
+        meta=manifest,
+    )
 
 
 def shipped_scan_dir(name: str) -> Path:
@@ -297,8 +338,10 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
     file = directory / "scan.npz"
     if not file.is_file():
         available = ", ".join(_shipped_scans()) or "none yet"
-        raise ValueError(f"no shipped scan {name!r} in this installation ({file} is missing; shipped: {available}); "
-                         "make one with `gslib scan --scale paper` and `gslib package-scan`")
+        raise ValueError(
+            f"no shipped scan {name!r} in this installation ({file} is missing; shipped: {available}); "
+            "make one with `gslib scan --scale paper` and `gslib package-scan`"
+        )
     with np.load(file, allow_pickle=False) as data:
         d = {key: data[key] for key in data.files}
     names = tuple(d["class_names"].tolist())
@@ -311,13 +354,22 @@ def load_shipped_scan(name: str = "pass1") -> ScanTable:
     if (directory / "reference.npz").is_file():
         with np.load(directory / "reference.npz", allow_pickle=False) as data:
             reference = {key: data[key] for key in data.files}
-    return ScanTable(f=d["f"].astype(np.float64), k=d["k"].astype(np.float64), label=d["label"],
-                     label_index=label_index, probabilities=probabilities,
-                     entropy=d["entropy"] if "entropy" in d else _entropy(probabilities).astype(np.float32),
-                     failed=failed, class_names=names,
-                     embedding=d["embedding"].astype(np.float32) if "embedding" in d else None,
-                     seed=d.get("seed"), contrast=d.get("contrast"), motion=d.get("motion"), meta=meta,
-                     reference=reference)
+    return ScanTable(
+        f=d["f"].astype(np.float64),
+        k=d["k"].astype(np.float64),
+        label=d["label"],
+        label_index=label_index,
+        probabilities=probabilities,
+        entropy=d["entropy"] if "entropy" in d else _entropy(probabilities).astype(np.float32),
+        failed=failed,
+        class_names=names,
+        embedding=d["embedding"].astype(np.float32) if "embedding" in d else None,
+        seed=d.get("seed"),
+        contrast=d.get("contrast"),
+        motion=d.get("motion"),
+        meta=meta,
+        reference=reference,
+    )
 
 
 def load_montage(name: str = "pass1") -> dict:
@@ -341,8 +393,10 @@ def load_montage(name: str = "pass1") -> dict:
     directory = Path(name) if isinstance(name, Path) or os.sep in str(name) else shipped_scan_dir(name)
     file = directory / "montage.npz"
     if not file.is_file():
-        raise ValueError(f"no montage for scan {name!r} ({file} is missing); package the scan with "
-                         "`gslib package-scan --samples DIR`")
+        raise ValueError(
+            f"no montage for scan {name!r} ({file} is missing); package the scan with "
+            "`gslib package-scan --samples DIR`"
+        )
     with np.load(file, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 

@@ -15,7 +15,7 @@ reaction terms of the Gray-Scott model (rates of order f + k and v**2, at most a
 bound by a few percent at most; the engine also detects runs that blow up.
 
 **Analysis stencils.** Equation inference and the inverse problem (:mod:`gslib.inference`,
-:func:`gslib.landscape.residual_fit`) must evaluate the Laplacian of *someone else's* data with the
+:func:`gslib.inversion.residual_fit`) must evaluate the Laplacian of *someone else's* data with the
 discretisation that made it, so they know two more (:data:`ANALYSIS_STENCILS`,
 :func:`analysis_laplacian`; the solvers keep their two):
 

@@ -7,7 +7,7 @@ the attribution methods need the backend's autodiff, in :func:`_input_gradients`
 Shapes: samples x are (B, S, S, 3) float32 (u at t = T - 60, T - 30, T as channels); labels are
 class indices into the model's ``class_names``.
 
-The augmentation layers live in :mod:`gslib.augment` (and are available here too); the shipped
+The augmentation layers live in :mod:`gslib.cnn.augment` (and are available here too); the shipped
 networks and a network's identity in :mod:`gslib.networks`; :data:`NETWORKS` is the default cache
 of loaded networks.
 """
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import networks
-from ._jsonio import read_json, write_json
-from ._optional import import_keras
-from .augment import RandomAffine, RandomIntensity, augmentation, periodic_affine
-from .classes import PASS1_CLASSES
-from .networks import EMBEDDING_LAYER, pretrained_dir
+from .. import networks
+from .._jsonio import read_json, write_json
+from .._optional import import_keras
+from ..classes import PASS1_CLASSES
+from ..networks import EMBEDDING_LAYER, pretrained_dir
+from .augment import RandomAffine, RandomIntensity, augmentation, periodic_affine  # noqa: F401 (gslib.cnn.<name>)
 
 # Keras 3 comes with the extra `cnn` (and a framework with `tensorflow`); without it, importing this
 # module raises gslib.MissingExtraError naming the pip install that adds it.
@@ -106,8 +106,10 @@ def check_samples(x, size: int | None = None) -> np.ndarray:
     if x.ndim == 3 and x.shape[-1] == 3:
         x = x[None]
     if x.ndim != 4 or x.shape[-1] != 3 or x.shape[1] != x.shape[2] or x.shape[1] < MIN_SIZE:
-        raise ValueError(f"x has shape {shape}; allowed: (B, S, S, 3) or (S, S, 3) with S >= {MIN_SIZE} "
-                         "(three snapshots of u as channels)")
+        raise ValueError(
+            f"x has shape {shape}; allowed: (B, S, S, 3) or (S, S, 3) with S >= {MIN_SIZE} "
+            "(three snapshots of u as channels)"
+        )
     if size is not None and x.shape[1] != size:
         raise ValueError(f"x has side {x.shape[1]}; this network takes {size} x {size} samples")
     if x.dtype.kind not in "fiu" or not np.isfinite(x).all():
@@ -203,8 +205,23 @@ def labels_to_indices(labels, class_names) -> np.ndarray:
 SCHEDULES = ("constant", "cosine")
 
 
-def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, learning_rate=1e-3, patience=None,
-          augment=True, seed=0, schedule="constant", verbose=2) -> dict:
+def train(
+    x,
+    y,
+    x_val,
+    y_val,
+    *,
+    class_names,
+    out,
+    epochs=600,
+    batch_size=128,
+    learning_rate=1e-3,
+    patience=None,
+    augment=True,
+    seed=0,
+    schedule="constant",
+    verbose=2,
+) -> dict:
     """Train the paper's network; writes into ``out`` and resumes an interrupted run there.
 
     Files written into ``out``:
@@ -280,8 +297,11 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     if schedule == "cosine":
         steps = epochs * -(-len(x) // batch_size)
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
-    trainer.compile(optimizer=keras.optimizers.Adam(rate),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     write_json(out / "model.json", {"class_names": list(class_names), "size": int(x.shape[1])})
     callbacks = [
         _EpochTimer(out / "epoch_seconds.csv"),
@@ -291,8 +311,16 @@ def train(x, y, x_val, y_val, *, class_names, out, epochs=600, batch_size=128, l
     ]
     if patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
-    trainer.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size, shuffle=True,
-                callbacks=callbacks, verbose=verbose)
+    trainer.fit(
+        x,
+        y,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
     return read_history(out / "history.csv")
 
 
@@ -414,7 +442,9 @@ def embedding_heads(model) -> keras.Model:
     try:
         layer = model.get_layer(EMBEDDING_LAYER)
     except ValueError:
-        raise ValueError(f"the network has no layer named {EMBEDDING_LAYER!r} (build it with gslib.cnn.build_model)") from None
+        raise ValueError(
+            f"the network has no layer named {EMBEDDING_LAYER!r} (build it with gslib.cnn.build_model)"
+        ) from None
     return keras.Model(model.inputs, [layer.output, model.outputs[0]], name="scan_heads")
 
 
@@ -488,10 +518,14 @@ def evaluate(model, class_names, x, labels, batch_size: int = 128) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(predicted > 0, tp / predicted, np.nan)
         recall = np.where(actual > 0, tp / actual, np.nan)
-    return dict(accuracy=float(tp.sum() / len(y)), n_samples=int(len(y)), class_names=list(class_names),
-                confusion=confusion.tolist(),
-                precision={c: (None if np.isnan(p) else float(p)) for c, p in zip(class_names, precision)},
-                recall={c: (None if np.isnan(r) else float(r)) for c, r in zip(class_names, recall)})
+    return dict(
+        accuracy=float(tp.sum() / len(y)),
+        n_samples=int(len(y)),
+        class_names=list(class_names),
+        confusion=confusion.tolist(),
+        precision={c: (None if np.isnan(p) else float(p)) for c, p in zip(class_names, precision)},
+        recall={c: (None if np.isnan(r) else float(r)) for c, r in zip(class_names, recall)},
+    )
 
 
 def _input_gradients(model, x, class_index) -> np.ndarray:
@@ -500,6 +534,7 @@ def _input_gradients(model, x, class_index) -> np.ndarray:
     idx = np.asarray(class_index).reshape(-1)
     if backend == "tensorflow":
         import tensorflow as tf
+
         xt = tf.convert_to_tensor(x)
         with tf.GradientTape() as tape:
             tape.watch(xt)
@@ -513,9 +548,11 @@ def _input_gradients(model, x, class_index) -> np.ndarray:
         def picked(xj):
             logits = model(xj, training=False)
             return jnp.sum(jnp.take_along_axis(logits, jnp.asarray(idx)[:, None], axis=1))
+
         return np.asarray(jax.grad(picked)(jnp.asarray(x)))
     if backend == "torch":
         import torch
+
         xt = torch.tensor(x, requires_grad=True)
         logits = model(xt, training=False)
         logits.gather(1, torch.as_tensor(idx)[:, None]).sum().backward()
@@ -599,7 +636,11 @@ def integrated_gradients(model, x, class_index=None, baseline=None, steps: int =
     if class_index is None:
         class_index = predict_proba(model, x).argmax(axis=1)
     idx = np.broadcast_to(np.asarray(class_index), (len(x),))
-    base = np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape) if baseline is None else check_samples(baseline, x.shape[1])
+    base = (
+        np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)
+        if baseline is None
+        else check_samples(baseline, x.shape[1])
+    )
     alphas = np.linspace(0.0, 1.0, steps + 1)
     weights = np.full(steps + 1, 1.0 / steps)
     weights[[0, -1]] /= 2
@@ -610,8 +651,15 @@ def integrated_gradients(model, x, class_index=None, baseline=None, steps: int =
 
 
 #: The files of a shipped network (see :func:`package`).
-SHIPPED_FILES = ("model.weights.h5", "model.json", "history.csv", "evaluation_val.json", "evaluation_test.json",
-                 "provenance.json", "datasets.json")
+SHIPPED_FILES = (
+    "model.weights.h5",
+    "model.json",
+    "history.csv",
+    "evaluation_val.json",
+    "evaluation_test.json",
+    "provenance.json",
+    "datasets.json",
+)
 
 
 def package(run, dest, *, train, val, test) -> dict:
@@ -639,12 +687,14 @@ def package(run, dest, *, train, val, test) -> dict:
     """
     import shutil
 
-    from . import dataset
+    from .. import dataset
 
     run, dest = Path(run), Path(dest)
     missing = [name for name in SHIPPED_FILES[:4] + ("provenance.json",) if not (run / name).exists()]
     if missing:
-        raise ValueError(f"{run} is not a finished training run (missing {', '.join(missing)}); run `gslib train` first")
+        raise ValueError(
+            f"{run} is not a finished training run (missing {', '.join(missing)}); run `gslib train` first"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("model.weights.h5", "model.json", "history.csv", "evaluation_val.json", "provenance.json"):
         shutil.copyfile(run / name, dest / name)
@@ -674,5 +724,6 @@ def provenance(command: str, seconds: float, **extra) -> dict:
     dict
         :func:`gslib.provenance.record` plus Keras version and backend.
     """
-    from .provenance import record
+    from ..provenance import record
+
     return record(command, seconds, keras_version=keras.__version__, keras_backend=keras.backend.backend(), **extra)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._optional import import_keras
+from .._optional import import_keras
 
 # Keras 3 comes with the extra `cnn`; without it, importing this module raises gslib.MissingExtraError.
 keras = import_keras("gslib.cnn")
@@ -164,5 +164,6 @@ def augmentation(seed: int = 0) -> keras.Sequential:
     keras.Sequential
         The augmentation layers.
     """
-    return keras.Sequential([RandomAffine(0.2, 0.2, seed=seed), RandomIntensity(0.05, seed=seed + 1)],
-                            name="augmentation")
+    return keras.Sequential(
+        [RandomAffine(0.2, 0.2, seed=seed), RandomIntensity(0.05, seed=seed + 1)], name="augmentation"
+    )
