@@ -105,7 +105,7 @@ def workload(batch: int, size: int, burn_in: float = 2500.0):
     f, k = fk[:, 0], fk[:, 1]
     u, v = cnn_seed(list(range(batch)), n=size)
     if burn_in > 0:
-        u, v = simulate(u, v, f, k, steps=int(round(burn_in / 0.25)), backend="cpu", dtype=np.float64)
+        u, v = simulate(u, v, f=f, k=k, steps=int(round(burn_in / 0.25)), backend="cpu", dtype=np.float64)
     return u, v, f, k
 
 
@@ -237,7 +237,7 @@ def run_benchmark(
         for stencil in stencils:
             for dtype in dtypes:
                 run = functools.partial(simulate, u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
-                simulate(u[:2], v[:2], f[:2], k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype)  # compile
+                simulate(u[:2], v[:2], f=f[:2], k=k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype)  # compile
                 add(backend, stencil, dtype, n, _timed(run, min_seconds))
     return rows
 

@@ -241,8 +241,8 @@ def make_samples(
     res = integrate(
         u0,
         v0,
-        f,
-        k,
+        f=f,
+        k=k,
         Du=Du,
         Dv=Dv,
         dt=dt,

@@ -194,9 +194,9 @@ def residual_design(u, v, dx=1.0, stencil="5pt"):
     lu = analysis_laplacian(u, dx, stencil).ravel()
     lv = analysis_laplacian(v, dx, stencil).ravel()
     zero = np.zeros(u.size)
-    ru0, rv0 = reaction(u, v, 0.0, 0.0)  # the reaction without feed and kill: -u v^2, u v^2
-    ru_f, rv_f = reaction(u, v, 1.0, 0.0)  # with f = 1: the f column is the difference
-    _, rv_k = reaction(u, v, 0.0, 1.0)  # with k = 1: the k column (it enters v only)
+    ru0, rv0 = reaction(u, v, f=0.0, k=0.0)  # the reaction without feed and kill: -u v^2, u v^2
+    ru_f, rv_f = reaction(u, v, f=1.0, k=0.0)  # with f = 1: the f column is the difference
+    _, rv_k = reaction(u, v, f=0.0, k=1.0)  # with k = 1: the k column (it enters v only)
     A = np.block(
         [
             [lu[:, None], zero[:, None], (ru_f - ru0).ravel()[:, None], zero[:, None]],

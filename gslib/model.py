@@ -21,15 +21,15 @@ Homogeneous steady states
 the larger-v one ("L", Pearson's blue state) and the smaller-v one ("S", always a saddle).
 ``C >= 0`` is equivalent to ``k <= sqrt(f)/2 - f`` (which needs ``f <= 1/4``).
 
-Bifurcation curves (plots put k on the x axis, f on the y axis, so the curve functions return
-``(k, f)``):
+Bifurcation curves (the curve functions return ``(f, k)``, gslib's order; plots put k on the x
+axis and f on the y axis):
 
 * saddle-node (= existence boundary of L and S): ``k = sqrt(f)/2 - f``, ``0 < f <= 1/4``;
 * Hopf curve of L (trace of the Jacobian vanishes, ``v^2 = k``):
   ``f = ((sqrt k - 2k) - sqrt(k - 4 k^1.5)) / 2``, ``0 < k <= 1/16``.  The other root of the
   same quadratic puts trace 0 on the saddle S (a "neutral saddle"), not a Hopf point.
 
-The two curves meet at the Bogdanov–Takens point ``(k, f) = (1/16, 1/16)``.
+The two curves meet at the Bogdanov–Takens point ``(f, k) = (1/16, 1/16)``.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _discriminant(f: np.ndarray, k: np.ndarray) -> np.ndarray:
     return 4 * f * _sn_gap(f, k) * (np.sqrt(f) / 2 + f + k)
 
 
-def nontrivial_states_exist(f, k):
+def nontrivial_states_exist(*, f, k):
     """Whether the nontrivial homogeneous states exist: ``C >= 0`` i.e. ``k <= sqrt(f)/2 - f``.
 
     Points within rounding of the saddle-node curve count as existing (one double state).
@@ -187,7 +187,7 @@ def _nontrivial(f: np.ndarray, k: np.ndarray):
     return uL, vL, uS, vS
 
 
-def homogeneous_states(f, k) -> list[tuple[float, float]]:
+def homogeneous_states(*, f, k) -> list[tuple[float, float]]:
     """Homogeneous steady states ``(u, v)`` of the Gray-Scott model.
 
     Parameters
@@ -327,7 +327,7 @@ def _classify_eigs(ev: np.ndarray, scale: float) -> tuple[bool, str]:
     return (True, "stable node") if re[0] < 0 else (False, "unstable node")
 
 
-def stability(f, k) -> list[StateStability]:
+def stability(*, f, k) -> list[StateStability]:
     """Stability of every homogeneous state (same order as :func:`homogeneous_states`).
 
     Linearisation of the reaction kinetics alone (spatially uniform perturbations).
@@ -346,7 +346,7 @@ def stability(f, k) -> list[StateStability]:
     """
     f, k = _check_scalar_fk(f, k)
     out = []
-    for u, v in homogeneous_states(f, k):
+    for u, v in homogeneous_states(f=f, k=k):
         ev = _eig2(jacobian(u, v, f=f, k=k))
         stable, kind = _classify_eigs(ev, scale=f)
         out.append(StateStability(u=u, v=v, eigenvalues=ev, stable=stable, kind=kind))
@@ -411,7 +411,7 @@ def hopf_f(k):
 
 
 def saddle_node_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """The saddle-node curve ``C = 0`` (where L and S are born), as arrays ``(k, f)``.
+    """The saddle-node curve ``C = 0`` (where L and S are born), as arrays ``(f, k)``.
 
     Parameters
     ----------
@@ -421,16 +421,16 @@ def saddle_node_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    k, f : numpy.ndarray
-        Shapes ``(n,)``.  NOTE the order: ``k`` first (x axis of the usual plot), then ``f``
-        (y axis).  The last point is ``(k, f) = (0, 1/4)`` and, for even ``n``, the point
+    f, k : numpy.ndarray
+        Shapes ``(n,)``, in gslib's (f, k) order (a plot of the plane puts k on the x axis:
+        ``ax.plot(k, f)``). The last point is ``(f, k) = (1/4, 0)`` and, for even ``n``, the point
         ``(1/16, 1/16)`` is included exactly.
     """
     n = _check_n(n)
     s = 0.5 * np.arange(1, n + 1) / n
     f = s * s
     k = saddle_node_k(f)
-    return k, f
+    return f, k
 
 
 #: The boundary of the region where the nontrivial states exist (``k <= sqrt(f)/2 - f``).
@@ -438,7 +438,7 @@ existence_boundary = saddle_node_curve
 
 
 def hopf_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """The Hopf curve of the L (blue) state, trace J = 0 i.e. ``v^2 = k``, as arrays ``(k, f)``.
+    """The Hopf curve of the L (blue) state, trace J = 0 i.e. ``v^2 = k``, as arrays ``(f, k)``.
 
     L is stable above the curve (larger f) and unstable below it, down to f = k^1.5 near 0.
 
@@ -450,15 +450,15 @@ def hopf_curve(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    k, f : numpy.ndarray
-        Shapes ``(n,)``.  NOTE the order: ``k`` first (x axis), then ``f`` (y axis).  The last
-        point is the Bogdanov–Takens point ``(1/16, 1/16)`` where it meets the saddle-node curve.
+    f, k : numpy.ndarray
+        Shapes ``(n,)``, in gslib's (f, k) order. The last point is the Bogdanov–Takens point
+        ``(1/16, 1/16)`` where it meets the saddle-node curve.
     """
     n = _check_n(n)
     t = 0.25 * np.arange(1, n + 1) / n
     k = t * t
     f = hopf_f(k)
-    return k, f
+    return f, k
 
 
 # ------------------------------------------------------------------------------ Turing analysis
@@ -633,7 +633,7 @@ def turing_unstable(*, f, k, Du: float = 0.2, Dv: float = 0.1):
     return bool(turing) if turing.ndim == 0 else turing
 
 
-def classify_region(f, k, Du: float = 0.2, Dv: float = 0.1):
+def classify_region(*, f, k, Du: float = 0.2, Dv: float = 0.1):
     """Label of the parameter point(s) by what the L (blue) state does; one of :data:`REGIONS`.
 
     ``"no nontrivial state"`` (only (1, 0) exists), ``"L Hopf-unstable"`` (trace J > 0),

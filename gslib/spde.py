@@ -215,7 +215,7 @@ def drift(u, v, f, k, Du, Dv, dx=1.0, stencil="9pt"):
     F_u, F_v : numpy.ndarray
         The rates of ``u`` and ``v``.
     """
-    ru, rv = reaction(u, v, f, k)
+    ru, rv = reaction(u, v, f=f, k=k)
     return Du * laplacian(u, dx, stencil) + ru, Dv * laplacian(v, dx, stencil) + rv
 
 
@@ -283,7 +283,7 @@ class SPDEResult:
         np.savez_compressed(path, **data)
 
 
-def simulate_spde(u0, v0, f=None, k=None, *, model: GrayScott | None = None, sigma=0.01, noise="conserved", dt=0.5,
+def simulate_spde(u0, v0, *, f=None, k=None, model: GrayScott | None = None, sigma=0.01, noise="conserved", dt=0.5,
                   substeps=4, frames=500, burn_in=0, scheme="heun", stencil="9pt", dx=1.0, seed=0,
                   **diffusivities) -> SPDEResult:
     """Integrate the stochastic Gray-Scott model and record frames (see the module docstring).
@@ -377,7 +377,7 @@ def simulate_spde(u0, v0, f=None, k=None, *, model: GrayScott | None = None, sig
     rngs = [np.random.default_rng(s) for s in seeds]
 
     def force(x):
-        ru, rv = reaction(x[:, 0], x[:, 1], fcol, kcol)
+        ru, rv = reaction(x[:, 0], x[:, 1], f=fcol, k=kcol)
         out = diff * laplacian(x, dx, stencil)
         out[:, 0] += ru
         out[:, 1] += rv

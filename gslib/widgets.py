@@ -156,7 +156,7 @@ def _build_live_explorer(f=0.037, k=0.06, size=128, t_end=5000.0, seed=0, *, dt=
         sv, tv = int(controls["seed"].value), float(controls["t"].value)
         u0, v0 = cnn_seed(sv, n=size)
         start = time.perf_counter()
-        u, _v = simulate(u0, v0, fv, kv, dt=dt, steps=_steps(tv, dt), stencil=stencil, backend=backend)
+        u, _v = simulate(u0, v0, f=fv, k=kv, dt=dt, steps=_steps(tv, dt), stencil=stencil, backend=backend)
         state.update(u=u, elapsed=time.perf_counter() - start, runs=state["runs"] + 1)
         fig, ax = plt.subplots(figsize=(4.6, 4.0))
         plotting.plot_field(ax, u, title=f"u at t = {tv:g}  (f = {fv:.4f}, k = {kv:.4f})", label="u")
@@ -257,8 +257,8 @@ def precompute_grid(
     u, _v = simulate(
         u0,
         v0,
-        F.ravel(),
-        K.ravel(),
+        f=F.ravel(),
+        k=K.ravel(),
         dt=dt,
         steps=steps,
         stencil=stencil,

@@ -89,8 +89,8 @@ def test_frozen():
 def test_homogeneous_classes_make_sense():
     # H: only the trivial state exists; L: the nontrivial states exist, L is stable
     H, L = classes.by_name("H"), classes.by_name("L")
-    assert len(model.homogeneous_states(*H.training_point)) == 1
-    st = model.stability(*L.training_point)
+    assert len(model.homogeneous_states(f=H.f, k=H.k)) == 1
+    st = model.stability(f=L.f, k=L.k)
     assert len(st) == 3 and st[1].stable
 
 

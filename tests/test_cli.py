@@ -102,7 +102,7 @@ def test_simulate_writes_npz_with_metadata(tmp_path, capsys):
     assert all(a.dtype != object for a in d.values())
     # the same run through the library gives the same fields
     u0, v0 = initial.cnn_seed(3, n=16, square=int(d["square"]))
-    u, v = gslib.simulate(u0, v0, 0.042, 0.063, steps=10, backend="numpy", dtype=np.float64)
+    u, v = gslib.simulate(u0, v0, f=0.042, k=0.063, steps=10, backend="numpy", dtype=np.float64)
     np.testing.assert_array_equal(d["u"], u)
     np.testing.assert_array_equal(d["v"], v)
 

@@ -39,7 +39,7 @@ def test_make_samples_are_the_three_snapshots():
     x = dataset.make_samples(f=f, k=k, seed=[5, 6], size=32, t_end=120.0, square=10, steady_tol=None, backend="cpu")
     assert x.shape == (2, 32, 32, 3) and x.dtype == np.float32
     u0, v0 = gslib.initial.cnn_seed([5, 6], n=32, square=10)
-    res = gslib.integrate(u0, v0, f, k, steps=480, backend="cpu", record_times=[60.0, 90.0, 120.0])
+    res = gslib.integrate(u0, v0, f=f, k=k, steps=480, backend="cpu", record_times=[60.0, 90.0, 120.0])
     np.testing.assert_array_equal(x, np.moveaxis(res.frames_u, 1, -1))
     assert not np.array_equal(x[..., 0], x[..., 2])  # the pattern moved between snapshots
 

@@ -24,7 +24,7 @@ def seed12():
 def steady():
     """A steady spot pattern on 24 x 24 (f = 0.045, k = 0.062), run until one step changes it by < 1e-7."""
     u0, v0 = gslib.initial.landscape_seed(1, n=24, square=10)
-    res = gslib.integrate(u0, v0, 0.045, 0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil="5pt",
+    res = gslib.integrate(u0, v0, f=0.045, k=0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil="5pt",
                           backend="numpy", dtype=np.float64, steady_tol=1e-7, check_every=50)
     assert res.steady[0] and np.ptp(res.v) > 0.2
     return res.u, res.v, np.array([0.16, 0.08, 0.045, 0.062])
@@ -32,7 +32,7 @@ def steady():
 
 def _reference_run(theta, u, v, steps, stencil="5pt"):
     for _ in range(steps):
-        u, v = step(u, v, theta[2], theta[3], theta[0], theta[1], 1.0, 1.0, stencil, flush=1e-150)
+        u, v = step(u, v, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, dx=1.0, stencil=stencil, flush=1e-150)
     return u, v
 
 
@@ -66,7 +66,7 @@ def test_steady_stop_agrees_with_the_engine():
     s = L.setup_for("ci", n=24, square=10, noise=0.0)
     u0, v0 = L.initial_state(s)
     theta = np.array([0.16, 0.08, 0.045, 0.062])
-    eng = gslib.integrate(u0, v0, theta[2], theta[3], Du=theta[0], Dv=theta[1], dt=1.0, steps=3000, stencil="5pt",
+    eng = gslib.integrate(u0, v0, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, steps=3000, stencil="5pt",
                           backend="numpy", dtype=np.float64, steady_tol=3e-4, check_every=100)
     run = L.forward(theta, u0, v0, 3000, steady_tol=3e-4, check_every=100)
     assert eng.steady[0] and run.steady and run.steps == eng.steps[0] < 3000
@@ -367,7 +367,7 @@ def test_residual_is_the_ftcs_increment(steady):
     rng = np.random.default_rng(4)
     u2, v2 = u + 0.01 * rng.standard_normal(u.shape), v + 0.01 * rng.standard_normal(v.shape)
     for stencil in ("5pt", "9pt"):
-        un, vn = step(u2, v2, theta[2], theta[3], theta[0], theta[1], 1.0, 1.0, stencil)
+        un, vn = step(u2, v2, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, dx=1.0, stencil=stencil)
         direct = np.mean((un - u2) ** 2 + (vn - v2) ** 2)
         assert L.residual_loss(u2, v2, theta, stencil=stencil) == pytest.approx(direct, rel=1e-9)
     A, b = L.residual_design(u2, v2, 0.5, "5pt")
@@ -395,7 +395,7 @@ def test_residual_fit_recovers_the_parameters(steady):
 @pytest.mark.parametrize("stencil", ["5pt", "9pt"])
 def test_noise_correction_removes_the_errors_in_variables_bias(stencil):
     u0, v0 = gslib.initial.landscape_seed(1, n=24, square=10)
-    res = gslib.integrate(u0, v0, 0.045, 0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil=stencil,
+    res = gslib.integrate(u0, v0, f=0.045, k=0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil=stencil,
                           backend="numpy", dtype=np.float64, steady_tol=1e-7, check_every=50)
     theta = np.array([0.16, 0.08, 0.045, 0.062])
     plain, corrected = [], []

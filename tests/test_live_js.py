@@ -125,7 +125,7 @@ def _agreement(page, stencil):
     u0, v0 = cnn_seed(5, n=N)
     rows = []
     for f, k in POINTS:
-        u_ref, v_ref = gslib.simulate(u0, v0, f, k, steps=STEPS, stencil=stencil, backend="numpy", dtype=np.float32)
+        u_ref, v_ref = gslib.simulate(u0, v0, f=f, k=k, steps=STEPS, stencil=stencil, backend="numpy", dtype=np.float32)
         assert np.abs(u_ref - u0).max() > 0.05  # the pattern has moved
         for backend in _engines(page):
             params = dict(f=f, k=k, Du=0.2, Dv=0.1, dt=0.25, stencil=stencil)

@@ -23,7 +23,7 @@ def test_region_map_labels_match_classify_region_and_axes_have_units():
     labels = plotting.plot_region_map(ax, k_range=(0.03, 0.07), f_range=(0.0, 0.1), n=40)
     assert labels.shape == (40, 40)
     assert set(labels.ravel()) <= set(model.REGIONS)
-    assert labels[-1, -1] == model.classify_region(0.1, 0.07)   # top right corner: (k, f) = (0.07, 0.1)
+    assert labels[-1, -1] == model.classify_region(f=0.1, k=0.07)   # top right corner: (k, f) = (0.07, 0.1)
     assert ax.get_xlim() == (0.03, 0.07) and ax.get_ylim() == (0.0, 0.1)
     assert "(1/time)" in ax.get_xlabel() and "(1/time)" in ax.get_ylabel()
     assert len(ax.lines) == 2                                      # saddle-node and Hopf curves

@@ -42,7 +42,7 @@ def test_reference_step_matches_the_equations():
     """One reference step against the model written out cell by cell with explicit neighbours."""
     u, v = random_fields((6, 7))
     f, k, Du, Dv, dt = 0.04, 0.06, 0.2, 0.1, 0.25
-    un, vn = reference.step(u, v, f, k, Du, Dv, dt, stencil="9pt")
+    un, vn = reference.step(u, v, f=f, k=k, Du=Du, Dv=Dv, dt=dt, stencil="9pt")
     N, M = u.shape
     for i in range(N):
         for j in range(M):
@@ -61,7 +61,7 @@ def test_reference_reaction_and_laplacian_make_the_backends_step(stencil):
     u, v = random_fields((2, 9, 11))
     f, k = np.array([0.03, 0.05]), np.array([0.06, 0.062])
     Du, Dv, dt, dx = 0.2, 0.1, 0.25, 1.1
-    ru, rv = reference.reaction(u, v, f[:, None, None], k[:, None, None])
+    ru, rv = reference.reaction(u, v, f=f[:, None, None], k=k[:, None, None])
     want_u = u + dt * (Du * reference.laplacian(u, dx, stencil) + ru)
     want_v = v + dt * (Dv * reference.laplacian(v, dx, stencil) + rv)
     for backend in ("numpy", "cpu"):
@@ -139,7 +139,7 @@ def test_record_times_match_separate_runs():
 @pytest.mark.parametrize("backend", ["numpy", "cpu"])
 def test_steady_members_stop_without_stalling_the_rest(backend):
     n = 48
-    L = gslib.homogeneous_states(0.035, 0.055)[1]
+    L = gslib.homogeneous_states(f=0.035, k=0.055)[1]
     u0 = np.stack([np.full((n, n), L[0]), gslib.initial.cnn_seed(5, n=n)[0]])
     v0 = np.stack([np.full((n, n), L[1]), gslib.initial.cnn_seed(5, n=n)[1]])
     f, k = [0.035, 0.03], [0.055, 0.06]

@@ -160,7 +160,7 @@ def test_batch_needs_one_seed_per_member_and_blowup_is_reported():
 def test_drift_matches_the_reference_terms():
     u, v = sfi_seed(5, n=12)
     fu, fv = spde.drift(u, v, 0.04, 0.06, 0.2, 0.1)
-    ru, rv = reference.reaction(u, v, 0.04, 0.06)
+    ru, rv = reference.reaction(u, v, f=0.04, k=0.06)
     assert np.allclose(fu, 0.2 * reference.laplacian(u) + ru) and np.allclose(fv, 0.1 * reference.laplacian(v) + rv)
 
 

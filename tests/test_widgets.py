@@ -26,7 +26,7 @@ def test_precompute_grid_matches_single_runs():
     u0, v0 = cnn_seed(3, n=size)
     for i, f in enumerate(F3):
         for j, k in enumerate(K2):
-            u, _ = gslib.simulate(u0, v0, f, k, steps=200, backend="numpy")
+            u, _ = gslib.simulate(u0, v0, f=f, k=k, steps=200, backend="numpy")
             np.testing.assert_allclose(grid[i, j], u, rtol=0, atol=1e-6)
     # the parameters matter: different (f, k) give different fields
     assert np.abs(grid[0, 0] - grid[2, 1]).max() > 1e-3
@@ -35,7 +35,7 @@ def test_precompute_grid_matches_single_runs():
 def test_precompute_grid_uses_the_cnn_seed():
     grid = widgets.precompute_grid([0.03], [0.06], size=48, t_end=0.25, seed=1, backend="numpy", dtype=np.float64)
     u0, v0 = cnn_seed(1, n=48)
-    u, _ = gslib.simulate(u0, v0, 0.03, 0.06, steps=1, backend="numpy", dtype=np.float64)
+    u, _ = gslib.simulate(u0, v0, f=0.03, k=0.06, steps=1, backend="numpy", dtype=np.float64)
     np.testing.assert_array_equal(grid[0, 0], u)
 
 

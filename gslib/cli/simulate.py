@@ -154,8 +154,8 @@ def run_simulate(args) -> int:
     res = gslib.integrate(
         u0,
         v0,
-        args.f,
-        args.k,
+        f=args.f,
+        k=args.k,
         Du=args.Du,
         Dv=args.Dv,
         dt=args.dt,

@@ -88,7 +88,7 @@ def _step_tf(u, v, theta, *, dt, dx, stencil, flush):
     """One FTCS step (TensorFlow); |v| below ``flush`` is set to 0 as in the engine."""
     tf = tensorflow()
     Du, Dv, f, k = theta[0], theta[1], theta[2], theta[3]
-    ru, rv = reaction(u, v, f, k)
+    ru, rv = reaction(u, v, f=f, k=k)
     u_new = u + dt * (Du * _laplacian_tf(u, stencil, dx) + ru)
     v_new = v + dt * (Dv * _laplacian_tf(v, stencil, dx) + rv)
     # flush tiny nonzero v (exact zeros keep the v_new branch: its derivative is the true one)

@@ -418,10 +418,10 @@ def plot_phase_plane(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), saddle_nod
     k_lo, k_hi = check_range("k_range", k_range)
     f_lo, f_hi = check_range("f_range", f_range)
     if saddle_node:
-        k, f = saddle_node_curve(2000)
+        f, k = saddle_node_curve(2000)
         ax.plot(k, f, color="black", linestyle="-", label="saddle-node")
     if hopf:
-        k, f = hopf_curve(2000)
+        f, k = hopf_curve(2000)
         ax.plot(k, f, color="tab:red", linestyle="--", label="Hopf")
     ax.set_xlim(k_lo, k_hi)
     ax.set_ylim(f_lo, f_hi)

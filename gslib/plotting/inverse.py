@@ -271,7 +271,7 @@ def plot_loss_surface(k_axis, f_axis, z, *, truth, level):
         ax = fig.add_subplot(projection="3d")
         kk, ff = np.meshgrid(k_axis, f_axis)
         ax.plot_surface(kk, ff, z, cmap="viridis", linewidth=0, rcount=len(f_axis), ccount=len(k_axis))
-        k, f = saddle_node_curve(2000)
+        f, k = saddle_node_curve(2000)
         keep = (k >= k_axis[0]) & (k <= k_axis[-1]) & (f >= f_axis[0]) & (f <= f_axis[-1])
         ax.plot(k[keep], f[keep], np.full(keep.sum(), level), color="black", lw=2, label="saddle-node")
         ax.scatter([truth[0]], [truth[1]], [0], color="red", s=60, label="truth")

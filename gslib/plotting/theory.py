@@ -77,7 +77,7 @@ def plot_region_map(ax, *, k_range=(0.03, 0.07), f_range=(0.0, 0.1), n=500, Du=0
         ):
             raise ValueError(f"{name} must be a finite number > 0 (length^2/time); got {value!r}")
     K, F = np.meshgrid(np.linspace(k_lo, k_hi, n), np.linspace(max(f_lo, 1e-4), f_hi, n))
-    labels = classify_region(F, K, Du, Dv)
+    labels = classify_region(f=F, k=K, Du=Du, Dv=Dv)
     index = np.zeros(labels.shape, dtype=int)
     for i, region in enumerate(REGIONS):
         index[labels == region] = i

@@ -261,7 +261,7 @@ def _make_backend(name, u, v, params):
     return CudaBackend(u, v, params)
 
 
-def integrate(u0, v0, f=None, k=None, *, steps=None, model: GrayScott | None = None,
+def integrate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = None,
               scheme: Scheme | None = None, backend="auto", record_times=None, steady_tol=None,
               check_every=1000, on_blowup="raise", allow_unstable=False, progress=False,
               **loose) -> SimulationResult:
@@ -378,7 +378,7 @@ def integrate(u0, v0, f=None, k=None, *, steps=None, model: GrayScott | None = N
                             frame_times=rec * params.dt, steps=taken, steady=steady, failed=failed, backend=name)
 
 
-def simulate(u0, v0, f=None, k=None, *, steps=None, model: GrayScott | None = None, scheme: Scheme | None = None,
+def simulate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = None, scheme: Scheme | None = None,
              backend="auto", steady_tol=None, check_every=1000, allow_unstable=False, progress=False, **loose):
     """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps.
 

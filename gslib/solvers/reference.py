@@ -36,7 +36,7 @@ def laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> np.ndarra
     return (0.5 * (north + south + west + east) + 0.25 * corners - 3 * a) / dx**2
 
 
-def reaction(u: np.ndarray, v: np.ndarray, f, k) -> tuple[np.ndarray, np.ndarray]:
+def reaction(u: np.ndarray, v: np.ndarray, *, f, k) -> tuple[np.ndarray, np.ndarray]:
     """Reaction terms of the Gray-Scott model.
 
     Parameters
@@ -55,7 +55,7 @@ def reaction(u: np.ndarray, v: np.ndarray, f, k) -> tuple[np.ndarray, np.ndarray
     return -uvv + f * (1 - u), uvv - (f + k) * v
 
 
-def step(u, v, f, k, Du, Dv, dt, dx=1.0, stencil="9pt", flush=0.0):
+def step(u, v, *, f, k, Du, Dv, dt, dx=1.0, stencil="9pt", flush=0.0):
     """One forward-Euler step of the Gray-Scott model.
 
     Parameters
@@ -76,7 +76,7 @@ def step(u, v, f, k, Du, Dv, dt, dx=1.0, stencil="9pt", flush=0.0):
     u, v : numpy.ndarray
         The fields after the step.
     """
-    ru, rv = reaction(u, v, f, k)
+    ru, rv = reaction(u, v, f=f, k=k)
     u_new = u + dt * (Du * laplacian(u, dx, stencil) + ru)
     v_new = v + dt * (Dv * laplacian(v, dx, stencil) + rv)
     v_new = np.where(np.abs(v_new) < flush, 0, v_new).astype(v.dtype, copy=False)
@@ -109,11 +109,12 @@ class NumpyBackend:
         """Advance the members where ``active`` (B,) is True by ``nsteps`` steps."""
         idx = slice(None) if active.all() else np.flatnonzero(active)
         u, v = self.u[idx], self.v[idx]
-        args = (self.f[idx], self.k[idx], self.Du[idx], self.Dv[idx], self.dt, self.p.dx, self.p.stencil, self.p.flush)
+        args = dict(f=self.f[idx], k=self.k[idx], Du=self.Du[idx], Dv=self.Dv[idx], dt=self.dt, dx=self.p.dx,
+                    stencil=self.p.stencil, flush=self.p.flush)
         with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is detected and reported by the engine
             for _ in range(nsteps):
                 u_prev, v_prev = u, v
-                u, v = step(u, v, *args)
+                u, v = step(u, v, **args)
         self.u[idx], self.v[idx] = u, v
         self.u_prev[idx], self.v_prev[idx] = u_prev, v_prev
 
