@@ -9,19 +9,16 @@ message names the ``pip install`` that adds it.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from . import initial, model, params, scale
+from . import initial, model, params
 from ._optional import MissingExtraError
 from .model import homogeneous_states
 from .params import GrayScott, Scheme
 from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
 
-try:
-    __version__ = version("gslib")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+from .provenance import gslib_version
+
+__version__ = gslib_version()
 
 
 __all__ = ["BlowUpError", "GrayScott", "MissingExtraError", "Scheme", "SimulationResult", "__version__",
-           "homogeneous_states", "initial", "integrate", "model", "params", "scale", "simulate", "stability_limit"]
+           "homogeneous_states", "initial", "integrate", "model", "params", "simulate", "stability_limit"]

@@ -79,10 +79,13 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import ndimage
 
-from ._validate import check_int, check_real
+from ._validate import check_choice, check_int, check_real
 
-__all__ = ["cnn_seed", "sfi_seed", "landscape_seed", "uniform_state", "CNN_SHIFTS"]
+__all__ = ["cnn_seed", "sfi_seed", "landscape_seed", "uniform_state", "initial_state", "CNN_SHIFTS",
+           "INITIAL_CONDITIONS"]
 
+#: The initial conditions of the source papers, by name (:func:`initial_state`).
+INITIAL_CONDITIONS = ("cnn", "sfi", "landscape")
 #: Allowed values of ``shift`` in :func:`cnn_seed`.
 CNN_SHIFTS = ("both", "one_axis")
 PAPER_SQUARE, PAPER_SIZE = 20, 128  # the seed blocks are 20 cells wide on the paper's 128 x 128 grid
@@ -383,3 +386,52 @@ def uniform_state(u: float, v: float, n: int = 128, batch: int | None = None):
     n = _check_int("n", n, 1)
     shape = (n, n) if batch is None else (_check_int("batch", batch, 1), n, n)
     return np.full(shape, values[0], dtype=np.float64), np.full(shape, values[1], dtype=np.float64)
+
+
+def initial_state(name: str, *, n: int, seed: int = 0, square: int | None = None, noise: float = 0.02):
+    """The initial fields of one of the source papers' setups, by name, with the settings used.
+
+    Parameters
+    ----------
+    name : {"cnn", "sfi", "landscape"}
+        ``"cnn"``: :func:`cnn_seed` (Scholz & Scholz 2022); ``"sfi"``: :func:`sfi_seed`
+        (StochasticForceInference); ``"landscape"``: :func:`landscape_seed` (the loss-landscape study).
+    n : int
+        Grid side in cells (an n x n periodic grid).
+    seed : int
+        Seed of the random numbers.
+    square : int, optional
+        Side of the seed blocks in cells for ``"cnn"`` and ``"landscape"`` (default
+        :func:`paper_square`); ``"cnn"`` needs ``n >= 2 * square``, ``"landscape"`` ``n >= square``.
+    noise : float
+        Standard deviation of the Gaussian noise of ``"sfi"`` and ``"landscape"`` (>= 0).
+
+    Returns
+    -------
+    u0, v0 : numpy.ndarray
+        The fields (n, n).
+    settings : dict
+        The setup's own settings (``square``, ``noise``), to record with a run.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a negative noise, or a grid too small for the seed blocks.
+    """
+    check_choice("name", name, INITIAL_CONDITIONS)
+    n = check_int("n", n, minimum=4)
+    noise = check_real("noise", noise, minimum=0.0)
+    if name == "sfi":
+        u, v = sfi_seed(seed, n=n, noise=noise)
+        return u, v, {"noise": noise}
+    square = paper_square(n) if square is None else check_int("square", square, minimum=1)
+    if name == "cnn":
+        if n < 2 * square:
+            raise ValueError(f"n={n} is too small for square={square} with the cnn seed: needs n >= 2 * square "
+                             f"= {2 * square}")
+        u, v = cnn_seed(seed, n=n, square=square)
+        return u, v, {"square": square}
+    if n < square:
+        raise ValueError(f"n={n} is smaller than square={square} (the landscape seed needs n >= square)")
+    u, v = landscape_seed(seed, n=n, square=square, noise=noise)
+    return u, v, {"square": square, "noise": noise}

@@ -310,7 +310,7 @@ def live_class_map_html(
     Parameters
     ----------
     table : gslib.scan.ScanTable
-        The scan (with its recipe and seeds, e.g. from :func:`gslib.cnn.load_scan`).
+        The scan (with its recipe and seeds, e.g. from :func:`gslib.scan.load_shipped_scan`).
     cell : int, optional
         Pixels per lattice cell of the map, 1 to 20.
     pixels : int, optional

@@ -21,12 +21,14 @@ from ._jsonio import read_json
 from ._validate import check_int
 from .store import sha256_file
 
-__all__ = ["EMBEDDING_LAYER", "SHIPPED", "NetworkCache", "NetworkRef", "pretrained_dir", "resolve"]
+__all__ = ["EMBEDDING_LAYER", "SCHEDULES", "SHIPPED", "NetworkCache", "NetworkRef", "pretrained_dir", "resolve"]
 
 #: The networks shipped with gslib (directories of gslib/data/pretrained).
 SHIPPED = ("pass1", "pass2")
 #: The layer whose activations are a network's embedding (Dense 256, ReLU).
 EMBEDDING_LAYER = "embedding"
+#: The learning-rate schedules of :func:`gslib.cnn.train`.
+SCHEDULES = ("constant", "cosine")
 _WEIGHTS, _META = "model.weights.h5", "model.json"
 
 

@@ -588,7 +588,7 @@ class ScanExplorer:
     Parameters
     ----------
     table : gslib.scan.ScanTable
-        The scan (e.g. from :func:`gslib.cnn.load_scan`).
+        The scan (e.g. from :func:`gslib.scan.load_shipped_scan`).
     pattern : callable, optional
         ``pattern(table, index) -> (S, S, 3)`` samples (default :func:`scan_pattern`).
     curves : bool, optional

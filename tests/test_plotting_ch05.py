@@ -57,11 +57,11 @@ def test_sections_maps_surface_and_relative_losses():
         plotting.plot_loss_sections({"k": _Section(x, spectral=x)}, {"k": 0.065}, 0.7)
     k, f = np.linspace(0.04, 0.075, 5), np.linspace(0.005, 0.08, 4)
     fig, ax = plt.subplots()
-    mesh = plotting.plot_loss_map(ax, k, f, np.ones((4, 5)), label="loss", truth=(0.065, 0.035), paths=[(k[:2], f[:2])])
+    mesh = plotting.plot_loss_map(ax, np.ones((4, 5)), f_axis=f, k_axis=k, label="loss", truth=(0.035, 0.065), paths=[(f[:2], k[:2])])
     assert mesh.get_array().size == 20 and ax.get_ylabel().startswith("feed rate f")
     with pytest.raises(ValueError, match="shape"):
-        plotting.plot_loss_map(ax, k, f, np.ones((5, 4)), label="loss")
-    fig = plotting.plot_loss_surface(k, f, np.ones((4, 5)), truth=(0.065, 0.035), level=1.0)
+        plotting.plot_loss_map(ax, np.ones((5, 4)), f_axis=f, k_axis=k, label="loss")
+    fig = plotting.plot_loss_surface(np.ones((4, 5)), f_axis=f, k_axis=k, truth=(0.035, 0.065), level=1.0)
     assert fig.axes[0].get_zlabel() == "spectral loss"
     fig, ax = plt.subplots()
     plotting.plot_relative_losses(ax, x, {"gram": (x, 2.0)}, xlabel="kill rate k (1/time)", truth=0.065)

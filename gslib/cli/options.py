@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import dataset, scale
+from .. import dataset, networks, scale
+from ..initial import INITIAL_CONDITIONS
 from ..params import DTYPES
 from ..solvers import BACKENDS
 from ..solvers.stencils import ANALYSIS_STENCILS as _ANALYSIS
@@ -36,15 +37,15 @@ __all__ = [
 #: The backends that `gslib bench` times: the solvers' backends without "auto".
 BENCH_BACKENDS = tuple(b for b in BACKENDS if b != "auto")
 #: The initial conditions of gslib.initial that `gslib simulate` offers (cnn_seed, sfi_seed, landscape_seed).
-INITIALS = ("cnn", "sfi", "landscape")
+INITIALS = INITIAL_CONDITIONS
 #: The Laplacians of `gslib infer` and `gslib invert`: "auto" (each one tried) and the analysis stencils.
 ANALYSIS_STENCILS = ("auto", *_ANALYSIS)
 #: The dataset splits of the CNN paper.
 SPLITS = tuple(dataset.SPLITS)
 #: The scales of gslib.scale.
 SCALES = tuple(scale.SCALES)
-#: The learning-rate schedules of gslib.cnn.train (gslib.cnn.SCHEDULES, which imports Keras).
-SCHEDULES = ("constant", "cosine")
+#: The learning-rate schedules of gslib.cnn.train.
+SCHEDULES = networks.SCHEDULES
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from .._jsonio import write_json
+from ..scan.discovery import FLAG_CRITERIA
 from .argtypes import integer, real
 from .options import BACKENDS, SCALES, SCHEDULES, add_quiet
 from .registry import subcommand
 
-__all__ = ["FLAG_CRITERIA", "run_scan", "run_flag", "run_discovery_benchmark", "run_package_scan"]
+__all__ = ["run_scan", "run_flag", "run_discovery_benchmark", "run_package_scan"]
 
-#: The flags of gslib.scan.flag_candidates (its ``criteria``).
-FLAG_CRITERIA = ("entropy", "distance")
 
 
 def _scan_network(model, weights_sha256: str, mismatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import initial
 from .._jsonio import write_json
 from .._validate import check_real, steps_of
 from .argtypes import integer, real
@@ -72,53 +73,6 @@ def _simulate(p: argparse.ArgumentParser):
     return run_simulate
 
 
-def initial_state(args) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The initial fields that the grid and initial-condition options describe.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        ``size``, ``initial``, ``seed``, ``square`` (``None``: :func:`gslib.initial.paper_square`) and
-        ``noise`` of ``gslib simulate``.
-
-    Returns
-    -------
-    u0, v0 : numpy.ndarray
-        The fields (N, N).
-    extra : dict
-        The initial condition's own settings (``square``, ``noise``), recorded with the run.
-
-    Raises
-    ------
-    ValueError
-        If the noise is negative or the grid too small for the seed blocks.
-    """
-    from .. import initial
-
-    n = args.size
-    square = args.square if args.square is not None else initial.paper_square(n)
-    check_real("--noise", args.noise, minimum=0.0)
-    if args.initial == "cnn":
-        if n < 2 * square:
-            raise ValueError(
-                f"--size={n} is too small for --square={square} with --initial cnn: "
-                f"needs --size >= 2 * square = {2 * square}"
-            )
-        u, v = initial.cnn_seed(args.seed, n=n, square=square)
-        extra = {"square": square}
-    elif args.initial == "landscape":
-        if n < square:
-            raise ValueError(
-                f"--size={n} is smaller than --square={square} (--initial landscape needs --size >= --square)"
-            )
-        u, v = initial.landscape_seed(args.seed, n=n, square=square, noise=args.noise)
-        extra = {"square": square, "noise": args.noise}
-    else:
-        u, v = initial.sfi_seed(args.seed, n=n, noise=args.noise)
-        extra = {"noise": args.noise}
-    return u, v, extra
-
-
 def run_simulate(args) -> int:
     """Run ``gslib simulate``.
 
@@ -148,7 +102,8 @@ def run_simulate(args) -> int:
             if not 0 <= s <= steps:
                 raise ValueError(f"--record time {t:g} lies outside [0, --t-end] = [0, {args.t_end:g}]")
         record = [s * args.dt for s in rec_steps]
-    u0, v0, extra = initial_state(args)
+    u0, v0, extra = initial.initial_state(args.initial, n=args.size, seed=args.seed, square=args.square,
+                                          noise=args.noise)
 
     start = time.perf_counter()
     res = gslib.integrate(

@@ -202,7 +202,7 @@ def labels_to_indices(labels, class_names) -> np.ndarray:
     return np.array([index[name] for name in np.asarray(labels).tolist()], dtype=np.int64)
 
 
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = networks.SCHEDULES
 
 
 def train(

@@ -186,25 +186,25 @@ def plot_loss_sections(sections, truth, plateau, *, lines=None, losses=("spectra
     return fig
 
 
-def plot_loss_map(ax, k_axis, f_axis, z, *, label, cmap="viridis", truth=None, curves=True, paths=()):
-    """One loss (or any value) over the (k, f) plane, with the bifurcation curves; returns the mesh.
+def plot_loss_map(ax, z, *, f_axis, k_axis, label, cmap="viridis", truth=None, curves=True, paths=()):
+    """One loss (or any value) over the (f, k) plane, with the bifurcation curves; returns the mesh.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-    k_axis, f_axis : array
-        The kill rates (columns) and feed rates (rows) of ``z``.
     z : array (len(f_axis), len(k_axis))
         The values; NaN is left blank.
+    f_axis, k_axis : array
+        The feed rates (rows) and kill rates (columns) of ``z``.
     label : str
         Colorbar label.
     cmap : str
         Colormap.
-    truth : (k, f), optional
+    truth : (f, k), optional
         Marked with a star.
     curves : bool
         Draw the saddle-node and Hopf curves of :func:`plot_phase_plane`.
-    paths : sequence of (k, f) arrays
+    paths : sequence of (f, k) arrays
         Paths drawn on top (white lines, the first point a square).
 
     Returns
@@ -226,26 +226,26 @@ def plot_loss_map(ax, k_axis, f_axis, z, *, label, cmap="viridis", truth=None, c
         plot_phase_plane(ax, k_range=(k_axis[0], k_axis[-1]), f_range=(f_axis[0], f_axis[-1]), legend=False)
         for line in ax.get_lines()[:1]:
             line.set_color("white")
-    for k, f in paths:
+    for f, k in paths:
         ax.plot(k, f, "o-", ms=3, color="white", lw=1)
         ax.plot(np.asarray(k)[0], np.asarray(f)[0], "s", ms=5, color="orange")
     if truth is not None:
-        ax.plot(truth[0], truth[1], "*", color="tab:green", ms=13, mec="black", label="truth")
+        ax.plot(truth[1], truth[0], "*", color="tab:green", ms=13, mec="black", label="truth")
     ax.set_xlabel(PARAMETER_LABELS["k"])
     ax.set_ylabel(PARAMETER_LABELS["f"])
     return mesh
 
 
-def plot_loss_surface(k_axis, f_axis, z, *, truth, level):
-    """A loss as a 3-D surface over (k, f), with the saddle-node curve drawn at height ``level``.
+def plot_loss_surface(z, *, f_axis, k_axis, truth, level):
+    """A loss as a 3-D surface over (f, k), with the saddle-node curve drawn at height ``level``.
 
     Parameters
     ----------
-    k_axis, f_axis : array
-        Kill rates (columns) and feed rates (rows).
     z : array (len(f_axis), len(k_axis))
         The loss.
-    truth : (k, f)
+    f_axis, k_axis : array
+        Feed rates (rows) and kill rates (columns).
+    truth : (f, k)
         Marked at height 0.
     level : float
         Height of the saddle-node curve (just above the plateau).
@@ -274,7 +274,7 @@ def plot_loss_surface(k_axis, f_axis, z, *, truth, level):
         f, k = saddle_node_curve(2000)
         keep = (k >= k_axis[0]) & (k <= k_axis[-1]) & (f >= f_axis[0]) & (f <= f_axis[-1])
         ax.plot(k[keep], f[keep], np.full(keep.sum(), level), color="black", lw=2, label="saddle-node")
-        ax.scatter([truth[0]], [truth[1]], [0], color="red", s=60, label="truth")
+        ax.scatter([truth[1]], [truth[0]], [0], color="red", s=60, label="truth")
         ax.set_xlabel("k (1/time)")
         ax.set_ylabel("f (1/time)")
         ax.set_zlabel("spectral loss")

@@ -16,7 +16,7 @@ import numpy as np
 from ..lattice import cluster_points, grid_spacing, nearest_point
 from .table import _entropy
 
-__all__ = ["REGION_KINDS", "REGION_ORDERS", "Candidates", "ClassSpread", "EmbeddingDistance", "flag_candidates"]
+__all__ = ["FLAG_CRITERIA", "REGION_KINDS", "REGION_ORDERS", "Candidates", "ClassSpread", "EmbeddingDistance", "flag_candidates"]
 
 
 class EmbeddingDistance:
@@ -327,6 +327,8 @@ class Candidates:
 
 #: Kinds of flagged regions (see :func:`flag_candidates`).
 REGION_KINDS = ("novel", "border", "known")
+#: The signals that can flag a point (:func:`flag_candidates`'s ``criteria``).
+FLAG_CRITERIA = ("entropy", "distance")
 #: Orders of :attr:`Candidates.regions`.
 REGION_ORDERS = ("novelty", "size")
 
@@ -459,8 +461,8 @@ def flag_candidates(
         If an argument is out of range or the shapes do not match.
     """
     criteria = tuple(criteria)
-    if not criteria or set(criteria) - {"entropy", "distance"}:
-        raise ValueError(f"criteria={criteria!r}; allowed: one or both of 'entropy', 'distance'")
+    if not criteria or set(criteria) - set(FLAG_CRITERIA):
+        raise ValueError(f"criteria={criteria!r}; allowed: one or both of {', '.join(map(repr, FLAG_CRITERIA))}")
     if not 0 < quantile < 1:
         raise ValueError(f"quantile={quantile!r} must lie in (0, 1)")
     if order not in REGION_ORDERS:
