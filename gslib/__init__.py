@@ -13,12 +13,24 @@ from . import initial, model, params
 from ._optional import MissingExtraError
 from .model import homogeneous_states
 from .params import GrayScott, Scheme
-from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
-
 from .provenance import gslib_version
+from .solvers import BlowUpError, SimulationResult, integrate, simulate, stability_limit
 
 __version__ = gslib_version()
 
 
-__all__ = ["BlowUpError", "GrayScott", "MissingExtraError", "Scheme", "SimulationResult", "__version__",
-           "homogeneous_states", "initial", "integrate", "model", "params", "simulate", "stability_limit"]
+__all__ = [
+    "BlowUpError",
+    "GrayScott",
+    "MissingExtraError",
+    "Scheme",
+    "SimulationResult",
+    "__version__",
+    "homogeneous_states",
+    "initial",
+    "integrate",
+    "model",
+    "params",
+    "simulate",
+    "stability_limit",
+]

@@ -4,6 +4,7 @@ Records are strict JSON (NumPy values converted, NaN and infinities written as `
 written atomically: to a temporary file beside the target, flushed to disk with ``fsync``, then
 renamed over it. A job killed while writing leaves the old record or the new one, never half of one.
 """
+
 from __future__ import annotations
 
 import json

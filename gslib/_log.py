@@ -5,11 +5,12 @@ the logger ``gslib.<module>`` at level INFO, which shows nothing until an applic
 logging. The command line does (:func:`show_progress`); a notebook can call it too, or pass
 ``log=print``. Any callable taking one string is accepted.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["progress_logger", "show_progress"]
 

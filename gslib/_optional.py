@@ -107,8 +107,7 @@ def require(module: str, *, extra: str, needed_by: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingExtraError(f"{needed_by} needs {module}, which is not installed: "
-                                f"{install_hint(extra)}") from exc
+        raise MissingExtraError(f"{needed_by} needs {module}, which is not installed: {install_hint(extra)}") from exc
 
 
 def _configured_backend() -> str | None:
@@ -170,9 +169,11 @@ def import_keras(needed_by: str = "gslib.cnn"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices
         _choose_backend()
     if not available("keras"):
-        raise MissingExtraError(f"{needed_by} needs Keras 3, which is not installed: {install_hint('cnn')} "
-                                f"(and {install_hint('tensorflow')} where no TensorFlow, JAX or PyTorch "
-                                "is installed)")
+        raise MissingExtraError(
+            f"{needed_by} needs Keras 3, which is not installed: {install_hint('cnn')} "
+            f"(and {install_hint('tensorflow')} where no TensorFlow, JAX or PyTorch "
+            "is installed)"
+        )
     try:
         keras = importlib.import_module("keras")
     except ImportError as exc:
@@ -180,9 +181,12 @@ def import_keras(needed_by: str = "gslib.cnn"):
         raise MissingExtraError(
             f"{needed_by} needs Keras 3 on a framework, and Keras's backend {backend!r} cannot be imported "
             f"({exc}): install TensorFlow with {install_hint('tensorflow')}, or install JAX or PyTorch and "
-            "set KERAS_BACKEND=jax or KERAS_BACKEND=torch") from exc
+            "set KERAS_BACKEND=jax or KERAS_BACKEND=torch"
+        ) from exc
     major = str(getattr(keras, "__version__", "0")).split(".")[0]
     if not major.isdigit() or int(major) < 3:
-        raise MissingExtraError(f"{needed_by} needs Keras 3, found Keras {getattr(keras, '__version__', '?')}: "
-                                "pip install --upgrade 'keras>=3.5'")
+        raise MissingExtraError(
+            f"{needed_by} needs Keras 3, found Keras {getattr(keras, '__version__', '?')}: "
+            "pip install --upgrade 'keras>=3.5'"
+        )
     return keras

@@ -4,6 +4,7 @@ Each check returns the value in its canonical type, or raises :class:`ValueError
 argument, the value it got and the allowed range, so the message reads the same wherever the
 argument came from (a function, the command line, a widget).
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
     return value
 
 
-def check_real(name: str, value, *, minimum: float | None = None, maximum: float | None = None,
-               positive: bool = False) -> float:
+def check_real(
+    name: str, value, *, minimum: float | None = None, maximum: float | None = None, positive: bool = False
+) -> float:
     """``value`` as a finite ``float``, or a ValueError naming ``name`` and the allowed range.
 
     Parameters
@@ -80,8 +82,12 @@ def check_real(name: str, value, *, minimum: float | None = None, maximum: float
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name}={value!r} must be {allowed}")
     x = float(value)
-    if not math.isfinite(x) or (positive and x <= 0) or (minimum is not None and x < minimum) \
-            or (maximum is not None and x > maximum):
+    if (
+        not math.isfinite(x)
+        or (positive and x <= 0)
+        or (minimum is not None and x < minimum)
+        or (maximum is not None and x > maximum)
+    ):
         raise ValueError(f"{name}={value!r} must be {allowed}")
     return x
 
@@ -152,6 +158,8 @@ def steps_of(time, dt, name: str = "t", dt_name: str = "dt") -> int:
     steps = round(time / dt)
     if abs(steps * dt - time) > 1e-9 * max(1.0, abs(time)):
         nearest = sorted({math.floor(time / dt) * dt, math.ceil(time / dt) * dt})
-        raise ValueError(f"{name}={time:g} is not a multiple of {dt_name}={dt:g} (time units); "
-                         f"the nearest multiples are {' and '.join(f'{t:g}' for t in nearest)}")
+        raise ValueError(
+            f"{name}={time:g} is not a multiple of {dt_name}={dt:g} (time units); "
+            f"the nearest multiples are {' and '.join(f'{t:g}' for t in nearest)}"
+        )
     return int(steps)

@@ -237,7 +237,9 @@ def run_benchmark(
         for stencil in stencils:
             for dtype in dtypes:
                 run = functools.partial(simulate, u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
-                simulate(u[:2], v[:2], f=f[:2], k=k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype)  # compile
+                simulate(
+                    u[:2], v[:2], f=f[:2], k=k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype
+                )  # compile
                 add(backend, stencil, dtype, n, _timed(run, min_seconds))
     return rows
 

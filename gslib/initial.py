@@ -81,8 +81,15 @@ from scipy import ndimage
 
 from ._validate import check_choice, check_int, check_real
 
-__all__ = ["cnn_seed", "sfi_seed", "landscape_seed", "uniform_state", "initial_state", "CNN_SHIFTS",
-           "INITIAL_CONDITIONS"]
+__all__ = [
+    "cnn_seed",
+    "sfi_seed",
+    "landscape_seed",
+    "uniform_state",
+    "initial_state",
+    "CNN_SHIFTS",
+    "INITIAL_CONDITIONS",
+]
 
 #: The initial conditions of the source papers, by name (:func:`initial_state`).
 INITIAL_CONDITIONS = ("cnn", "sfi", "landscape")
@@ -105,6 +112,7 @@ def paper_square(n: int) -> int:
         Block side (cells): the paper's 20 on 128, scaled in proportion elsewhere.
     """
     return max(1, round(PAPER_SQUARE * n / PAPER_SIZE))
+
 
 # Values of the recipe of Scholz & Scholz.
 _SPOT_U, _SPOT_V = 0.5, 0.25
@@ -187,8 +195,7 @@ def _block_index(centre: int, side: int, n: int) -> np.ndarray:
     return (start + np.arange(side)) % n
 
 
-def _paint(u: np.ndarray, v: np.ndarray, centre: tuple[int, int], side: int,
-           u_val: float, v_val: float) -> None:
+def _paint(u: np.ndarray, v: np.ndarray, centre: tuple[int, int], side: int, u_val: float, v_val: float) -> None:
     """Set a periodic ``side x side`` block at ``centre`` (row, column) in place."""
     n = u.shape[0]
     rows = _block_index(centre[0], side, n)
@@ -228,8 +235,7 @@ def _cnn_squares(rng: np.random.Generator, n: int, square: int):
 
 def _rotate(field: np.ndarray, angle: float) -> np.ndarray:
     """Rotate an ``(n, n)`` field by ``angle`` degrees about its centre, periodic, cubic, no prefilter."""
-    return ndimage.rotate(field, float(angle), reshape=False, order=3,
-                          mode="grid-wrap", prefilter=False)
+    return ndimage.rotate(field, float(angle), reshape=False, order=3, mode="grid-wrap", prefilter=False)
 
 
 def _cnn_single(rng: np.random.Generator, n: int, square: int, shift: str):
@@ -317,8 +323,8 @@ def sfi_seed(seed, n: int = 64, noise: float = 0.02):
     def build(rng):
         u = np.ones((n, n), dtype=np.float64)
         v = np.zeros((n, n), dtype=np.float64)
-        u[start:start + side, start:start + side] = _SPOT_U
-        v[start:start + side, start:start + side] = _SPOT_V
+        u[start : start + side, start : start + side] = _SPOT_U
+        v[start : start + side, start : start + side] = _SPOT_V
         u += noise * rng.standard_normal((n, n))
         v += noise * rng.standard_normal((n, n))
         return u, v
@@ -427,8 +433,9 @@ def initial_state(name: str, *, n: int, seed: int = 0, square: int | None = None
     square = paper_square(n) if square is None else check_int("square", square, minimum=1)
     if name == "cnn":
         if n < 2 * square:
-            raise ValueError(f"n={n} is too small for square={square} with the cnn seed: needs n >= 2 * square "
-                             f"= {2 * square}")
+            raise ValueError(
+                f"n={n} is too small for square={square} with the cnn seed: needs n >= 2 * square = {2 * square}"
+            )
         u, v = cnn_seed(seed, n=n, square=square)
         return u, v, {"square": square}
     if n < square:

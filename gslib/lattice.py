@@ -6,6 +6,7 @@ and the discovery code use them without the scan runner. Every function takes th
 keywords ``f`` and ``k`` (a swap of two float arrays would otherwise pass silently), and every
 pair it returns or accepts is in the order (f, k).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -127,8 +128,7 @@ def nearest_point(*, f, k, f0: float, k0: float, spacing=None) -> tuple[int, flo
     return i, float(d[i])
 
 
-def cluster_points(*, f, k, mask=None, spacing=None, eps: float = 1.5, min_size: int = 1,
-                   groups=None) -> np.ndarray:
+def cluster_points(*, f, k, mask=None, spacing=None, eps: float = 1.5, min_size: int = 1, groups=None) -> np.ndarray:
     """Group points into regions: those closer than ``eps`` lattice steps are joined (transitively).
 
     Distances are measured in units of the lattice steps (df, dk) (default :func:`grid_spacing`),

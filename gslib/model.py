@@ -5,10 +5,10 @@ The reaction–diffusion system (dimensionless time and space, lattice units by 
     du/dt = Du lap(u) - u v^2 + f (1 - u)
     dv/dt = Dv lap(v) + u v^2 - (f + k) v
 
-with feed rate ``f`` and kill rate ``k``.  Every function takes the parameters in the order
-``(f, k)``; where the rates follow other arguments (:func:`jacobian`, :func:`dispersion_relation`)
-or come with the diffusivities (:func:`turing_unstable`) they are keyword-only.  Diffusion coefficients ``Du``, ``Dv`` are in (length unit)^2 / (time unit); with
-the default lattice units (``dx = 1``) the defaults ``Du=0.2, Dv=0.1`` are those used with the
+with feed rate ``f`` and kill rate ``k``.  Every function that takes both rates takes them as the
+keywords ``f`` and ``k`` (two floats swapped would pass silently), and every pair of rates it returns
+is in the order (f, k).  Diffusion coefficients ``Du``, ``Dv`` are in (length unit)^2 / (time unit);
+with the default lattice units (``dx = 1``) the defaults ``Du=0.2, Dv=0.1`` are those used with the
 book's FTCS solvers.
 
 Homogeneous steady states

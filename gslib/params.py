@@ -24,8 +24,18 @@ import numpy as np
 
 from ._validate import check_choice, check_real
 
-__all__ = ["GrayScott", "Scheme", "DTYPES", "MODEL_FIELDS", "SCHEME_FIELDS", "SPECTRAL_RADIUS", "STENCILS",
-           "check_stencil", "resolve", "stability_limit"]
+__all__ = [
+    "GrayScott",
+    "Scheme",
+    "DTYPES",
+    "MODEL_FIELDS",
+    "SCHEME_FIELDS",
+    "SPECTRAL_RADIUS",
+    "STENCILS",
+    "check_stencil",
+    "resolve",
+    "stability_limit",
+]
 
 #: The solvers' Laplacians (:mod:`gslib.solvers.stencils` describes them).
 STENCILS = ("5pt", "9pt")
@@ -101,8 +111,7 @@ def _rate(name: str, value):
         raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}")
     arr = arr.astype(np.float64)
     if arr.ndim > 1:
-        raise ValueError(f"{name} has shape {arr.shape}; allowed: a scalar or a 1-D array (one value per "
-                         "batch member)")
+        raise ValueError(f"{name} has shape {arr.shape}; allowed: a scalar or a 1-D array (one value per batch member)")
     if not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(np.atleast_1d(arr)))[:10].tolist()
         raise ValueError(f"{name} must be finite; got non-finite value(s) at member(s) {bad}")
@@ -173,7 +182,7 @@ class GrayScott:
         """The largest of ``Du`` and ``Dv`` over the batch (length^2/time)."""
         return float(max(np.max(self.Du), np.max(self.Dv)))
 
-    def replace(self, **changes) -> "GrayScott":
+    def replace(self, **changes) -> GrayScott:
         """A copy with some parameters changed (checked like the original).
 
         Parameters
@@ -190,9 +199,11 @@ class GrayScott:
     def __eq__(self, other):
         if not isinstance(other, GrayScott):
             return NotImplemented
-        return all(np.array_equal(getattr(self, n), getattr(other, n)) and
-                   isinstance(getattr(self, n), np.ndarray) == isinstance(getattr(other, n), np.ndarray)
-                   for n in MODEL_FIELDS)
+        return all(
+            np.array_equal(getattr(self, n), getattr(other, n))
+            and isinstance(getattr(self, n), np.ndarray) == isinstance(getattr(other, n), np.ndarray)
+            for n in MODEL_FIELDS
+        )
 
     __hash__ = None  # arrays inside: compared by value, not hashable
 
@@ -274,9 +285,10 @@ class Scheme:
             raise ValueError(
                 f"dt={self.dt:g} exceeds the forward-Euler stability bound of the {self.stencil} stencil: "
                 f"dt <= 2 dx^2 / ({radius:g} max(Du, Dv)) = {limit:.6g} for dx={self.dx:g}, max(Du, Dv)={D:g}; "
-                "allowed: 0 < dt <= that bound (pass allow_unstable=True to watch it blow up)")
+                "allowed: 0 < dt <= that bound (pass allow_unstable=True to watch it blow up)"
+            )
 
-    def replace(self, **changes) -> "Scheme":
+    def replace(self, **changes) -> Scheme:
         """A copy with some settings changed (checked like the original).
 
         Parameters
@@ -322,8 +334,10 @@ def resolve(model=None, scheme=None, **loose) -> tuple[GrayScott, Scheme]:
         raise TypeError(f"unexpected keyword argument(s) {', '.join(sorted(unknown))}")
     given = {name: value for name, value in loose.items() if value is not None}
     out = []
-    for obj, label, cls, names in ((model, "model", GrayScott, MODEL_FIELDS),
-                                   (scheme, "scheme", Scheme, SCHEME_FIELDS)):
+    for obj, label, cls, names in (
+        (model, "model", GrayScott, MODEL_FIELDS),
+        (scheme, "scheme", Scheme, SCHEME_FIELDS),
+    ):
         mine = {name: given[name] for name in names if name in given}
         if obj is None:
             if cls is GrayScott:
@@ -334,8 +348,10 @@ def resolve(model=None, scheme=None, **loose) -> tuple[GrayScott, Scheme]:
         elif not isinstance(obj, cls):
             raise ValueError(f"{label} must be a {cls.__name__}, got {type(obj).__name__}")
         elif mine:
-            raise ValueError(f"{label}= and {', '.join(f'{n}=' for n in mine)} were both given; pass "
-                             f"{'them' if len(mine) > 1 else 'it'} inside {label} ({label}.replace(...)) or drop {label}")
+            raise ValueError(
+                f"{label}= and {', '.join(f'{n}=' for n in mine)} were both given; pass "
+                f"{'them' if len(mine) > 1 else 'it'} inside {label} ({label}.replace(...)) or drop {label}"
+            )
         else:
             out.append(obj)
     return out[0], out[1]

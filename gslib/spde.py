@@ -55,15 +55,39 @@ from .params import GrayScott, resolve
 from .solvers.reference import laplacian, reaction
 from .solvers.stencils import STENCILS
 
-__all__ = ["REGIMES", "SFI", "NOISES", "SCHEMES", "SPDEResult", "noise_symbol", "noise_increment",
-           "effective_diffusion", "drift", "simulate_spde", "simulate_force", "sfi_example", "true_coefficients"]
+__all__ = [
+    "REGIMES",
+    "SFI",
+    "NOISES",
+    "SCHEMES",
+    "SPDEResult",
+    "noise_symbol",
+    "noise_increment",
+    "effective_diffusion",
+    "drift",
+    "simulate_spde",
+    "simulate_force",
+    "sfi_example",
+    "true_coefficients",
+]
 
 #: The three regimes of the SFI example: name -> (f, k).
 REGIMES = {"spots": (0.030, 0.057), "coral": (0.042, 0.063), "holes": (0.050, 0.065)}
 
 #: Parameters of the SFI example (lengths in cells, dx = 1).
-SFI = dict(n=64, Du=0.16, Dv=0.08, sigma=0.01, dt=0.5, substeps=4, burn_in=200, frames=500, noise="conserved",
-           scheme="heun", stencil="5pt")
+SFI = dict(
+    n=64,
+    Du=0.16,
+    Dv=0.08,
+    sigma=0.01,
+    dt=0.5,
+    substeps=4,
+    burn_in=200,
+    frames=500,
+    noise="conserved",
+    scheme="heun",
+    stencil="5pt",
+)
 
 NOISES = ("conserved", "white")
 SCHEMES = ("heun", "euler")
@@ -234,8 +258,7 @@ def true_coefficients(f: float, k: float, Du: float = SFI["Du"], Dv: float = SFI
     dict
         ``{"u": {"1": f, "U": -f, "UV^2": -1, "lap U": Du}, "v": {"V": -(f + k), "UV^2": 1, "lap V": Dv}}``
     """
-    return {"u": {"1": f, "U": -f, "UV^2": -1.0, "lap U": Du},
-            "v": {"V": -(f + k), "UV^2": 1.0, "lap V": Dv}}
+    return {"u": {"1": f, "U": -f, "UV^2": -1.0, "lap U": Du}, "v": {"V": -(f + k), "UV^2": 1.0, "lap V": Dv}}
 
 
 @dataclass
@@ -261,7 +284,7 @@ class SPDEResult:
     dx: float
     params: dict = field(default_factory=dict)
 
-    def member(self, b: int) -> "SPDEResult":
+    def member(self, b: int) -> SPDEResult:
         """Member ``b`` of a batch as a single run."""
         if self.u.ndim != 4:
             raise ValueError("member() needs a batch result (u of shape (B, T, N, M))")
@@ -283,9 +306,25 @@ class SPDEResult:
         np.savez_compressed(path, **data)
 
 
-def simulate_spde(u0, v0, *, f=None, k=None, model: GrayScott | None = None, sigma=0.01, noise="conserved", dt=0.5,
-                  substeps=4, frames=500, burn_in=0, scheme="heun", stencil="9pt", dx=1.0, seed=0,
-                  **diffusivities) -> SPDEResult:
+def simulate_spde(
+    u0,
+    v0,
+    *,
+    f=None,
+    k=None,
+    model: GrayScott | None = None,
+    sigma=0.01,
+    noise="conserved",
+    dt=0.5,
+    substeps=4,
+    frames=500,
+    burn_in=0,
+    scheme="heun",
+    stencil="9pt",
+    dx=1.0,
+    seed=0,
+    **diffusivities,
+) -> SPDEResult:
     """Integrate the stochastic Gray-Scott model and record frames (see the module docstring).
 
     Parameters
@@ -344,8 +383,9 @@ def simulate_spde(u0, v0, *, f=None, k=None, model: GrayScott | None = None, sig
     if unknown:
         raise TypeError(f"simulate_spde() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
     if model is None:
-        diffusivities = {name: SFI[name] if diffusivities.get(name) is None else diffusivities[name]
-                         for name in ("Du", "Dv")}
+        diffusivities = {
+            name: SFI[name] if diffusivities.get(name) is None else diffusivities[name] for name in ("Du", "Dv")
+        }
     model, _ = resolve(model, None, f=f, k=k, **diffusivities)
     f_arr, k_arr, Du, Dv = _rates(model, B)
     sigma = check_real("sigma", sigma, minimum=0.0)
@@ -406,16 +446,31 @@ def simulate_spde(u0, v0, *, f=None, k=None, model: GrayScott | None = None, sig
             for _ in range(substeps):
                 x = step(x)
             if not np.all(np.isfinite(x)):
-                raise ValueError(f"the run became non-finite after {interval + 1} frame intervals; reduce dt "
-                                 f"(or raise substeps: h = dt/substeps = {h:g}) or check the parameters")
+                raise ValueError(
+                    f"the run became non-finite after {interval + 1} frame intervals; reduce dt "
+                    f"(or raise substeps: h = dt/substeps = {h:g}) or check the parameters"
+                )
     out = np.moveaxis(out, 0, 2)  # (B, 2, T, N, M)
     u, v = out[:, 0], out[:, 1]
     if not batched:
         u, v = u[0], v[0]
     times = dt * (burn_in + np.arange(frames))
-    params = dict(f=f_arr.tolist() if batched else float(f_arr[0]), k=k_arr.tolist() if batched else float(k_arr[0]),
-                  Du=Du, Dv=Dv, sigma=sigma, noise=noise, dt=dt, substeps=substeps, frames=frames, burn_in=burn_in,
-                  scheme=scheme, stencil=stencil, dx=dx, seed=seeds if batched else seeds[0])
+    params = dict(
+        f=f_arr.tolist() if batched else float(f_arr[0]),
+        k=k_arr.tolist() if batched else float(k_arr[0]),
+        Du=Du,
+        Dv=Dv,
+        sigma=sigma,
+        noise=noise,
+        dt=dt,
+        substeps=substeps,
+        frames=frames,
+        burn_in=burn_in,
+        scheme=scheme,
+        stencil=stencil,
+        dx=dx,
+        seed=seeds if batched else seeds[0],
+    )
     return SPDEResult(np.ascontiguousarray(u), np.ascontiguousarray(v), times, dt, dx, params)
 
 
@@ -459,7 +514,9 @@ def sfi_example(regime="coral", seed=0, *, n=None, frames=None, burn_in=None, **
         seeds = seed
         u0, v0 = sfi_seed(seed, n=n)
     kw = {key: SFI[key] for key in ("Du", "Dv", "sigma", "noise", "dt", "substeps", "scheme", "stencil")}
-    kw.update(frames=SFI["frames"] if frames is None else frames, burn_in=SFI["burn_in"] if burn_in is None else burn_in)
+    kw.update(
+        frames=SFI["frames"] if frames is None else frames, burn_in=SFI["burn_in"] if burn_in is None else burn_in
+    )
     kw.update(options)
     f = [REGIMES[r][0] for r in regimes]
     k = [REGIMES[r][1] for r in regimes]
@@ -468,8 +525,9 @@ def sfi_example(regime="coral", seed=0, *, n=None, frames=None, burn_in=None, **
     return res
 
 
-def simulate_force(force, x0: dict, noise_symbols: dict, *, dt=0.5, substeps=4, frames=100, burn_in=0,
-                   scheme="heun", seed=0) -> dict:
+def simulate_force(
+    force, x0: dict, noise_symbols: dict, *, dt=0.5, substeps=4, frames=100, burn_in=0, scheme="heun", seed=0
+) -> dict:
     """Integrate ``dx = force(x) dt + dW`` for any force on fields, e.g. an inferred model.
 
     Same scheme and random-number order as :func:`simulate_spde` (one ``(fields, N, M)``

@@ -130,8 +130,7 @@ def markdown_text(path: Path) -> str:
         with open(path, encoding="utf-8") as fh:
             nb = json.load(fh)
         cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
-        return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                           for c in cells)
+        return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells)
     return path.read_text(encoding="utf-8")
 
 
@@ -254,8 +253,9 @@ def start_build(source: Path, output: Path | None = None, *, env=None, extra_arg
     )
 
 
-def finish_build(proc: subprocess.Popen, source: Path, output: Path | None, started: float,
-                 timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
+def finish_build(
+    proc: subprocess.Popen, source: Path, output: Path | None, started: float, timeout: float = BUILD_TIMEOUT_S
+) -> BuildResult:
     try:
         log, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -263,12 +263,18 @@ def finish_build(proc: subprocess.Popen, source: Path, output: Path | None, star
         log, _ = proc.communicate()
         log += f"\n[bookutil] build killed after {timeout} s\n"
     log = _ANSI_ESCAPE.sub("", log)
-    return BuildResult(source=Path(source), output=Path(output or source), returncode=proc.returncode,
-                       log=log, seconds=time.monotonic() - started)
+    return BuildResult(
+        source=Path(source),
+        output=Path(output or source),
+        returncode=proc.returncode,
+        log=log,
+        seconds=time.monotonic() - started,
+    )
 
 
-def build_book(source: Path, output: Path | None = None, *, env=None, extra_args=(),
-               timeout: float = BUILD_TIMEOUT_S) -> BuildResult:
+def build_book(
+    source: Path, output: Path | None = None, *, env=None, extra_args=(), timeout: float = BUILD_TIMEOUT_S
+) -> BuildResult:
     """Run ``jupyter-book build source [--path-output output]`` and return its result."""
     started = time.monotonic()
     proc = start_build(source, output, env=env, extra_args=extra_args)
@@ -280,8 +286,11 @@ def copy_book_sources(destination: Path, root: Path = ROOT) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, destination / name)
-    shutil.copytree(root / "book", destination / "book",
-                    ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        root / "book",
+        destination / "book",
+        ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"),
+    )
     return destination
 
 
@@ -323,12 +332,32 @@ def is_local_url(url: str) -> bool:
 #: Plain links (<a href>) and <link rel="next|prev|index|search|canonical"> are navigation,
 #: not loading, and are not listed.
 _LOADING_ATTRIBUTES = {
-    ("script", "src"), ("img", "src"), ("img", "srcset"), ("iframe", "src"), ("embed", "src"),
-    ("object", "data"), ("source", "src"), ("source", "srcset"), ("video", "src"),
-    ("video", "poster"), ("audio", "src"), ("track", "src"), ("input", "src"),
+    ("script", "src"),
+    ("img", "src"),
+    ("img", "srcset"),
+    ("iframe", "src"),
+    ("embed", "src"),
+    ("object", "data"),
+    ("source", "src"),
+    ("source", "srcset"),
+    ("video", "src"),
+    ("video", "poster"),
+    ("audio", "src"),
+    ("track", "src"),
+    ("input", "src"),
 }
-_LOADING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon",
-                      "shortcut", "apple-touch-icon", "manifest", "preconnect", "dns-prefetch"}
+_LOADING_LINK_RELS = {
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "manifest",
+    "preconnect",
+    "dns-prefetch",
+}
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
@@ -350,14 +379,15 @@ class _ResourceFinder(html.parser.HTMLParser):
         self._in_style = False
 
     def _add(self, description: str, url: str):
-        for candidate in ([u.strip().split()[0] for u in url.split(",") if u.strip()]
-                          if description.endswith("srcset") else [url]):
+        for candidate in (
+            [u.strip().split()[0] for u in url.split(",") if u.strip()] if description.endswith("srcset") else [url]
+        ):
             if not is_local_url(candidate):
                 self.found.append(f"<{description}> {candidate}")
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        for (t, attribute) in _LOADING_ATTRIBUTES:
+        for t, attribute in _LOADING_ATTRIBUTES:
             if t == tag and attrs.get(attribute):
                 self._add(f"{tag} {attribute}", attrs[attribute])
         if tag == "link" and attrs.get("href"):
@@ -421,8 +451,7 @@ def browser_unavailable_reason() -> str | None:
     if chromium_executable() is None:
         if os.environ.get(ENV_CHROMIUM):
             return f"{ENV_CHROMIUM}={os.environ[ENV_CHROMIUM]} is not a file"
-        return (f"no Chromium executable found (apt-get install chromium, or set {ENV_CHROMIUM} "
-                "to its path)")
+        return f"no Chromium executable found (apt-get install chromium, or set {ENV_CHROMIUM} to its path)"
     return None
 
 
@@ -484,10 +513,12 @@ class PageVisit:
         """Everything that went wrong, a request to another host included: the book must
         work without a network, so a page may not try to load anything from elsewhere."""
         known = {message for message, _ in KNOWN_PAGE_ERRORS}
-        return ([f"console error: {m}" for m in self.console_errors]
-                + [f"uncaught exception: {m}" for m in self.page_errors if m not in known]
-                + [f"failed request: {m}" for m in self.failed_requests]
-                + [f"request to another host (blocked): {m}" for m in self.blocked_external])
+        return (
+            [f"console error: {m}" for m in self.console_errors]
+            + [f"uncaught exception: {m}" for m in self.page_errors if m not in known]
+            + [f"failed request: {m}" for m in self.failed_requests]
+            + [f"request to another host (blocked): {m}" for m in self.blocked_external]
+        )
 
     def math_report(self, timeout_ms: int = 30_000) -> dict:
         """Wait until MathJax has typeset the page, then describe its formulas.
@@ -604,7 +635,8 @@ class BookBrowser:
             self.base_url = self._stack.enter_context(serve_directory(self.html_dir))
             # launch() starts Chromium with a fresh temporary --user-data-dir of its own.
             self._browser = playwright().chromium.launch(
-                executable_path=self.executable, headless=True, args=CHROMIUM_ARGS)
+                executable_path=self.executable, headless=True, args=CHROMIUM_ARGS
+            )
             self._stack.callback(self._browser.close)
             self._context = self._browser.new_context(viewport={"width": 1280, "height": 900})
             self._stack.callback(self._context.close)

@@ -115,11 +115,16 @@ def test_every_module_has_a_layer():
 
 
 def test_no_module_imports_a_higher_layer():
-    bad = [f"{name} (layer {layer(name)}) imports {target} (layer {layer(target)}) at line {line}"
-           for name, targets in GRAPH.items() for target, line in targets
-           if layer(target) is not None and layer(name) is not None and layer(target) > layer(name)
-           # a package's __init__ may re-export its own submodules
-           and not target.startswith(name + ".")]
+    bad = [
+        f"{name} (layer {layer(name)}) imports {target} (layer {layer(target)}) at line {line}"
+        for name, targets in GRAPH.items()
+        for target, line in targets
+        if layer(target) is not None
+        and layer(name) is not None
+        and layer(target) > layer(name)
+        # a package's __init__ may re-export its own submodules
+        and not target.startswith(name + ".")
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -171,9 +176,10 @@ def test_strongly_connected_finds_a_planted_cycle():
 
 def test_no_import_cycles():
     """No cycle, counting imports inside functions; a package importing its own submodules is not one."""
-    graph = {name: sorted({t for t, _ in targets
-                           if not (is_package(name) and t.startswith(name + "."))})
-             for name, targets in GRAPH.items()}
+    graph = {
+        name: sorted({t for t, _ in targets if not (is_package(name) and t.startswith(name + "."))})
+        for name, targets in GRAPH.items()
+    }
     assert strongly_connected(graph) == []
 
 
@@ -184,9 +190,13 @@ def test_module_size(name):
 
 
 def test_no_ml_framework_below_the_learning_layer():
-    bad = [f"{name} imports {module} at line {line}"
-           for name in MODULES if name != "gslib._optional" and (layer(name) or 0) < 3
-           for module, line in external_imports(name) if module in ML_FRAMEWORKS]
+    bad = [
+        f"{name} imports {module} at line {line}"
+        for name in MODULES
+        if name != "gslib._optional" and (layer(name) or 0) < 3
+        for module, line in external_imports(name)
+        if module in ML_FRAMEWORKS
+    ]
     assert not bad, "\n".join(bad)
 
 
@@ -201,7 +211,8 @@ def test_the_engine_loads_no_ml_framework():
     found = run_python(
         "import importlib, json, sys\n"
         f"for name in {engine!r}: importlib.import_module(name)\n"
-        f"print(json.dumps(sorted(m for m in {ML_FRAMEWORKS!r} if m in sys.modules)))")
+        f"print(json.dumps(sorted(m for m in {ML_FRAMEWORKS!r} if m in sys.modules)))"
+    )
     assert found == []
 
 
@@ -226,7 +237,8 @@ def test_importing_gslib_has_no_side_effects():
         "changed = sorted(k for k in set(env) | set(os.environ) if env.get(k) != os.environ.get(k))\n"
         "print(json.dumps({'env': changed, 'numpy_seeded': bool((np.random.get_state()[1] != state).any()),\n"
         "                  'random_seeded': random.getstate() != pystate, 'printed': buffer.getvalue(),\n"
-        "                  'failed': failed}))")
+        "                  'failed': failed}))"
+    )
     result = run_python(code)
     assert result["failed"] == {}
     assert result["env"] == []
@@ -237,9 +249,13 @@ def test_importing_gslib_has_no_side_effects():
 def test_library_reads_the_scale_only_in_the_book_layers():
     """GSLIB_SCALE is read through gslib.scale, by the command line and the book's helpers only."""
     allowed = {"gslib.scale", "gslib.notebook"}
-    bad = [f"{name} imports gslib.scale at line {line}" for name, targets in GRAPH.items()
-           if name not in allowed and not name.startswith("gslib.cli")
-           for target, line in targets if target == "gslib.scale"]
+    bad = [
+        f"{name} imports gslib.scale at line {line}"
+        for name, targets in GRAPH.items()
+        if name not in allowed and not name.startswith("gslib.cli")
+        for target, line in targets
+        if target == "gslib.scale"
+    ]
     for name, path in MODULES.items():
         if name in allowed:
             continue

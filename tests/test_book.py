@@ -123,18 +123,22 @@ def mini_builds(tmp_path_factory):
     base = tmp_path_factory.mktemp("minibooks")
     books = {
         "good": make_mini_book(base / "good", [("markdown", "# Good chapter"), ("code", GOOD_MARKER_CODE)]),
-        "broken": make_mini_book(base / "broken", [
-            ("markdown", "# Broken chapter"),
-            ("code", "x = 1"),
-            ("code", 'raise RuntimeError("deliberate failure for the test")'),
-            ("code", GOOD_MARKER_CODE),
-        ]),
+        "broken": make_mini_book(
+            base / "broken",
+            [
+                ("markdown", "# Broken chapter"),
+                ("code", "x = 1"),
+                ("code", 'raise RuntimeError("deliberate failure for the test")'),
+                ("code", GOOD_MARKER_CODE),
+            ],
+        ),
     }
     # On a fresh machine this is the first kernel of the session: load what a kernel imports once, so
     # that a cold disk cache does not push the kernels past nbclient's 60 s start-up limit, and build
     # the two books one after the other rather than side by side.
-    subprocess.run([sys.executable, "-c", "import ipykernel.kernelapp, IPython, zmq, jupyter_client"],
-                   check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-c", "import ipykernel.kernelapp, IPython, zmq, jupyter_client"], check=True, timeout=600
+    )
     results = {}
     for name, path in books.items():
         started = time.monotonic()
@@ -146,7 +150,8 @@ def test_build_with_a_failing_cell_exits_nonzero(mini_builds):
     result = mini_builds["broken"]
     assert result.returncode != 0, (
         "jupyter-book build succeeded although a cell raised; check execute.raise_on_error in "
-        "_config.yml\n" + result.tail())
+        "_config.yml\n" + result.tail()
+    )
     assert "deliberate failure" in result.log or "ExecutionError" in result.log, result.tail()
 
 

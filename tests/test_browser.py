@@ -55,14 +55,16 @@ def test_config_needs_no_network():
     config = bookutil.load_config()
     sphinx = config.get("sphinx") or {}
     assert "sphinx-mathjax-offline" in (sphinx.get("extra_extensions") or []), (
-        "_config.yml: add sphinx-mathjax-offline to sphinx.extra_extensions (MathJax from the build)")
+        "_config.yml: add sphinx-mathjax-offline to sphinx.extra_extensions (MathJax from the build)"
+    )
     settings = sphinx.get("config") or {}
     mathjax_path = str(settings.get("mathjax_path", ""))
     assert mathjax_path and not urlsplit(mathjax_path).scheme and not mathjax_path.startswith("//"), (
-        f"_config.yml: mathjax_path must be a path inside _static/, not {mathjax_path!r}")
+        f"_config.yml: mathjax_path must be a path inside _static/, not {mathjax_path!r}"
+    )
     assert settings.get("nb_ipywidgets_js") == {}, (
-        "_config.yml: set nb_ipywidgets_js: {} (myst-nb otherwise inserts require.js and the "
-        "widget manager from CDNs)")
+        "_config.yml: set nb_ipywidgets_js: {} (myst-nb otherwise inserts require.js and the widget manager from CDNs)"
+    )
     assert ((settings.get("mathjax3_config") or {}).get("tex") or {}).get("tags") == "ams"
 
 
@@ -164,7 +166,8 @@ def _slider_moves(slider):
     (each fires input and change): Home, then ArrowRight up to the end."""
     n_steps = slider.evaluate(
         "el => Math.round((Number(el.max === '' ? 100 : el.max) - Number(el.min || 0))"
-        " / (el.step === '' || el.step === 'any' ? 1 : Number(el.step)))")
+        " / (el.step === '' || el.step === 'any' ? 1 : Number(el.step)))"
+    )
     slider.focus()
     return [lambda: slider.press("Home")] + [lambda: slider.press("ArrowRight")] * min(int(n_steps), 200)
 
@@ -173,8 +176,11 @@ def _map_clicks(the_map):
     box = the_map.bounding_box()
     assert box and box["width"] > 0 and box["height"] > 0, "the explorer map is not visible"
     fractions = (0.1, 0.3, 0.5, 0.7, 0.9)
-    return [lambda fx=fx, fy=fy: the_map.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
-            for fy in fractions for fx in fractions]
+    return [
+        lambda fx=fx, fy=fy: the_map.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+        for fy in fractions
+        for fx in fractions
+    ]
 
 
 def test_chapter1_explorer_responds_to_input(book_browser):
@@ -185,7 +191,8 @@ def test_chapter1_explorer_responds_to_input(book_browser):
         explorers = page.locator('.gs-explorer[id^="gs-explorer"]')
         if explorers.count() == 0:
             assert page.locator('[id^="gs-explorer"]').count() == 0, (
-                "elements with id gs-explorer-* found, but none with class gs-explorer")
+                "elements with id gs-explorer-* found, but none with class gs-explorer"
+            )
             pytest.skip("chapter 1 has no static explorer (no <div class='gs-explorer' id='gs-explorer-...'>)")
         for i in range(explorers.count()):
             explorer = explorers.nth(i)
@@ -211,9 +218,23 @@ def test_api_page_documents_simulate(book_build):
     html = book_build.html_page("book/api").read_text()
     assert 'id="gslib.simulate"' in html, "the API page does not document gslib.simulate"
     start = html.index('id="gslib.simulate"')
-    section = html[start:html.index("</dl>", start)]
-    for name in ("u0", "v0", "f", "k", "Du", "Dv", "dt", "dx", "steps", "stencil", "backend",
-                 "dtype", "steady_tol", "check_every"):
+    section = html[start : html.index("</dl>", start)]
+    for name in (
+        "u0",
+        "v0",
+        "f",
+        "k",
+        "Du",
+        "Dv",
+        "dt",
+        "dx",
+        "steps",
+        "stencil",
+        "backend",
+        "dtype",
+        "steady_tol",
+        "check_every",
+    ):
         assert f"<strong>{name}</strong>" in section, f"gslib.simulate: parameter {name} not listed"
 
 
@@ -257,8 +278,9 @@ def test_chapter1_live_simulator_runs(book_browser):
         out = sim.evaluate(LIVE_RUN_JS)
         assert out["size"] == 128 and out["t"] == 50 and out["finite"] and out["change"] > 1e-3, out
         sim.locator("button.gs-live-play").click()
-        page.wait_for_function("el => el.gsSim.state().t > 0 && el.gsSim.stepsPerSecond > 0",
-                               arg=sim.element_handle(), timeout=20_000)
+        page.wait_for_function(
+            "el => el.gsSim.state().t > 0 && el.gsSim.stepsPerSecond > 0", arg=sim.element_handle(), timeout=20_000
+        )
         sim.locator("button.gs-live-play").click()
         assert "steps/s" in sim.locator(".gs-live-status").inner_text()
         assert not visit.errors(), "\n".join(visit.errors())
@@ -277,7 +299,8 @@ def test_chapter3_class_map_starts_the_simulator(book_browser):
         selected = box.get_attribute("data-selected")
         assert selected is not None, "a click on the class map selected no point"
         sim = box.locator("[data-gs-live]")
-        page.wait_for_function("el => el.gsSim.running && el.gsSim.state().t > 0", arg=sim.element_handle(),
-                               timeout=20_000)
+        page.wait_for_function(
+            "el => el.gsSim.running && el.gsSim.state().t > 0", arg=sim.element_handle(), timeout=20_000
+        )
         sim.evaluate("el => el.gsSim.pause()")
         assert not visit.errors(), "\n".join(visit.errors())

@@ -45,11 +45,35 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"gslib {gslib.__version__}"
 
 
-@pytest.mark.parametrize("command, options", [
-    ("simulate", ["--f", "--k", "--size", "--t-end", "--Du", "--Dv", "--dt", "--dx", "--stencil", "--backend",
-                  "--dtype", "--seed", "--initial", "--record", "--steady-tol", "--out", "--png", "--quiet"]),
-    ("bench", ["--size", "--batch", "--steps", "--backends", "--stencils", "--dtypes", "--json", "--quiet"]),
-])
+@pytest.mark.parametrize(
+    "command, options",
+    [
+        (
+            "simulate",
+            [
+                "--f",
+                "--k",
+                "--size",
+                "--t-end",
+                "--Du",
+                "--Dv",
+                "--dt",
+                "--dx",
+                "--stencil",
+                "--backend",
+                "--dtype",
+                "--seed",
+                "--initial",
+                "--record",
+                "--steady-tol",
+                "--out",
+                "--png",
+                "--quiet",
+            ],
+        ),
+        ("bench", ["--size", "--batch", "--steps", "--backends", "--stencils", "--dtypes", "--json", "--quiet"]),
+    ],
+)
 def test_subcommand_help_lists_options_with_defaults(capsys, command, options):
     assert cli.main([command, "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())  # independent of the terminal's width
@@ -87,8 +111,23 @@ def test_simulate_writes_npz_with_metadata(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     with np.load(out, allow_pickle=False) as data:
         d = {key: data[key] for key in data.files}
-    for key in ("u", "v", "f", "k", "Du", "Dv", "dt", "dx", "steps", "stencil", "dtype", "seed", "initial",
-                "backend", "gslib_version"):
+    for key in (
+        "u",
+        "v",
+        "f",
+        "k",
+        "Du",
+        "Dv",
+        "dt",
+        "dx",
+        "steps",
+        "stencil",
+        "dtype",
+        "seed",
+        "initial",
+        "backend",
+        "gslib_version",
+    ):
         assert key in d, key
     assert "frames_u" not in d and "frame_times" not in d
     assert d["u"].shape == d["v"].shape == (16, 16) and d["u"].dtype == np.float64
@@ -109,9 +148,32 @@ def test_simulate_writes_npz_with_metadata(tmp_path, capsys):
 
 def test_simulate_records_frames_and_options(tmp_path):
     out = tmp_path / "frames.npz"
-    code = cli.main(["simulate", *TINY, "--initial", "sfi", "--stencil", "5pt", "--dt", "0.5", "--Du", "0.16",
-                     "--Dv", "0.08", "--f", "0.03", "--k", "0.055", "--record", "2.5", "0", "1.0",
-                     "--out", str(out)])
+    code = cli.main(
+        [
+            "simulate",
+            *TINY,
+            "--initial",
+            "sfi",
+            "--stencil",
+            "5pt",
+            "--dt",
+            "0.5",
+            "--Du",
+            "0.16",
+            "--Dv",
+            "0.08",
+            "--f",
+            "0.03",
+            "--k",
+            "0.055",
+            "--record",
+            "2.5",
+            "0",
+            "1.0",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     with np.load(out, allow_pickle=False) as d:
         assert d["frames_u"].shape == d["frames_v"].shape == (3, 16, 16)
@@ -132,8 +194,16 @@ def test_simulate_png(tmp_path, record):
 
 def test_simulate_progress_and_summary(tmp_path, capsys):
     out = tmp_path / "p.npz"
-    argv = ["simulate", *[a for a in TINY if a != "--quiet"], "--initial", "landscape", "--steady-tol", "1e-12",
-            "--out", str(out)]
+    argv = [
+        "simulate",
+        *[a for a in TINY if a != "--quiet"],
+        "--initial",
+        "landscape",
+        "--steady-tol",
+        "1e-12",
+        "--out",
+        str(out),
+    ]
     assert cli.main(argv) == 0
     captured = capsys.readouterr()
     assert "10 steps" in captured.out and str(out) in captured.out
@@ -142,20 +212,23 @@ def test_simulate_progress_and_summary(tmp_path, capsys):
         assert float(d["steady_tol"]) == 1e-12 and str(d["initial"]) == "landscape"
 
 
-@pytest.mark.parametrize("argv, names", [
-    (["--t-end", "2.6"], ["--t-end", "--dt", "2.5", "2.75"]),
-    (["--f", "-1"], ["--f"]),
-    (["--k", "-0.5"], ["--k"]),
-    (["--f", "nan"], ["--f"]),
-    (["--dt", "0"], ["--dt"]),
-    (["--dt", "5", "--t-end", "10"], ["dt", "stability"]),
-    (["--record", "3.0"], ["--record"]),
-    (["--record", "0.1"], ["--record", "--dt"]),
-    (["--size", "2"], ["--size"]),
-    (["--square", "20"], ["--size", "--square"]),
-    (["--noise", "-1", "--initial", "sfi"], ["--noise"]),
-    (["--stencil", "7pt"], ["--stencil"]),
-])
+@pytest.mark.parametrize(
+    "argv, names",
+    [
+        (["--t-end", "2.6"], ["--t-end", "--dt", "2.5", "2.75"]),
+        (["--f", "-1"], ["--f"]),
+        (["--k", "-0.5"], ["--k"]),
+        (["--f", "nan"], ["--f"]),
+        (["--dt", "0"], ["--dt"]),
+        (["--dt", "5", "--t-end", "10"], ["dt", "stability"]),
+        (["--record", "3.0"], ["--record"]),
+        (["--record", "0.1"], ["--record", "--dt"]),
+        (["--size", "2"], ["--size"]),
+        (["--square", "20"], ["--size", "--square"]),
+        (["--noise", "-1", "--initial", "sfi"], ["--noise"]),
+        (["--stencil", "7pt"], ["--stencil"]),
+    ],
+)
 def test_simulate_bad_input_exits_2(tmp_path, capsys, argv, names):
     out = tmp_path / "p.npz"
     base = ["simulate", "--size", "16", "--t-end", "2.5", "--backend", "numpy", "--quiet", "--out", str(out)]
@@ -181,8 +254,25 @@ def test_simulate_checks_output_suffix(tmp_path, capsys, option, name):
 
 def test_simulate_blow_up_exits_1(tmp_path, capsys):
     out = tmp_path / "p.npz"
-    assert cli.main(["simulate", "--size", "16", "--t-end", "250", "--f", "100", "--backend", "numpy", "--quiet",
-                     "--out", str(out)]) == 1
+    assert (
+        cli.main(
+            [
+                "simulate",
+                "--size",
+                "16",
+                "--t-end",
+                "250",
+                "--f",
+                "100",
+                "--backend",
+                "numpy",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith("gslib: error:") and "blew up" in err and "Traceback" not in err
     assert not out.exists()
@@ -197,19 +287,55 @@ def test_bench_passes_options_and_writes_json(tmp_path, monkeypatch, capsys):
 
     def run_benchmark(**kwargs):
         calls.append(kwargs)
-        return [{"backend": "cpu", "stencil": "5pt", "dtype": "float64", "updates_per_s": np.float64(1e9),
-                 "steps": np.int64(4)},
-                {"backend": "cuda", "stencil": "-", "dtype": "-", "updates_per_s": float("nan"), "steps": 0}]
+        return [
+            {
+                "backend": "cpu",
+                "stencil": "5pt",
+                "dtype": "float64",
+                "updates_per_s": np.float64(1e9),
+                "steps": np.int64(4),
+            },
+            {"backend": "cuda", "stencil": "-", "dtype": "-", "updates_per_s": float("nan"), "steps": 0},
+        ]
 
     fake.run_benchmark = run_benchmark
     fake.format_table = lambda rows: f"TABLE with {len(rows)} rows"
     monkeypatch.setitem(sys.modules, "gslib.benchmark", fake)
 
     path = tmp_path / "out" / "bench.json"
-    assert cli.main(["bench", "--size", "16", "--steps", "4", "--backends", "numpy", "cpu", "--dtypes", "float64",
-                     "--stencils", "5pt", "--json", str(path), "--quiet"]) == 0
-    assert calls == [dict(size=16, batch=None, steps=4, backends=["numpy", "cpu"], stencils=["5pt"],
-                          dtypes=["float64"], progress=False)]
+    assert (
+        cli.main(
+            [
+                "bench",
+                "--size",
+                "16",
+                "--steps",
+                "4",
+                "--backends",
+                "numpy",
+                "cpu",
+                "--dtypes",
+                "float64",
+                "--stencils",
+                "5pt",
+                "--json",
+                str(path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert calls == [
+        dict(
+            size=16,
+            batch=None,
+            steps=4,
+            backends=["numpy", "cpu"],
+            stencils=["5pt"],
+            dtypes=["float64"],
+            progress=False,
+        )
+    ]
     assert "TABLE with 2 rows" in capsys.readouterr().out
     record = json.loads(path.read_text())
     assert record["command"].startswith("gslib bench --size 16") and record["gslib_version"] and record["machine"]
@@ -219,8 +345,17 @@ def test_bench_passes_options_and_writes_json(tmp_path, monkeypatch, capsys):
 
     calls.clear()
     assert cli.main(["bench"]) == 0
-    assert calls == [dict(size=128, batch=None, steps=None, backends=["numpy", "cpu", "cuda"],
-                          stencils=["5pt", "9pt"], dtypes=["float32", "float64"], progress=True)]
+    assert calls == [
+        dict(
+            size=128,
+            batch=None,
+            steps=None,
+            backends=["numpy", "cpu", "cuda"],
+            stencils=["5pt", "9pt"],
+            dtypes=["float32", "float64"],
+            progress=True,
+        )
+    ]
 
 
 def test_bench_rejects_bad_choices(capsys):
@@ -231,8 +366,27 @@ def test_bench_rejects_bad_choices(capsys):
 
 def test_bench_real_tiny(tmp_path, capsys):
     path = tmp_path / "bench.json"
-    code = cli.main(["bench", "--size", "16", "--batch", "1", "--steps", "4", "--backends", "numpy", "cpu",
-                     "--dtypes", "float64", "--stencils", "5pt", "--json", str(path), "--quiet"])
+    code = cli.main(
+        [
+            "bench",
+            "--size",
+            "16",
+            "--batch",
+            "1",
+            "--steps",
+            "4",
+            "--backends",
+            "numpy",
+            "cpu",
+            "--dtypes",
+            "float64",
+            "--stencils",
+            "5pt",
+            "--json",
+            str(path),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     rows = json.loads(path.read_text())["rows"]
     assert {row["backend"] for row in rows} >= {"numpy", "cpu"}

@@ -26,8 +26,21 @@ def _error(capsys, argv):
 def test_help_lists_the_options(capsys):
     assert cli.main(["infer", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    for option in ("--out", "--criterion", "--p", "--method", "--lags", "--weight", "--noise", "--stencil",
-                   "--simulate", "--seed", "--save-data", "--quiet", "DATA.npz"):
+    for option in (
+        "--out",
+        "--criterion",
+        "--p",
+        "--method",
+        "--lags",
+        "--weight",
+        "--noise",
+        "--stencil",
+        "--simulate",
+        "--seed",
+        "--save-data",
+        "--quiet",
+        "DATA.npz",
+    ):
         assert option in out
     assert "(default: 0.001)" in out and "(default: PASTIS)" in out
 
@@ -43,7 +56,7 @@ def test_round_trip(frames, tmp_path, capsys):
     assert set(result["terms"]) == {"u", "v"} and set(result["stderr"]) == {"u", "v"}
     truth = spde.true_coefficients(*spde.REGIMES["coral"])
     for name in ("u", "v"):
-        assert set(result["terms"][name]) == set(truth[name])          # exactly the 7 true terms
+        assert set(result["terms"][name]) == set(truth[name])  # exactly the 7 true terms
         assert set(result["stderr"][name]) == set(result["terms"][name])
         for label, c in truth[name].items():
             assert result["terms"][name][label] == pytest.approx(c, rel=0.05)
@@ -75,8 +88,24 @@ def test_options_and_mask(frames, tmp_path, capsys):
 
 def test_simulate_helper(tmp_path, capsys):
     out, data = tmp_path / "r.json", tmp_path / "d.npz"
-    assert cli.main(["infer", "--simulate", "holes", "--seed", "1", "--frames", "40", "--save-data", str(data),
-                     "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "infer",
+                "--simulate",
+                "holes",
+                "--seed",
+                "1",
+                "--frames",
+                "40",
+                "--save-data",
+                str(data),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "true" in printed
     result = json.loads(out.read_text())
@@ -90,21 +119,24 @@ def _save(path, **arrays):
     return str(path)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("missing_v", "missing key(s) v"),
-    ("missing_dt", "missing key(s) dt"),
-    ("flat_u", "shape (T, N, M)"),
-    ("shapes_differ", "same shape"),
-    ("few_frames", "too few frames"),
-    ("nan", "non-finite"),
-    ("nan_outside_mask", "outside the mask"),
-    ("mask_not_bool", "boolean"),
-    ("mask_shape", "mask must have shape"),
-    ("dt_negative", "dt = -0.5"),
-    ("dt_array", "dt must be one number"),
-    ("objects", "Python objects"),
-    ("text_u", "real array"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing_v", "missing key(s) v"),
+        ("missing_dt", "missing key(s) dt"),
+        ("flat_u", "shape (T, N, M)"),
+        ("shapes_differ", "same shape"),
+        ("few_frames", "too few frames"),
+        ("nan", "non-finite"),
+        ("nan_outside_mask", "outside the mask"),
+        ("mask_not_bool", "boolean"),
+        ("mask_shape", "mask must have shape"),
+        ("dt_negative", "dt = -0.5"),
+        ("dt_array", "dt must be one number"),
+        ("objects", "Python objects"),
+        ("text_u", "real array"),
+    ],
+)
 def test_bad_files_exit_2_with_a_clear_message(case, message, tmp_path, capsys):
     rng = np.random.default_rng(0)
     u = 1 + 0.01 * rng.standard_normal((12, 8, 8))

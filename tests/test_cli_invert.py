@@ -7,9 +7,38 @@ import pytest
 
 from gslib import cli
 
-SIMULATE = ["simulate", "--initial", "landscape", "--size", "24", "--square", "10", "--seed", "1",
-            "--Du", "0.16", "--Dv", "0.08", "--f", "0.045", "--k", "0.062", "--dt", "1", "--stencil", "5pt",
-            "--dtype", "float64", "--backend", "numpy", "--t-end", "20000", "--steady-tol", "1e-7", "--quiet"]
+SIMULATE = [
+    "simulate",
+    "--initial",
+    "landscape",
+    "--size",
+    "24",
+    "--square",
+    "10",
+    "--seed",
+    "1",
+    "--Du",
+    "0.16",
+    "--Dv",
+    "0.08",
+    "--f",
+    "0.045",
+    "--k",
+    "0.062",
+    "--dt",
+    "1",
+    "--stencil",
+    "5pt",
+    "--dtype",
+    "float64",
+    "--backend",
+    "numpy",
+    "--t-end",
+    "20000",
+    "--steady-tol",
+    "1e-7",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,23 +101,26 @@ def test_a_file_with_only_u_v_dx(steady, tmp_path, capsys):
     assert code == 0, err
     result = json.loads((tmp_path / "p.json").read_text())
     assert "truth" not in result and result["dx"] == 2.0
-    assert result["Du"] == pytest.approx(4 * 0.16, rel=1e-3)   # lengths in units of dx = 2
+    assert result["Du"] == pytest.approx(4 * 0.16, rel=1e-3)  # lengths in units of dx = 2
 
 
-@pytest.mark.parametrize("case, message", [
-    ("uniform", "uniform"),
-    ("nan", "NaN"),
-    ("shape3d", "shape (N, M)"),
-    ("mismatch", "same shape"),
-    ("no_dx", "missing key(s) dx"),
-    ("no_v", "missing key(s) v"),
-    ("bad_dx", "dx must be one finite number > 0"),
-    ("pickle", "pickled"),
-    ("not_zip", "not a readable .npz"),
-    ("suffix", "must be an .npz file"),
-    ("missing", "no such file"),
-    ("zero_v", "no information on Dv, k"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("uniform", "uniform"),
+        ("nan", "NaN"),
+        ("shape3d", "shape (N, M)"),
+        ("mismatch", "same shape"),
+        ("no_dx", "missing key(s) dx"),
+        ("no_v", "missing key(s) v"),
+        ("bad_dx", "dx must be one finite number > 0"),
+        ("pickle", "pickled"),
+        ("not_zip", "not a readable .npz"),
+        ("suffix", "must be an .npz file"),
+        ("missing", "no such file"),
+        ("zero_v", "no information on Dv, k"),
+    ],
+)
 def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys, case, message):
     rng = np.random.default_rng(0)
     u, v = 0.5 + 0.1 * rng.random((10, 12)), 0.2 * rng.random((10, 12))

@@ -29,12 +29,15 @@ def test_network_is_the_papers():
     assert cnn.build_model(16, 128).count_params() == 277_723 + 257  # one more class: 256 weights + 1 bias
 
 
-@pytest.mark.parametrize("x, match", [
-    (np.zeros((2, 64, 64)), r"x has shape \(2, 64, 64\); allowed: \(B, S, S, 3\)"),
-    (np.zeros((2, 64, 32, 3)), "allowed"),
-    (np.zeros((2, 40, 40, 3)), "S >= 48"),
-    (np.full((1, 64, 64, 3), np.nan), "finite"),
-])
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.zeros((2, 64, 64)), r"x has shape \(2, 64, 64\); allowed: \(B, S, S, 3\)"),
+        (np.zeros((2, 64, 32, 3)), "allowed"),
+        (np.zeros((2, 40, 40, 3)), "S >= 48"),
+        (np.full((1, 64, 64, 3), np.nan), "finite"),
+    ],
+)
 def test_bad_samples_raise(x, match):
     model = cnn.build_model(3, None)
     with pytest.raises(ValueError, match=match):
@@ -61,7 +64,9 @@ def trained(tmp_path_factory):
     x += 0.02 * RNG.standard_normal(x.shape).astype(np.float32)
     y = np.array([0] * 16 + [1] * 16)
     out = tmp_path_factory.mktemp("run")
-    history = cnn.train(x, y, x, y, class_names=["rows", "cols"], out=out, epochs=15, batch_size=8, augment=False, verbose=0)
+    history = cnn.train(
+        x, y, x, y, class_names=["rows", "cols"], out=out, epochs=15, batch_size=8, augment=False, verbose=0
+    )
     return out, x, y, history
 
 
@@ -126,8 +131,19 @@ def test_periodic_affine_has_no_seam():
 def test_cosine_schedule_and_bad_schedule(tmp_path):
     x = stripes(8, 48)
     y = np.arange(8) % 2
-    history = cnn.train(x, y, x, y, class_names=["rows", "cols"], out=tmp_path, epochs=2, batch_size=4, augment=False,
-                        schedule="cosine", verbose=0)
+    history = cnn.train(
+        x,
+        y,
+        x,
+        y,
+        class_names=["rows", "cols"],
+        out=tmp_path,
+        epochs=2,
+        batch_size=4,
+        augment=False,
+        schedule="cosine",
+        verbose=0,
+    )
     assert len(history["loss"]) == 2
     with pytest.raises(ValueError, match="schedule='linear'; allowed: 'constant', 'cosine'"):
         cnn.train(x, y, x, y, class_names=["rows", "cols"], out=tmp_path / "b", schedule="linear", verbose=0)
@@ -146,34 +162,102 @@ def test_saliency_and_integrated_gradients(trained):
 
 def test_cli_dataset_train_evaluate(tmp_path, capsys):
     for split in ("train", "val"):
-        assert cli.main(["dataset", "--split", split, "--scale", "ci", "--out", str(tmp_path / split),
-                         "--backend", "cpu", "--quiet"]) == 0
+        assert (
+            cli.main(
+                [
+                    "dataset",
+                    "--split",
+                    split,
+                    "--scale",
+                    "ci",
+                    "--out",
+                    str(tmp_path / split),
+                    "--backend",
+                    "cpu",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     run = tmp_path / "run"
-    assert cli.main(["train", "--train", str(tmp_path / "train"), "--val", str(tmp_path / "val"), "--out", str(run),
-                     "--epochs", "2", "--batch-size", "16", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--train",
+                str(tmp_path / "train"),
+                "--val",
+                str(tmp_path / "val"),
+                "--out",
+                str(run),
+                "--epochs",
+                "2",
+                "--batch-size",
+                "16",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     record = json.loads((run / "provenance.json").read_text())
     assert record["command"].startswith("gslib train --train") and record["epochs_run"] == 2
     assert json.loads((run / "model.json").read_text())["class_names"][:2] == ["alpha", "beta"]
-    assert cli.main(["evaluate", "--model", str(run), "--data", str(tmp_path / "val"), "--out", str(tmp_path / "ev.json")]) == 0
+    assert (
+        cli.main(["evaluate", "--model", str(run), "--data", str(tmp_path / "val"), "--out", str(tmp_path / "ev.json")])
+        == 0
+    )
     assert json.loads((tmp_path / "ev.json").read_text())["n_samples"] == 45
     assert "accuracy" in capsys.readouterr().out
     dest = tmp_path / "shipped"
-    assert cli.main(["package-model", "--run", str(run), "--train", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
-                     "--test", str(tmp_path / "val"), "--dest", str(dest)]) == 0
+    assert (
+        cli.main(
+            [
+                "package-model",
+                "--run",
+                str(run),
+                "--train",
+                str(tmp_path / "train"),
+                "--val",
+                str(tmp_path / "val"),
+                "--test",
+                str(tmp_path / "val"),
+                "--dest",
+                str(dest),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in dest.iterdir()) == sorted(cnn.SHIPPED_FILES)
     datasets = json.loads((dest / "datasets.json").read_text())
     assert datasets["train"]["command"] == "gslib dataset --split train --scale ci --out DIR"
     assert datasets["val"]["n_patterns"] == 45 and datasets["train"]["simulate_seconds"] > 0
     model, names = cnn.load_model(dest)
     assert len(names) == 15 and model.count_params() == 277_723
-    assert cli.main(["package-model", "--run", str(tmp_path), "--train", "a", "--val", "b", "--test", "c",
-                     "--dest", str(tmp_path / "x")]) == 2
+    assert (
+        cli.main(
+            [
+                "package-model",
+                "--run",
+                str(tmp_path),
+                "--train",
+                "a",
+                "--val",
+                "b",
+                "--test",
+                "c",
+                "--dest",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
 
 
 @pytest.mark.parametrize("name", cnn.PRETRAINED)
 def test_shipped_network_its_records_and_its_scan_agree(name):
     from gslib.scan import load_shipped_scan
     from gslib.store import sha256_file
+
     model, names = cnn.load_pretrained(name)
     directory = cnn.pretrained_dir(name)
     assert model.output_shape == (None, len(names))
@@ -195,7 +279,11 @@ def test_one_registry_of_shipped_networks(tmp_path):
     from gslib import networks
 
     root = cnn.pretrained_dir("pass1").parent
-    assert networks.SHIPPED == cnn.PRETRAINED == tuple(sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()))
+    assert (
+        networks.SHIPPED
+        == cnn.PRETRAINED
+        == tuple(sorted(p.name for p in root.iterdir() if (p / "model.json").is_file()))
+    )
     ref = networks.resolve("pass1")
     assert ref.directory == str(cnn.pretrained_dir("pass1").resolve()) and len(ref.class_names) == 15
     with pytest.raises(ValueError, match="neither a shipped network"):

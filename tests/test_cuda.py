@@ -19,12 +19,14 @@ SCRIPT = textwrap.dedent("""
         B = shape[0]
         f, k = np.linspace(0.02, 0.06, B), np.linspace(0.05, 0.065, B)
         for stencil in ("5pt", "9pt"):
-            ref = gslib.simulate(u0, v0, f=f, k=k, dt=0.5, dx=1.2, steps=7, stencil=stencil, backend="numpy", dtype=np.float64)
-            out = gslib.simulate(u0, v0, f=f, k=k, dt=0.5, dx=1.2, steps=7, stencil=stencil, backend="cuda", dtype=np.float64)
+            run = dict(f=f, k=k, dt=0.5, dx=1.2, steps=7, stencil=stencil, dtype=np.float64)
+            ref = gslib.simulate(u0, v0, backend="numpy", **run)
+            out = gslib.simulate(u0, v0, backend="cuda", **run)
             for a, b in zip(out, ref):
                 assert a.shape == shape and np.abs(a - b).max() < 1e-12, (shape, stencil, np.abs(a - b).max())
-            out32 = gslib.simulate(u0, v0, f=f, k=k, dt=0.5, steps=3, stencil=stencil, backend="cuda", dtype=np.float32)
-            ref32 = gslib.simulate(u0, v0, f=f, k=k, dt=0.5, steps=3, stencil=stencil, backend="numpy", dtype=np.float32)
+            run32 = dict(f=f, k=k, dt=0.5, steps=3, stencil=stencil, dtype=np.float32)
+            out32 = gslib.simulate(u0, v0, backend="cuda", **run32)
+            ref32 = gslib.simulate(u0, v0, backend="numpy", **run32)
             assert out32[0].dtype == np.float32 and np.abs(out32[0] - ref32[0]).max() < 1e-5
     # frames, steady stop and marked blow-up
     u0 = np.stack([np.ones((6, 6)), 1 - 0.5 * rng.random((6, 6)), 1 - 0.5 * rng.random((6, 6))])

@@ -88,8 +88,23 @@ def test_build_load_resume_and_corruption(tmp_path):
 
 def test_killed_cli_run_resumes_without_recomputing(tmp_path):
     out = tmp_path / "train"
-    cmd = [sys.executable, "-m", "gslib.cli", "dataset", "--split", "train", "--scale", "ci", "--out", str(out),
-           "--chunk-size", "5", "--backend", "cpu", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gslib.cli",
+        "dataset",
+        "--split",
+        "train",
+        "--scale",
+        "ci",
+        "--out",
+        str(out),
+        "--chunk-size",
+        "5",
+        "--backend",
+        "cpu",
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd)
     manifest = out / "manifest.json"
     deadline = time.time() + 300

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import gslib.inference as inference
-from gslib.inference import add_measurement_noise, coarsen, random_mask
-from gslib.inference import degrade
+from gslib.inference import add_measurement_noise, coarsen, degrade, random_mask
 
 
 def test_exported_from_the_package():
@@ -19,7 +18,7 @@ def test_exported_from_the_package():
 def test_random_mask_shape_dtype_and_fraction():
     mask = random_mask((40, 32, 32), 0.1, seed=3)
     assert mask.shape == (40, 32, 32) and mask.dtype == np.bool_
-    missing = 1 - mask.mean()                       # 40 960 cells: the std of the fraction is 0.0015
+    missing = 1 - mask.mean()  # 40 960 cells: the std of the fraction is 0.0015
     assert abs(missing - 0.1) < 0.006
     assert random_mask((16, 16), 0.5, seed=0).shape == (16, 16)
 
@@ -57,10 +56,10 @@ def test_measurement_noise_std_shape_and_independence():
     noisy_u, noisy_v = add_measurement_noise(u, v, std=0.003, seed=11)
     assert noisy_u.shape == u.shape and noisy_v.shape == v.shape
     du, dv = noisy_u - u, noisy_v - v
-    for d in (du, dv):                               # 20 480 values: the std is known to about 0.5 %
+    for d in (du, dv):  # 20 480 values: the std is known to about 0.5 %
         assert abs(d.std() / 0.003 - 1) < 0.03 and abs(d.mean()) < 1e-4
     assert abs(np.corrcoef(du.ravel(), dv.ravel())[0, 1]) < 0.03
-    assert np.all(u == 0.7)                          # the inputs are not modified
+    assert np.all(u == 0.7)  # the inputs are not modified
 
 
 def test_measurement_noise_is_the_documented_draw():
@@ -107,13 +106,13 @@ def test_coarsen_scales_the_spacing_and_keeps_the_mean():
     assert dx == 1.5 and cu.shape == (4, 4, 4)
     np.testing.assert_allclose(cu.mean(axis=(1, 2)), u.mean(axis=(1, 2)), rtol=1e-13)
     np.testing.assert_allclose(cv.mean(axis=(1, 2)), v.mean(axis=(1, 2)), rtol=1e-13)
-    np.testing.assert_allclose(cu[2, 1, 3], u[2, 3:6, 9:12].mean(), rtol=1e-13)   # block (1, 3) of frame 2
+    np.testing.assert_allclose(cu[2, 1, 3], u[2, 3:6, 9:12].mean(), rtol=1e-13)  # block (1, 3) of frame 2
 
 
 def test_coarsen_undoes_block_replication_and_factor_one_copies():
     rng = np.random.default_rng(1)
     a = rng.random((2, 5, 7))
-    blocky = np.kron(a, np.ones((1, 4, 4)))            # each value repeated over a 4 x 4 block
+    blocky = np.kron(a, np.ones((1, 4, 4)))  # each value repeated over a 4 x 4 block
     cu, cv, dx = coarsen(blocky, 2 * blocky, 4)
     np.testing.assert_allclose(cu, a, rtol=1e-13)
     np.testing.assert_allclose(cv, 2 * a, rtol=1e-13)
@@ -131,12 +130,18 @@ def test_coarsen_of_a_smooth_periodic_field_is_an_attenuated_sine(factor):
     y, x = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
     u = np.sin(qx * x) * np.cos(qy * y)
     cu, _, dx = coarsen(u, u, factor)
-    gain = lambda q: np.sin(q * factor / 2) / (factor * np.sin(q / 2))
-    Y, X = np.meshgrid(factor * np.arange(n // factor) + (factor - 1) / 2,
-                       factor * np.arange(m // factor) + (factor - 1) / 2, indexing="ij")
+
+    def gain(q):
+        return np.sin(q * factor / 2) / (factor * np.sin(q / 2))
+
+    Y, X = np.meshgrid(
+        factor * np.arange(n // factor) + (factor - 1) / 2,
+        factor * np.arange(m // factor) + (factor - 1) / 2,
+        indexing="ij",
+    )
     expected = gain(qx) * gain(qy) * np.sin(qx * X) * np.cos(qy * Y)
     np.testing.assert_allclose(cu, expected, atol=1e-13)
-    assert gain(qx) * gain(qy) < 1                      # attenuated, and more so for larger blocks
+    assert gain(qx) * gain(qy) < 1  # attenuated, and more so for larger blocks
 
 
 def test_coarsen_accepts_a_single_frame():

@@ -23,11 +23,27 @@ def inputs(tmp_path_factory):
         dataset.build_split(split, root / split, TINY, chunk_size=16, backend="numpy", log=lambda m: None)
     train, val = dataset.load_split(root / "train"), dataset.load_split(root / "val")
     names = sorted(set(train.label.tolist()), key=list(train.label).index)
-    cnn.train(train.x, cnn.labels_to_indices(train.label, names), val.x, cnn.labels_to_indices(val.label, names),
-              class_names=names, out=root / "net", epochs=1, verbose=0)
+    cnn.train(
+        train.x,
+        cnn.labels_to_indices(train.label, names),
+        val.x,
+        cnn.labels_to_indices(val.label, names),
+        class_names=names,
+        out=root / "net",
+        epochs=1,
+        verbose=0,
+    )
     points = dict(k=np.repeat([0.055, 0.06, 0.0625], 2), f=np.tile([0.03, 0.04], 3))
-    table = scan.run_scan(root / "scan", points, root / "net", TINY, chunk_size=3, backend="numpy",
-                          samples=root / "samples", log=lambda m: None)
+    table = scan.run_scan(
+        root / "scan",
+        points,
+        root / "net",
+        TINY,
+        chunk_size=3,
+        backend="numpy",
+        samples=root / "samples",
+        log=lambda m: None,
+    )
     return root, table
 
 
@@ -36,8 +52,15 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     present = sorted(set(table.label.tolist()) - {"failed"})
     held = [present[0], next(c for c in ("kappa", "mu") if c != present[0])]  # the first has an area in the scan
     out = tmp_path / "bench"
-    kwargs = dict(train=root / "train", val=root / "val", samples=root / "samples", scan=root / "scan",
-                  classes=held, epochs=1, batch_size=16)
+    kwargs = dict(
+        train=root / "train",
+        val=root / "val",
+        samples=root / "samples",
+        scan=root / "scan",
+        classes=held,
+        epochs=1,
+        batch_size=16,
+    )
 
     def stop_at_second(msg):
         if msg.startswith(f"held out {held[1]}: training"):
@@ -60,9 +83,25 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     manifest = json.loads((out / held[0] / "scan" / "manifest.json").read_text())
     assert all(c["seconds_simulate"] == 0 for c in manifest["chunks"].values())
     # the same command again (here through the command line) finishes the second run and keeps the first
-    args = ["discovery-benchmark", "--train", str(root / "train"), "--val", str(root / "val"), "--samples",
-            str(root / "samples"), "--scan", str(root / "scan"), "--classes", ",".join(held), "--epochs", "1",
-            "--batch-size", "16", "--out", str(out)]
+    args = [
+        "discovery-benchmark",
+        "--train",
+        str(root / "train"),
+        "--val",
+        str(root / "val"),
+        "--samples",
+        str(root / "samples"),
+        "--scan",
+        str(root / "scan"),
+        "--classes",
+        ",".join(held),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--out",
+        str(out),
+    ]
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     assert f"held out {held[0]}: done before" in captured.err and "top 3:" in captured.out

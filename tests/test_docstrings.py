@@ -46,8 +46,11 @@ def _import(name: str):
 
 def _public(module) -> list[tuple[str, object]]:
     names = set(getattr(module, "__all__", ()))
-    names |= {n for n, obj in vars(module).items()
-              if not n.startswith("_") and getattr(obj, "__module__", None) == module.__name__}
+    names |= {
+        n
+        for n, obj in vars(module).items()
+        if not n.startswith("_") and getattr(obj, "__module__", None) == module.__name__
+    }
     found = []
     for name in sorted(names):
         obj = getattr(module, name)
@@ -90,9 +93,15 @@ def test_module_has_a_docstring(name):
     assert (module.__doc__ or "").strip(), f"module {name} has no docstring"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="numpydoc conversion pending"))
-    if n in PENDING else n for n in MODULES])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="numpydoc conversion pending"))
+        if n in PENDING
+        else n
+        for n in MODULES
+    ],
+)
 def test_public_objects_have_numpydoc_docstrings(name):
     module = _import(name)
     problems = []
@@ -114,4 +123,5 @@ def test_exceptions_are_still_needed():
         module = importlib.import_module(name)
         assert hasattr(module, attr), f"EXCEPTIONS lists {name}.{attr}, which no longer exists ({reason})"
         assert not _has_section(_own_doc(getattr(module, attr)), "Parameters"), (
-            f"{name}.{attr} has a Parameters section now: remove it from EXCEPTIONS")
+            f"{name}.{attr} has a Parameters section now: remove it from EXCEPTIONS"
+        )

@@ -7,18 +7,55 @@ import numpy as np
 import pytest
 
 from gslib import spde
-from gslib.initial import sfi_seed
-from gslib.inference import (Library, NoiseModel, biharmonic, bootstrap, d_x, d_y, dot, estimate_noise, field,
-                             grad, gray_scott_library, infer, infer_force, lap, model_force, one, pareto_front,
-                             polynomials, relative_errors, richardson_weights, select)
+from gslib.inference import (
+    Library,
+    NoiseModel,
+    biharmonic,
+    bootstrap,
+    d_x,
+    d_y,
+    dot,
+    estimate_noise,
+    field,
+    grad,
+    gray_scott_library,
+    infer,
+    infer_force,
+    lap,
+    model_force,
+    one,
+    pareto_front,
+    polynomials,
+    relative_errors,
+    richardson_weights,
+    select,
+    selection,
+)
 from gslib.inference import estimator as est
 from gslib.inference import features as feat
-from gslib.inference import selection
+from gslib.initial import sfi_seed
 from gslib.solvers.reference import laplacian
 
 U, V = field("U"), field("V")
-SFI_LABELS = ["1", "U", "V", "U^2", "UV", "V^2", "U^3", "U^2V", "UV^2", "V^3", "lap U", "lap V", "grad U.grad U",
-              "grad V.grad V", "grad U.grad V", "lap^2 U", "lap^2 V"]
+SFI_LABELS = [
+    "1",
+    "U",
+    "V",
+    "U^2",
+    "UV",
+    "V^2",
+    "U^3",
+    "U^2V",
+    "UV^2",
+    "V^3",
+    "lap U",
+    "lap V",
+    "grad U.grad U",
+    "grad V.grad V",
+    "grad U.grad V",
+    "lap^2 U",
+    "lap^2 V",
+]
 
 
 # ----------------------------------------------------------------------------- features
@@ -48,7 +85,7 @@ def test_feature_errors():
     with pytest.raises(ValueError, match="unique"):
         Library([U, lap(U), U * 1])
     with pytest.raises(ValueError, match="power"):
-        U ** -1
+        U**-1
     with pytest.raises(ValueError, match="field"):
         U.evaluate({"w": np.zeros((4, 4))})
     with pytest.raises(ValueError, match="no feature"):
@@ -94,8 +131,16 @@ def test_trace_density_equals_the_jacobian_trace():
     # an even kernel: the inverse FFT of a real, even symbol
     qy, qx = np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij")
     kernel = np.real(np.fft.ifft2(1.0 + np.cos(2 * np.pi * qx) + 0.5 * np.cos(2 * np.pi * qy) ** 2))
-    features = [U * V**2, lap(U), dot(grad(U), grad(U)), dot(grad(U), grad(V)), biharmonic(U), U**2 * lap(V),
-                (U - 2 * V) * lap(U), one()]
+    features = [
+        U * V**2,
+        lap(U),
+        dot(grad(U), grad(U)),
+        dot(grad(U), grad(V)),
+        biharmonic(U),
+        U**2 * lap(V),
+        (U - 2 * V) * lap(U),
+        one(),
+    ]
     eps = 1e-6
     for f in features:
         kw = feat.operator_weights(f.operator_chains(), kernel, 1.0, "9pt")
@@ -178,7 +223,7 @@ def test_bias_removal_beats_the_plain_ito_estimator(ou_white):
     ito3, _ = run(method="ito", lags=3)
     best, se = run()
     err = lambda c: np.abs(c / OU_TRUTH - 1)  # noqa: E731
-    assert err(plain)[1] > 0.25                                  # the diffusion coefficient: 38 % too small
+    assert err(plain)[1] > 0.25  # the diffusion coefficient: 38 % too small
     assert np.all(np.abs(best - OU_TRUTH) < 4 * se) and err(best)[1] < 0.02
     assert err(best)[1] < err(plain)[1] / 10 and err(ito3)[1] < err(plain)[1] / 3
 
@@ -227,7 +272,7 @@ def test_check_data_errors():
     with pytest.raises(ValueError, match="outside the mask"):
         est.check_data({"u": bad}, 0.5, mask=mask)
     mask[3, 2, 2] = False
-    fields, *_ , valid = est.check_data({"u": bad}, 0.5, mask=mask)
+    fields, *_, valid = est.check_data({"u": bad}, 0.5, mask=mask)
     assert fields["u"][3, 2, 2] == 0 and not valid[3, 2, 2]
     with pytest.raises(ValueError, match="boolean"):
         est.check_data({"u": x}, 0.5, mask=np.ones(x.shape))

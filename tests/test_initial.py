@@ -70,7 +70,7 @@ def _expected_masks(n, square, centre):
     def block(r, c):
         big = np.zeros((3 * n, 3 * n), dtype=bool)
         r0, c0 = r - half + n, c - half + n
-        big[r0:r0 + square, c0:c0 + square] = True
+        big[r0 : r0 + square, c0 : c0 + square] = True
         return big.reshape(3, n, 3, n).any(axis=(0, 2))
 
     c = n // 2
@@ -218,7 +218,7 @@ def test_sfi_structure_and_noise():
     u, v = initial.sfi_seed(0, n=n, noise=noise)
     side, start = n // 4, (n - n // 4) // 2
     mask = np.zeros((n, n), dtype=bool)
-    mask[start:start + side, start:start + side] = True
+    mask[start : start + side, start : start + side] = True
     du = np.where(mask, u - 0.5, u - 1.0)
     dv = np.where(mask, v - 0.25, v)
     for d in (du, dv):

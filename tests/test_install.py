@@ -64,12 +64,13 @@ def run_cell(*, missing=(), env=None, cwd=ROOT):
     """)
     full_env = {key: value for key, value in os.environ.items() if key != notebook.INSTALL_ENV_VAR}
     full_env.update(env or {})
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=full_env,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     *printed, last = result.stdout.splitlines()
     assert last.startswith("CALLS=")
-    return json.loads(last[len("CALLS="):]), "\n".join(printed) + result.stderr
+    return json.loads(last[len("CALLS=") :]), "\n".join(printed) + result.stderr
 
 
 def test_install_cell_does_nothing_where_gslib_is_importable():
@@ -112,11 +113,14 @@ def _notebook(path, cells):
 
 def test_sync_inserts_replaces_and_is_idempotent(tmp_path):
     output = nbformat.v4.new_output("stream", text="old output\n")
-    path = _notebook(tmp_path / "ch.ipynb", [
-        nbformat.v4.new_markdown_cell("# Title"),
-        nbformat.v4.new_markdown_cell("## Setup"),
-        nbformat.v4.new_code_cell("import numpy as np", outputs=[output], execution_count=3),
-    ])
+    path = _notebook(
+        tmp_path / "ch.ipynb",
+        [
+            nbformat.v4.new_markdown_cell("# Title"),
+            nbformat.v4.new_markdown_cell("## Setup"),
+            nbformat.v4.new_code_cell("import numpy as np", outputs=[output], execution_count=3),
+        ],
+    )
     assert notebook.sync_install_cells([path]) == [path]
     nb = nbformat.read(path, as_version=4)
     assert [cell.cell_type for cell in nb.cells] == ["markdown", "markdown", "code", "code"]
@@ -140,8 +144,13 @@ def test_sync_inserts_replaces_and_is_idempotent(tmp_path):
 
 def test_sync_command_line(tmp_path):
     path = _notebook(tmp_path / "ch.ipynb", [nbformat.v4.new_code_cell("x = 1")])
-    result = subprocess.run([sys.executable, "-m", "gslib.notebook", "sync-install-cells", str(path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "gslib.notebook", "sync-install-cells", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"updated {path}"
     nb = nbformat.read(path, as_version=4)
@@ -157,7 +166,8 @@ def test_every_chapter_starts_with_the_install_cell(chapter):
     nb = nbformat.read(chapter, as_version=4)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")
     assert first.source == notebook.install_cell_source(), (
-        f"{chapter.name}: run python -m gslib.notebook sync-install-cells book/*.ipynb")
+        f"{chapter.name}: run python -m gslib.notebook sync-install-cells book/*.ipynb"
+    )
     assert {"gsbook-install", "hide-input"} <= set(first.metadata.get("tags", []))
     assert sum(notebook.is_install_cell(cell) for cell in nb.cells) == 1
 
@@ -188,9 +198,26 @@ def _index_reachable(python):
 
     with tempfile.TemporaryDirectory() as dest:
         try:
-            result = subprocess.run([python, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", dest,
-                                     "--timeout", "5", "--retries", "0", "six"],
-                                    capture_output=True, text=True, timeout=60)
+            result = subprocess.run(
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--quiet",
+                    "--dest",
+                    dest,
+                    "--timeout",
+                    "5",
+                    "--retries",
+                    "0",
+                    "six",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
         except subprocess.TimeoutExpired:
             return False
     return result.returncode == 0
@@ -210,23 +237,33 @@ def test_install_cell_in_a_fresh_environment_gives_the_engine_without_ml_framewo
     if not _index_reachable(sys.executable):
         if os.environ.get("GSLIB_REQUIRE_NETWORK") == "1":
             pytest.fail("the package index cannot be reached, and GSLIB_REQUIRE_NETWORK=1")
-        pytest.skip("the package index cannot be reached (pip download of a small package failed); "
-                    "set GSLIB_REQUIRE_NETWORK=1 to make this a failure")
+        pytest.skip(
+            "the package index cannot be reached (pip download of a small package failed); "
+            "set GSLIB_REQUIRE_NETWORK=1 to make this a failure"
+        )
     venv = tmp_path / "venv"
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
     python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "KERAS_BACKEND")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "KERAS_BACKEND")
+    }
     env["GSBOOK_INSTALL"] = str(_copy_of_checkout(tmp_path / "checkout"))
     work = tmp_path / "work"  # not the checkout: gslib must not be importable from the current folder
     work.mkdir()
 
-    cell = subprocess.run([python, "-c", notebook.install_cell_source()], capture_output=True, text=True,
-                          cwd=work, env=env, timeout=600)
+    cell = subprocess.run(
+        [python, "-c", notebook.install_cell_source()], capture_output=True, text=True, cwd=work, env=env, timeout=600
+    )
     assert cell.returncode == 0, cell.stdout[-3000:] + cell.stderr[-3000:]
 
-    check = subprocess.run([python, "-c", textwrap.dedent("""
+    check = subprocess.run(
+        [
+            python,
+            "-c",
+            textwrap.dedent("""
         import importlib.util, json, sys
         import numpy as np
         import gslib
@@ -242,7 +279,14 @@ def test_install_cell_in_a_fresh_environment_gives_the_engine_without_ml_framewo
         except ImportError as exc:
             message = str(exc)
         print(json.dumps({"frameworks": frameworks, "cnn": message, "file": gslib.__file__}))
-    """)], capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    """),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=300,
+    )
     assert check.returncode == 0, check.stderr[-3000:]
     found = json.loads(check.stdout.splitlines()[-1])
     assert found["frameworks"] == {"keras": False, "tensorflow": False, "torch": False, "jax": False}

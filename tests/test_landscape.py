@@ -24,15 +24,30 @@ def seed12():
 def steady():
     """A steady spot pattern on 24 x 24 (f = 0.045, k = 0.062), run until one step changes it by < 1e-7."""
     u0, v0 = gslib.initial.landscape_seed(1, n=24, square=10)
-    res = gslib.integrate(u0, v0, f=0.045, k=0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil="5pt",
-                          backend="numpy", dtype=np.float64, steady_tol=1e-7, check_every=50)
+    res = gslib.integrate(
+        u0,
+        v0,
+        f=0.045,
+        k=0.062,
+        Du=0.16,
+        Dv=0.08,
+        dt=1.0,
+        steps=20_000,
+        stencil="5pt",
+        backend="numpy",
+        dtype=np.float64,
+        steady_tol=1e-7,
+        check_every=50,
+    )
     assert res.steady[0] and np.ptp(res.v) > 0.2
     return res.u, res.v, np.array([0.16, 0.08, 0.045, 0.062])
 
 
 def _reference_run(theta, u, v, steps, stencil="5pt"):
     for _ in range(steps):
-        u, v = step(u, v, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, dx=1.0, stencil=stencil, flush=1e-150)
+        u, v = step(
+            u, v, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, dx=1.0, stencil=stencil, flush=1e-150
+        )
     return u, v
 
 
@@ -48,7 +63,7 @@ def test_tf_scheme_matches_the_numpy_reference(seed12, stencil):
     assert int(taken) == 37
     np.testing.assert_allclose(u.numpy(), u_ref, rtol=0, atol=1e-13)
     np.testing.assert_allclose(v.numpy(), v_ref, rtol=0, atol=1e-13)
-    run = L.forward(theta, u0, v0, 37, stencil=stencil, check_every=10)   # blocks of 10, 10, 10, 7
+    run = L.forward(theta, u0, v0, 37, stencil=stencil, check_every=10)  # blocks of 10, 10, 10, 7
     assert run.steps == 37 and [c[2] for c in run.checkpoints] == [10, 10, 10, 7]
     np.testing.assert_allclose(run.u, u_ref, rtol=0, atol=1e-13)
     np.testing.assert_allclose(run.v, v_ref, rtol=0, atol=1e-13)
@@ -66,19 +81,32 @@ def test_steady_stop_agrees_with_the_engine():
     s = L.setup_for("ci", n=24, square=10, noise=0.0)
     u0, v0 = L.initial_state(s)
     theta = np.array([0.16, 0.08, 0.045, 0.062])
-    eng = gslib.integrate(u0, v0, f=theta[2], k=theta[3], Du=theta[0], Dv=theta[1], dt=1.0, steps=3000, stencil="5pt",
-                          backend="numpy", dtype=np.float64, steady_tol=3e-4, check_every=100)
+    eng = gslib.integrate(
+        u0,
+        v0,
+        f=theta[2],
+        k=theta[3],
+        Du=theta[0],
+        Dv=theta[1],
+        dt=1.0,
+        steps=3000,
+        stencil="5pt",
+        backend="numpy",
+        dtype=np.float64,
+        steady_tol=3e-4,
+        check_every=100,
+    )
     run = L.forward(theta, u0, v0, 3000, steady_tol=3e-4, check_every=100)
     assert eng.steady[0] and run.steady and run.steps == eng.steps[0] < 3000
     np.testing.assert_allclose(run.v, eng.v, atol=1e-12)
-    _, _, taken = L.simulate_tf(theta, u0, v0, 3000, steady_tol=3e-4)   # checked every step: stops earlier
+    _, _, taken = L.simulate_tf(theta, u0, v0, 3000, steady_tol=3e-4)  # checked every step: stops earlier
     assert int(taken) <= run.steps
 
 
 def test_forward_marks_invalid_runs(seed12):
     u0, v0 = seed12
     run = L.forward(TINY.params, u0, v0 * 0 + 1.5, 5)
-    assert run.finite and not run.valid           # v above 1
+    assert run.finite and not run.valid  # v above 1
     with pytest.raises(ValueError, match="stability bound"):
         L.forward([0.4, 0.08, 0.035, 0.065], u0, v0, 5)
     with pytest.raises(ValueError, match="steps"):
@@ -117,7 +145,7 @@ def test_gradients_match_finite_differences(seed16, loss):
     fd = _fd_gradient(theta, u0, v0, target, 50, L.LOSSES[loss][1])
     np.testing.assert_allclose(grad, fd, rtol=1e-5)
     assert value == pytest.approx(L.LOSSES[loss][1](run.v, target), rel=1e-12)
-    if loss == "spectral":   # the same gradient from one tape around the whole unrolled loop
+    if loss == "spectral":  # the same gradient from one tape around the whole unrolled loop
         theta_var = tf.Variable(theta)
         with tf.GradientTape() as tape:
             _, v, _ = L.simulate_tf(theta_var, u0, v0, 50)
@@ -146,13 +174,13 @@ def test_gradient_with_respect_to_the_initial_state(seed16):
 def test_numpy_and_tensorflow_losses_agree():
     rng = np.random.default_rng(0)
     pred, target = rng.random((3, 32, 40)), rng.random((32, 40))
-    for name, (tf_loss, np_loss) in L.LOSSES.items():
+    for _name, (tf_loss, np_loss) in L.LOSSES.items():
         batch = np_loss(pred, target)
         assert batch.shape == (3,)
         np.testing.assert_allclose(tf_loss(tf.constant(pred), tf.constant(target)).numpy(), batch, rtol=1e-12)
         assert np_loss(pred[1], target) == pytest.approx(batch[1], rel=1e-12)
         assert np_loss(target, target) == 0
-        assert np_loss(pred[0] + 3.0, target) == pytest.approx(batch[0], rel=1e-9)   # the mean is removed
+        assert np_loss(pred[0] + 3.0, target) == pytest.approx(batch[0], rel=1e-9)  # the mean is removed
     f32 = L.spectral_loss(tf.constant(pred, tf.float32), tf.constant(target, tf.float32)).numpy()
     np.testing.assert_allclose(f32, L.spectral_loss_np(pred, target), rtol=1e-3)
 
@@ -162,14 +190,16 @@ def test_power_spectrum_definition():
     expected = np.fft.fftshift(np.log(np.abs(np.fft.fft2(x - x.mean())) ** 2 + 1e-8))
     np.testing.assert_allclose(L.power_spectrum_np(x), expected)
     np.testing.assert_allclose(L.power_spectrum(tf.constant(x)).numpy(), expected, atol=1e-10)
-    assert L.power_spectrum_np(x)[4, 3] == pytest.approx(math.log(1e-8), abs=1e-6)   # the zero mode, centred
+    assert L.power_spectrum_np(x)[4, 3] == pytest.approx(math.log(1e-8), abs=1e-6)  # the zero mode, centred
 
 
 def test_windowed_loss_uses_non_overlapping_tiles():
     rng = np.random.default_rng(2)
     pred, target = rng.random((35, 33)), rng.random((35, 33))
-    tiles = [(r, c) for r in (0, 16) for c in (0, 16)]              # the 3 leftover rows/1 column are dropped
-    manual = np.mean([L.spectral_loss_np(pred[r:r + 16, c:c + 16], target[r:r + 16, c:c + 16]) for r, c in tiles])
+    tiles = [(r, c) for r in (0, 16) for c in (0, 16)]  # the 3 leftover rows/1 column are dropped
+    manual = np.mean(
+        [L.spectral_loss_np(pred[r : r + 16, c : c + 16], target[r : r + 16, c : c + 16]) for r, c in tiles]
+    )
     assert L.windowed_spectral_loss_np(pred, target) == pytest.approx(manual, rel=1e-12)
     with pytest.raises(ValueError, match="window"):
         L.windowed_spectral_loss_np(pred[:10], target[:10])
@@ -222,7 +252,7 @@ def test_vgg19_offline_error_names_the_cache_and_the_alternatives(tmp_path, monk
         assert str(cache / L.VGG19_WEIGHTS_FILE) in message and "download" in message
         assert 'features="pass1"' in message and "weights=" in message
         assert not __import__("re").search(r"\bhere\b", message)
-    assert not (cache / L.VGG19_WEIGHTS_FILE).exists()            # no partial file left behind
+    assert not (cache / L.VGG19_WEIGHTS_FILE).exists()  # no partial file left behind
     with pytest.raises(L.WeightsUnavailableError, match="no weights file at"):
         L.vgg19_features(tmp_path / "missing.h5")
     with pytest.raises(L.WeightsUnavailableError, match="download=False"):
@@ -236,7 +266,7 @@ def test_vgg19_weights_in_the_cache_work_offline(tmp_path, monkeypatch):
 
     cache = _offline(monkeypatch, tmp_path)
 
-    def tiny_vgg():   # VGG-19's layer names, a few channels: the loading path without an 80 MB file
+    def tiny_vgg():  # VGG-19's layer names, a few channels: the loading path without an 80 MB file
         inp = keras.Input((None, None, 3))
         a = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="block1_conv1")(inp)
         b = keras.layers.MaxPooling2D(name="block1_pool")(a)
@@ -245,7 +275,7 @@ def test_vgg19_weights_in_the_cache_work_offline(tmp_path, monkeypatch):
 
     source = tiny_vgg()
     cache.mkdir(parents=True)
-    with h5py.File(cache / L.VGG19_WEIGHTS_FILE, "w") as fh:     # the legacy layout of Keras' notop file
+    with h5py.File(cache / L.VGG19_WEIGHTS_FILE, "w") as fh:  # the legacy layout of Keras' notop file
         legacy_h5_format.save_weights_to_hdf5_group(fh, source)
     monkeypatch.setattr(L.losses, "_vgg19_architecture", tiny_vgg)
     features = L.vgg19_features("imagenet", layers=("block1_conv1", "block2_conv1"))
@@ -263,7 +293,7 @@ def test_the_shipped_classifier_as_feature_network():
     from gslib import cnn
 
     features = L.cnn_features("pass1")
-    assert L.cnn_features("pass1") is features                       # built once
+    assert L.cnn_features("pass1") is features  # built once
     net, _ = cnn.load_pretrained("pass1")
     np.testing.assert_array_equal(features.get_layer("conv3").get_weights()[0], net.get_layer("conv3").get_weights()[0])
     rng = np.random.default_rng(1)
@@ -334,7 +364,7 @@ def test_fit_backprop_steps_and_safeguard(seed12):
     b = big.arrays()
     assert np.all(b["rejected"][1:] >= 1)
     for lr, rej in zip(b["lr"][1:], b["rejected"][1:]):
-        assert (lr == 0 and rej == 5) or lr == pytest.approx(1e4 * 0.1 ** rej)
+        assert (lr == 0 and rej == 5) or lr == pytest.approx(1e4 * 0.1**rej)
     assert np.all(big.relative_error() >= 0)
 
 
@@ -350,8 +380,16 @@ def test_cross_sections_1d_and_2d():
     assert cs.losses["spectral"][1] < 1e-12 and cs.losses["windowed"][1] < 1e-12
     assert cs.losses["spectral"][0] > 0.1 and np.all(cs.steps == 400)
     assert cs.losses["residual"].argmin() == 1 or cs.losses["residual"][1] <= cs.losses["residual"].min() + 1e-12
-    cs2 = L.cross_section(s, target.u, target.v, {"f": values[:2], "k": [0.055, s.k, 0.07]}, losses=("spectral",),
-                          backend="numpy", dtype=np.float64, keep_fields=True)
+    cs2 = L.cross_section(
+        s,
+        target.u,
+        target.v,
+        {"f": values[:2], "k": [0.055, s.k, 0.07]},
+        losses=("spectral",),
+        backend="numpy",
+        dtype=np.float64,
+        keep_fields=True,
+    )
     assert cs2.grid == (2, 3) and cs2.losses["spectral"].shape == (2, 3) and cs2.v.shape == (2, 3, 24, 24)
     assert cs2.losses["spectral"][1, 1] < 1e-12
     assert cs2.params[0, 2, 2] == 0.03 and cs2.params[0, 2, 3] == 0.07 and cs2.params[0, 2, 0] == s.Du
@@ -395,8 +433,21 @@ def test_residual_fit_recovers_the_parameters(steady):
 @pytest.mark.parametrize("stencil", ["5pt", "9pt"])
 def test_noise_correction_removes_the_errors_in_variables_bias(stencil):
     u0, v0 = gslib.initial.landscape_seed(1, n=24, square=10)
-    res = gslib.integrate(u0, v0, f=0.045, k=0.062, Du=0.16, Dv=0.08, dt=1.0, steps=20_000, stencil=stencil,
-                          backend="numpy", dtype=np.float64, steady_tol=1e-7, check_every=50)
+    res = gslib.integrate(
+        u0,
+        v0,
+        f=0.045,
+        k=0.062,
+        Du=0.16,
+        Dv=0.08,
+        dt=1.0,
+        steps=20_000,
+        stencil=stencil,
+        backend="numpy",
+        dtype=np.float64,
+        steady_tol=1e-7,
+        check_every=50,
+    )
     theta = np.array([0.16, 0.08, 0.045, 0.062])
     plain, corrected = [], []
     for draw in range(8):
@@ -408,7 +459,7 @@ def test_noise_correction_removes_the_errors_in_variables_bias(stencil):
         assert fit.noise == 3e-3 and fit.to_dict()["noise"] == 3e-3
         corrected.append(fit.array() / theta - 1)
     bias_plain, bias_corrected = np.mean(plain, axis=0), np.mean(corrected, axis=0)
-    assert bias_plain[0] < -0.02 and bias_plain[1] < -0.02          # attenuation of the diffusivities
+    assert bias_plain[0] < -0.02 and bias_plain[1] < -0.02  # attenuation of the diffusivities
     assert np.all(np.abs(bias_corrected[:2]) < np.abs(bias_plain[:2]) / 4)
     with pytest.raises(ValueError, match="noise"):
         L.residual_fit(res.u, res.v, noise=-1.0)

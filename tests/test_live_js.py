@@ -22,7 +22,6 @@ import base64
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -50,18 +49,28 @@ def live_page(tmp_path_factory):
             pytest.fail(f"{bookutil.ENV_REQUIRE_BROWSER}=1 but the browser tests cannot run: {reason}")
         pytest.skip(f"browser tests skipped: {reason}")
     site = tmp_path_factory.mktemp("live")
-    body = (widgets.live_simulator_html(N, seed_index=3, element_id="sim-small")
-            + widgets.live_simulator_html(256, seed_index=1, element_id="sim-large"))
-    (site / "index.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}"
-                                     "</body></html>", encoding="utf-8")
+    body = widgets.live_simulator_html(N, seed_index=3, element_id="sim-small") + widgets.live_simulator_html(
+        256, seed_index=1, element_id="sim-large"
+    )
+    (site / "index.html").write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}</body></html>", encoding="utf-8"
+    )
     args = bookutil.live_chromium_args()
     with bookutil.serve_directory(site) as url:
-        browser = bookutil.playwright().chromium.launch(executable_path=bookutil.chromium_executable(), headless=True, args=args)
+        browser = bookutil.playwright().chromium.launch(
+            executable_path=bookutil.chromium_executable(), headless=True, args=args
+        )
         try:
             page = browser.new_page()
             blocked, errors = [], []
-            page.route("**/*", lambda r: r.continue_() if bookutil.is_local_url(r.request.url)
-                       else (blocked.append(r.request.url), r.abort("blockedbyclient")))
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if bookutil.is_local_url(r.request.url)
+                    else (blocked.append(r.request.url), r.abort("blockedbyclient"))
+                ),
+            )
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(url, wait_until="load")
@@ -91,8 +100,10 @@ RUN_JS = """
 
 
 def _engines(page):
-    has_gl = page.evaluate("() => { try { return document.getElementById('sim-small').gsSim.setBackend('webgl2') === 'webgl2'; }"
-                           " catch (e) { return false; } }")
+    has_gl = page.evaluate(
+        "() => { try { return document.getElementById('sim-small').gsSim.setBackend('webgl2') === 'webgl2'; }"
+        " catch (e) { return false; } }"
+    )
     return ["cpu", "webgl2"] if has_gl else ["cpu"]
 
 
@@ -106,15 +117,20 @@ def test_page_loads_offline_without_errors(live_page):
 
 def test_seeds_equal_gslib(live_page):
     page, _, _ = live_page
-    got = page.evaluate("([n, d]) => { const s = GSLive.cnnSeed(n, d); return [Array.from(s.u), Array.from(s.v)]; }",
-                        [N, widgets.cnn_seed_draws(3, n=N)])
+    got = page.evaluate(
+        "([n, d]) => { const s = GSLive.cnnSeed(n, d); return [Array.from(s.u), Array.from(s.v)]; }",
+        [N, widgets.cnn_seed_draws(3, n=N)],
+    )
     u0, v0 = cnn_seed(3, n=N)
     np.testing.assert_allclose(np.reshape(got[0], (N, N)), u0.astype(np.float32), rtol=0, atol=1e-6)
     np.testing.assert_allclose(np.reshape(got[1], (N, N)), v0.astype(np.float32), rtol=0, atol=1e-6)
     # the simulator starts from that seed; its SFI seed is gslib's
     for kind, (u_ref, v_ref) in (("cnn", (u0, v0)), ("sfi", sfi_seed(3, n=N))):
-        state = page.evaluate("(kind) => { const sim = document.getElementById('sim-small').gsSim; sim.setSeed(kind);"
-                              " const s = sim.state(); return [Array.from(s.u), Array.from(s.v), s.t]; }", kind)
+        state = page.evaluate(
+            "(kind) => { const sim = document.getElementById('sim-small').gsSim; sim.setSeed(kind);"
+            " const s = sim.state(); return [Array.from(s.u), Array.from(s.v), s.t]; }",
+            kind,
+        )
         np.testing.assert_allclose(np.reshape(state[0], (N, N)), u_ref.astype(np.float32), rtol=0, atol=1e-6)
         np.testing.assert_allclose(np.reshape(state[1], (N, N)), v_ref.astype(np.float32), rtol=0, atol=1e-6)
         assert state[2] == 0
@@ -133,8 +149,18 @@ def _agreement(page, stencil):
             assert out["backend"] == backend and out["t"] == pytest.approx(STEPS * 0.25)
             du = np.abs(np.reshape(out["u"], (N, N)) - u_ref).max()
             dv = np.abs(np.reshape(out["v"], (N, N)) - v_ref).max()
-            rows.append(dict(backend=backend, stencil=stencil, f=f, k=k, size=N, steps=STEPS, seed="cnn_seed(5)",
-                             max_difference=float(max(du, dv))))
+            rows.append(
+                dict(
+                    backend=backend,
+                    stencil=stencil,
+                    f=f,
+                    k=k,
+                    size=N,
+                    steps=STEPS,
+                    seed="cnn_seed(5)",
+                    max_difference=float(max(du, dv)),
+                )
+            )
     return rows
 
 
@@ -167,7 +193,9 @@ def test_controls_drive_the_simulator(live_page):
     page, errors, _ = live_page
     root = page.locator("#sim-small")
     root.scroll_into_view_if_needed()
-    page.evaluate("() => { const s = document.getElementById('sim-small').gsSim; s.setBackend('auto'); s.setSeed('cnn'); }")
+    page.evaluate(
+        "() => { const s = document.getElementById('sim-small').gsSim; s.setBackend('auto'); s.setSeed('cnn'); }"
+    )
     slider = root.locator("input.gs-live-f")
     slider.focus()
     for _ in range(5):
@@ -182,8 +210,10 @@ def test_controls_drive_the_simulator(live_page):
     assert "steps/s" in root.locator(".gs-live-status").inner_text()
     # a click on the field seeds v there
     before = page.evaluate("() => document.getElementById('sim-small').gsSim.state().v.reduce((a, b) => a + b, 0)")
-    page.evaluate("() => document.getElementById('sim-small').gsSim.setState(new Float32Array(64 * 64).fill(1),"
-                  " new Float32Array(64 * 64))")
+    page.evaluate(
+        "() => document.getElementById('sim-small').gsSim.setState(new Float32Array(64 * 64).fill(1),"
+        " new Float32Array(64 * 64))"
+    )
     root.locator(".gs-live-field").click(position={"x": 30, "y": 30})
     after = page.evaluate("() => document.getElementById('sim-small').gsSim.state().v.reduce((a, b) => a + b, 0)")
     assert before >= 0 and after > 0.25
@@ -238,10 +268,14 @@ def test_speed_is_measured_and_recorded(live_page):
 
         version = page.evaluate("() => navigator.userAgent")
         renderer = page.evaluate(RENDERER_JS)
-        record = provenance.record(f"{RECORD_ENV}=1 pytest tests/test_live_js.py -k speed", browser=version,
-                                   webgl_renderer=renderer,
-                                   chromium_args=bookutil.live_chromium_args(), rows=rows,
-                                   agreement=_agreement(page, "5pt") + _agreement(page, "9pt"))
+        record = provenance.record(
+            f"{RECORD_ENV}=1 pytest tests/test_live_js.py -k speed",
+            browser=version,
+            webgl_renderer=renderer,
+            chromium_args=bookutil.live_chromium_args(),
+            rows=rows,
+            agreement=_agreement(page, "5pt") + _agreement(page, "9pt"),
+        )
         RECORD.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -251,10 +285,17 @@ def _small_scan():
 
     kk, ff = np.meshgrid(0.05 + 0.001 * np.arange(4), 0.02 + 0.002 * np.arange(3))
     labels = np.array(["alpha", "beta", "H", "L"] * 3)
-    recipe = dict(size=32, t_end=100.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt", square=5, shift="both",
-                  dtype="float32")
-    return SimpleNamespace(k=kk.ravel(), f=ff.ravel(), label=labels, class_names=["alpha", "beta", "H", "L"],
-                           seed=7_000_000 + np.arange(12), meta=dict(recipe=recipe))
+    recipe = dict(
+        size=32, t_end=100.0, gap=30.0, dt=0.25, Du=0.2, Dv=0.1, stencil="9pt", square=5, shift="both", dtype="float32"
+    )
+    return SimpleNamespace(
+        k=kk.ravel(),
+        f=ff.ravel(),
+        label=labels,
+        class_names=["alpha", "beta", "H", "L"],
+        seed=7_000_000 + np.arange(12),
+        meta=dict(recipe=recipe),
+    )
 
 
 def test_class_map_click_runs_the_point_from_its_seed(live_page, tmp_path):
@@ -269,8 +310,10 @@ def test_class_map_click_runs_the_point_from_its_seed(live_page, tmp_path):
         the_map.click(position={"x": 20 * ik + 10, "y": 20 * (2 - jf) + 10})
         assert box.get_attribute("data-selected") == str(index)
         sim = box.locator("[data-gs-live]")
-        got = sim.evaluate("el => { el.gsSim.pause(); const p = el.gsSim.params(); el.gsSim.reset();"
-                           " const s = el.gsSim.state(); return [p.f, p.k, Array.from(s.u), Array.from(s.v)]; }")
+        got = sim.evaluate(
+            "el => { el.gsSim.pause(); const p = el.gsSim.params(); el.gsSim.reset();"
+            " const s = el.gsSim.state(); return [p.f, p.k, Array.from(s.u), Array.from(s.v)]; }"
+        )
         assert got[0] == pytest.approx(table.f[index]) and got[1] == pytest.approx(table.k[index])
         u0, v0 = cnn_seed(int(table.seed[index]), n=32, square=5)
         np.testing.assert_allclose(np.reshape(got[2], (32, 32)), u0.astype(np.float32), rtol=0, atol=1e-6)
@@ -297,22 +340,33 @@ def test_live_simulator_html_is_self_contained():
     html = widgets.live_simulator_html(32, f=0.03, k=0.055, seed="sfi", seed_index=2, element_id="x")
     assert html.startswith('<div class="gs-live" data-gs-live id="x">') and html.rstrip().endswith("</div>")
     assert "http://" not in html and "https://" not in html
-    assert html.count("<canvas class=\"gs-live-canvas\"") == 1 and "window.GSLive" in html
+    assert html.count('<canvas class="gs-live-canvas"') == 1 and "window.GSLive" in html
     config = json.loads(html.split('<script type="application/json" class="gs-live-config">')[1].split("</script>")[0])
     assert config["size"] == 32 and config["seed"] == "sfi" and config["stencil"] == "9pt"
     u = np.frombuffer(base64.b64decode(config["sfi"]["u"]), dtype="<f4").reshape(32, 32)
     np.testing.assert_array_equal(u, sfi_seed(2, n=32)[0].astype(np.float32))
     assert len(base64.b64decode(config["lut"])) == 256 * 4
     # two simulators get different ids
-    assert widgets.live_simulator_html(32).split('id="')[1][:40] != widgets.live_simulator_html(32).split('id="')[1][:40]
+    assert (
+        widgets.live_simulator_html(32).split('id="')[1][:40] != widgets.live_simulator_html(32).split('id="')[1][:40]
+    )
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(size=4), "size"), (dict(f=-0.1), "f"), (dict(k=0.5), "k"), (dict(Du=2.0), "Du"),
-    (dict(dt=3.0), "dt"), (dict(stencil="7pt"), "stencil"), (dict(seed="pearson"), "seed"),
-    (dict(seed_index=-1), "seed_index"), (dict(steps_per_frame=0), "steps_per_frame"),
-    (dict(backend="gpu"), "backend"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(size=4), "size"),
+        (dict(f=-0.1), "f"),
+        (dict(k=0.5), "k"),
+        (dict(Du=2.0), "Du"),
+        (dict(dt=3.0), "dt"),
+        (dict(stencil="7pt"), "stencil"),
+        (dict(seed="pearson"), "seed"),
+        (dict(seed_index=-1), "seed_index"),
+        (dict(steps_per_frame=0), "steps_per_frame"),
+        (dict(backend="gpu"), "backend"),
+    ],
+)
 def test_live_simulator_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         widgets.live_simulator_html(**{"size": 32, **kwargs})

@@ -40,9 +40,11 @@ def test_wick_order_of_polynomials_and_gradients():
 def test_factor_covariance_at_the_origin(stencil, lap0, bih0):
     k = eiv.factor_covariance(("lap",), ("lap",), (16, 16), 1.0, stencil)
     assert k[0, 0] == pytest.approx(lap0)
-    assert k.sum() == pytest.approx(0.0, abs=1e-12)     # the Laplacian annihilates constants
+    assert k.sum() == pytest.approx(0.0, abs=1e-12)  # the Laplacian annihilates constants
     if bih0 is not None:
-        assert eiv.factor_covariance(("lap", "lap"), ("lap", "lap"), (16, 16), 1.0, stencil)[0, 0] == pytest.approx(bih0)
+        assert eiv.factor_covariance(("lap", "lap"), ("lap", "lap"), (16, 16), 1.0, stencil)[0, 0] == pytest.approx(
+            bih0
+        )
     # dx = 0.5 scales a Laplacian's noise variance by 1 / dx^4
     assert eiv.factor_covariance(("lap",), ("lap",), (16, 16), 0.5, stencil)[0, 0] == pytest.approx(16 * lap0)
 
@@ -62,7 +64,11 @@ def test_corrected_gram_and_moments_are_unbiased(spectral):
     lib = Library([field("U"), U**2, U * V**2, lap(U), dot(grad(U), grad(V)), lap(lap(V)), V**3])
     s2 = {"u": 0.02**2, "v": 0.03**2}
     if spectral:
-        q2 = 4 - 2 * np.cos(2 * np.pi * np.fft.fftfreq(12))[:, None] - 2 * np.cos(2 * np.pi * np.fft.fftfreq(12))[None, :]
+        q2 = (
+            4
+            - 2 * np.cos(2 * np.pi * np.fft.fftfreq(12))[:, None]
+            - 2 * np.cos(2 * np.pi * np.fft.fftfreq(12))[None, :]
+        )
         w = 1.0 / np.maximum(q2, q2[q2 > 0].min())
     else:
         w = np.full(shape, 2.0)
@@ -79,7 +85,7 @@ def test_corrected_gram_and_moments_are_unbiased(spectral):
     draws = 4000
     eta = {n: rng.standard_normal((draws,) + shape) * np.sqrt(s2[n]) for n in x}
     y = {n: x[n][None] + eta[n] for n in x}
-    b = wick.evaluate(y, 1.0, "5pt")                                   # (F, draws, N, M)
+    b = wick.evaluate(y, 1.0, "5pt")  # (F, draws, N, M)
     Wb = np.real(np.fft.ifft2(w * np.fft.fft2(b)))
     DG, DM = plan.corrections(y, 1.0, "5pt")
     G = np.einsum("fsij,gsij->sfg", b, Wb) + DG
@@ -88,8 +94,14 @@ def test_corrected_gram_and_moments_are_unbiased(spectral):
         mean, se = est.mean(axis=0), est.std(axis=0) / np.sqrt(draws)
         assert np.all(np.abs(mean - exact) < 4.5 * se + 1e-9 * np.abs(exact))
     # without the correction the Gram matrix of the derivative features is far off
-    naive = np.einsum("fsij,gsij->fg", lib.evaluate(y, 1.0, "5pt"), np.real(np.fft.ifft2(w * np.fft.fft2(
-        lib.evaluate(y, 1.0, "5pt"))))) / draws
+    naive = (
+        np.einsum(
+            "fsij,gsij->fg",
+            lib.evaluate(y, 1.0, "5pt"),
+            np.real(np.fft.ifft2(w * np.fft.fft2(lib.evaluate(y, 1.0, "5pt")))),
+        )
+        / draws
+    )
     assert naive[5, 5] > 1.1 * G_clean[5, 5]
 
 
@@ -158,10 +170,10 @@ def test_clean_data_are_left_alone(coral):
 def test_measurement_noise_is_estimated_and_removed(coral):
     u, v, truth = coral
     nu, nv = add_measurement_noise(u, v, std=0.005, seed=1)
-    res = infer({"u": nu, "v": nv}, 0.5, stencil="5pt")                # the default: measurement_noise="auto"
+    res = infer({"u": nu, "v": nv}, 0.5, stencil="5pt")  # the default: measurement_noise="auto"
     exact, worst = _score(res, truth)
     assert exact and worst < 0.05
-    est = res.inference.measurement.estimates          # (variance, its standard error over the rings)
+    est = res.inference.measurement.estimates  # (variance, its standard error over the rings)
     assert all(abs(np.sqrt(m) / 0.005 - 1) < 0.15 for m, _ in est.values())
     # at 0.01 the uncorrected estimator is twice as far off, even on the true support
     nu, nv = add_measurement_noise(u, v, std=0.01, seed=1)
@@ -195,9 +207,16 @@ def test_mask_and_ito_paths_run_with_the_correction(coral):
         assert inf.measurement.active
 
 
-@pytest.mark.parametrize("value, match", [("loud", "measurement_noise='loud'"), (-0.1, "must be a finite"),
-                                          (float("nan"), "must be a finite"), ({"u": 0.01}, "no entry for"),
-                                          (True, "must be a finite")])
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        ("loud", "measurement_noise='loud'"),
+        (-0.1, "must be a finite"),
+        (float("nan"), "must be a finite"),
+        ({"u": 0.01}, "no entry for"),
+        (True, "must be a finite"),
+    ],
+)
 def test_bad_measurement_noise_is_rejected(coral, value, match):
     u, v, _ = coral
     with pytest.raises(ValueError, match=match):
@@ -216,9 +235,16 @@ def test_measurement_noise_study_small():
     assert st.exact_rate(0.0, False) == 1.0
 
 
-@pytest.mark.parametrize("kw, match", [({"regimes": ["lava"]}, "regimes"), ({"levels": [-1]}, "levels"),
-                                       ({"seeds": [1.5]}, "seeds"), ({"n": 4}, "n=4"),
-                                       ({"infer_options": {"measurement_noise": 0}}, "infer_options")])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"regimes": ["lava"]}, "regimes"),
+        ({"levels": [-1]}, "levels"),
+        ({"seeds": [1.5]}, "seeds"),
+        ({"n": 4}, "n=4"),
+        ({"infer_options": {"measurement_noise": 0}}, "infer_options"),
+    ],
+)
 def test_measurement_noise_study_rejects_bad_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         measurement_noise_study(**kw)

@@ -26,8 +26,14 @@ def run_python(code, *, missing=(), env=None, tmp_path=None):
     full_env.update(env or {})
     if tmp_path is not None:  # a Keras configuration of its own, so ~/.keras/keras.json plays no part
         full_env["KERAS_HOME"] = str(tmp_path / "keras_home")
-    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=ROOT, env=full_env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=300,
+    )
 
 
 def test_import_gslib_loads_no_framework_and_no_ipython():
@@ -42,7 +48,8 @@ def test_import_gslib_loads_no_framework_and_no_ipython():
 
 
 def test_cnn_without_keras_names_the_extra(tmp_path):
-    result = run_python("""
+    result = run_python(
+        """
         try:
             import gslib.cnn
         except ImportError as exc:
@@ -51,7 +58,10 @@ def test_cnn_without_keras_names_the_extra(tmp_path):
             print(exc)
         else:
             raise SystemExit("gslib.cnn imported without keras")
-    """, missing=["keras"], tmp_path=tmp_path)
+    """,
+        missing=["keras"],
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "gslib.cnn needs Keras 3" in result.stdout
     assert "pip install 'gslib[cnn]'" in result.stdout
@@ -60,14 +70,18 @@ def test_cnn_without_keras_names_the_extra(tmp_path):
 
 def test_keras_without_any_framework_names_the_extra_and_keras_backend(tmp_path):
     pytest.importorskip("keras")
-    result = run_python("""
+    result = run_python(
+        """
         try:
             import gslib.cnn
         except ImportError as exc:
             print(exc)
         else:
             raise SystemExit("gslib.cnn imported without a framework")
-    """, missing=["tensorflow", "jax", "torch"], tmp_path=tmp_path)
+    """,
+        missing=["tensorflow", "jax", "torch"],
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "backend 'tensorflow' cannot be imported" in result.stdout
     assert "pip install 'gslib[tensorflow]'" in result.stdout
@@ -76,21 +90,27 @@ def test_keras_without_any_framework_names_the_extra_and_keras_backend(tmp_path)
 
 def test_a_keras_backend_that_is_not_installed_is_named(tmp_path):
     pytest.importorskip("keras")
-    result = run_python("""
+    result = run_python(
+        """
         try:
             import gslib.cnn
         except ImportError as exc:
             print(exc)
         else:
             raise SystemExit("gslib.cnn imported with a missing backend")
-    """, missing=["jax"], env={"KERAS_BACKEND": "jax"}, tmp_path=tmp_path)
+    """,
+        missing=["jax"],
+        env={"KERAS_BACKEND": "jax"},
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "backend 'jax' cannot be imported" in result.stdout
     assert "KERAS_BACKEND" in result.stdout
 
 
 def test_scan_imports_without_keras_and_its_network_parts_name_the_extra(tmp_path):
-    result = run_python("""
+    result = run_python(
+        """
         import numpy as np
         from gslib import scan  # the scan's bookkeeping needs no framework
         try:
@@ -99,13 +119,17 @@ def test_scan_imports_without_keras_and_its_network_parts_name_the_extra(tmp_pat
             print(exc)
         else:
             raise SystemExit("classify_samples ran without keras")
-    """, missing=["keras"], tmp_path=tmp_path)
+    """,
+        missing=["keras"],
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "pip install 'gslib[cnn]'" in result.stdout
 
 
 def test_landscape_without_tensorflow_keeps_the_residual_fit_and_names_the_extra(tmp_path):
-    result = run_python("""
+    result = run_python(
+        """
         import numpy as np
         from gslib import landscape
         u = 1 + 0.1 * np.random.default_rng(0).random((16, 16))
@@ -116,18 +140,25 @@ def test_landscape_without_tensorflow_keeps_the_residual_fit_and_names_the_extra
             print(exc)
         else:
             raise SystemExit("simulate_tf ran without tensorflow")
-    """, missing=["tensorflow"], tmp_path=tmp_path)
+    """,
+        missing=["tensorflow"],
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "differentiable solver of gslib.landscape needs tensorflow" in result.stdout
     assert "pip install 'gslib[tensorflow]'" in result.stdout
 
 
 def test_cli_subcommand_without_keras_prints_the_extra(tmp_path):
-    result = run_python("""
+    result = run_python(
+        """
         from gslib import cli
         sys.exit(cli.main(["package-model", "--run", "r", "--train", "a", "--val", "b", "--test", "c",
                            "--dest", "d"]))
-    """, missing=["keras"], tmp_path=tmp_path)
+    """,
+        missing=["keras"],
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "gslib: error: gslib.cnn needs Keras 3" in result.stderr
     assert "pip install 'gslib[cnn]'" in result.stderr
@@ -136,8 +167,11 @@ def test_cli_subcommand_without_keras_prints_the_extra(tmp_path):
 
 def test_require_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "gslib_no_such_module", None)
-    with pytest.raises(_optional.MissingExtraError, match=r"the thing needs gslib_no_such_module, .*"
-                                                          r"pip install 'gslib\[scan\]'"):
+    with pytest.raises(
+        _optional.MissingExtraError,
+        match=r"the thing needs gslib_no_such_module, .*"
+        r"pip install 'gslib\[scan\]'",
+    ):
         _optional.require("gslib_no_such_module", extra="scan", needed_by="the thing")
     assert _optional.require("json", extra="scan", needed_by="the thing") is json
 

@@ -66,8 +66,10 @@ def test_plot_field_options():
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
 
 
-@pytest.mark.parametrize("bad", [np.zeros(5), np.zeros((2, 3, 4)), np.array([[0.0, np.nan]]),
-                                 np.array([[np.inf, 1.0]]), np.zeros((0, 3)), "text"])
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros(5), np.zeros((2, 3, 4)), np.array([[0.0, np.nan]]), np.array([[np.inf, 1.0]]), np.zeros((0, 3)), "text"],
+)
 def test_plot_field_rejects_bad_fields(bad):
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="field"):
@@ -145,8 +147,10 @@ def test_rgb_composite_stationary_regions_are_gray():
     assert gray.min() == 0.0 and gray.max() == 1.0
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 4, 4)), np.zeros((4, 4)), np.zeros((4, 4, 4)),
-                                 np.zeros((3, 4, 4, 1)), np.zeros((3, 0, 4)), "abc"])
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((2, 4, 4)), np.zeros((4, 4)), np.zeros((4, 4, 4)), np.zeros((3, 4, 4, 1)), np.zeros((3, 0, 4)), "abc"],
+)
 def test_rgb_composite_rejects_bad_shapes(bad):
     with pytest.raises(ValueError, match="frames"):
         plotting.rgb_composite(bad)
@@ -214,8 +218,9 @@ def test_plot_phase_plane_options():
     assert ax.get_legend() is None and len(ax.get_lines()) == 0
 
 
-@pytest.mark.parametrize("kw", [{"k_range": (0.07, 0.03)}, {"f_range": (0.0,)}, {"k_range": (0.0, np.inf)},
-                                {"f_range": "ab"}])
+@pytest.mark.parametrize(
+    "kw", [{"k_range": (0.07, 0.03)}, {"f_range": (0.0,)}, {"k_range": (0.0, np.inf)}, {"f_range": "ab"}]
+)
 def test_plot_phase_plane_rejects_bad_ranges(kw):
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="range"):
@@ -236,6 +241,7 @@ def test_save_creates_directories(tmp_path):
 
 def test_html_table_escapes_and_has_every_cell():
     from gslib.plotting import html_table
+
     text = html_table(["a", "b<c"], [[1, "x&y"], [2.5, None]], caption="T <1>")
     assert text.startswith("<table><caption>T &lt;1&gt;</caption>")
     assert "<th>b&lt;c</th>" in text and "<td>x&amp;y</td>" in text and "<td>None</td>" in text
@@ -245,7 +251,8 @@ def test_html_table_escapes_and_has_every_cell():
 def test_animation_player_loads_nothing_from_other_hosts():
     from gslib import plotting as _plotting
 
-    html = _plotting.animation_html([np.random.default_rng(0).random((3, 8, 8))], titles=["u"],
-                                    times=np.arange(3.0), frames=2)
+    html = _plotting.animation_html(
+        [np.random.default_rng(0).random((3, 8, 8))], titles=["u"], times=np.arange(3.0), frames=2
+    )
     assert "<img" in html or "data:image/png" in html
     assert "https://" not in html and "http://" not in html

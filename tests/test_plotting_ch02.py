@@ -43,8 +43,12 @@ def test_plot_sample_marks_uniform_samples():
 
 
 def test_plot_training_history_marks_best_epoch():
-    hist = {"loss": [2.0, 1.0, 0.5], "val_loss": [2.5, 0.8, 0.9], "accuracy": [0.1, 0.5, 0.8],
-            "val_accuracy": [0.1, 0.6, 0.7]}
+    hist = {
+        "loss": [2.0, 1.0, 0.5],
+        "val_loss": [2.5, 0.8, 0.9],
+        "accuracy": [0.1, 0.5, 0.8],
+        "val_accuracy": [0.1, 0.6, 0.7],
+    }
     fig = plotting.plot_training_history(hist, title="run", chance=1 / 15)
     ax_l, ax_a = fig.axes
     assert ax_l.get_yscale() == "log" and ax_a.get_ylabel() == "accuracy"

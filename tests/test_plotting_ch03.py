@@ -26,8 +26,13 @@ def _lattice(nk=6, nf=5):
 
 def test_plot_class_montage_one_row_per_class_and_a_colorbar():
     rng = np.random.default_rng(0)
-    montage = dict(u=rng.integers(0, 256, (5, 8, 8), dtype=np.uint8), label=np.array(["L", "alpha", "alpha", "H", "L"]),
-                   k=np.full(5, 0.05), f=np.full(5, 0.03), confidence=np.linspace(1, 0.5, 5))
+    montage = dict(
+        u=rng.integers(0, 256, (5, 8, 8), dtype=np.uint8),
+        label=np.array(["L", "alpha", "alpha", "H", "L"]),
+        k=np.full(5, 0.05),
+        f=np.full(5, 0.03),
+        confidence=np.linspace(1, 0.5, 5),
+    )
     fig = plotting.plot_class_montage(montage)
     assert isinstance(fig, Figure)
     images = [ax for ax in fig.axes if ax.images]
@@ -48,8 +53,17 @@ class _Candidates:
         self.distance = np.linspace(1, 100, n)
         self.flag_entropy = np.arange(n) % 3 == 0
         self.flag_distance = np.arange(n) % 4 == 0
-        self.regions = [dict(id=0, size=3, k_mean=0.041, f_mean=0.022, entropy_mean=0.5, distance_mean=40.0,
-                             labels={"iota": 2, "L": 1})]
+        self.regions = [
+            dict(
+                id=0,
+                size=3,
+                k_mean=0.041,
+                f_mean=0.022,
+                entropy_mean=0.5,
+                distance_mean=40.0,
+                labels={"iota": 2, "L": 1},
+            )
+        ]
 
 
 def test_plot_flag_maps_labels_regions_and_checks_its_argument():
@@ -103,8 +117,15 @@ def test_region_rows_with_steps_from_the_training_point():
     from gslib.classes import by_name
 
     iota = by_name("iota")
-    region = dict(id=3, size=5, k_mean=iota.k + 2 * 0.000625, f_mean=iota.f, entropy_mean=0.1, distance_mean=30.0,
-                  labels={"iota": 5})
+    region = dict(
+        id=3,
+        size=5,
+        k_mean=iota.k + 2 * 0.000625,
+        f_mean=iota.f,
+        entropy_mean=0.1,
+        distance_mean=30.0,
+        labels={"iota": 5},
+    )
     header, rows = plotting.region_rows([region], spacing=(0.00125, 0.000625))
     assert len(header) == len(rows[0]) == 8
     assert rows[0][0] == "R3" and rows[0][6] == "ι iota 5" and rows[0][7] == "2"

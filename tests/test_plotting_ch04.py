@@ -50,8 +50,9 @@ def test_structure_factors_apparent_diffusivity_and_ratios():
     fig, (a, b, c) = plt.subplots(1, 3)
     plotting.plot_structure_factors(a, [0.5, 1.0], {"data": [2.0, 1.0], "model": [2.1, 0.9]})
     assert len(a.lines) == 2 and a.get_yscale() == "log"
-    plotting.plot_apparent_diffusivity(b, {"grid": ([0.5, 1.0, 2.0], [0.1, 0.16, 0.2])}, true_value=0.16,
-                                       name="u", q_min=0.75)
+    plotting.plot_apparent_diffusivity(
+        b, {"grid": ([0.5, 1.0, 2.0], [0.1, 0.16, 0.2])}, true_value=0.16, name="u", q_min=0.75
+    )
     assert np.allclose(b.lines[0].get_xdata(), [1.0, 2.0])
     with pytest.raises(ValueError, match="true_value"):
         plotting.plot_apparent_diffusivity(b, {}, true_value=-1, name="u")
@@ -72,11 +73,12 @@ def test_animation_html_is_a_self_contained_player():
 
 def test_coefficient_check_draws_error_bars_of_two_standard_errors_and_the_prediction():
     fig, ax = plt.subplots()
-    plotting.plot_coefficient_check(ax, ["a", "b"], [1.0, -2.0], [0.1, 0.2], [1.05, -1.9], ylabel="coefficient (unit)",
-                                    title="check")
+    plotting.plot_coefficient_check(
+        ax, ["a", "b"], [1.0, -2.0], [0.1, 0.2], [1.05, -1.9], ylabel="coefficient (unit)", title="check"
+    )
     assert ax.get_ylabel() == "coefficient (unit)" and ax.get_title() == "check"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
-    bars = ax.collections[0].get_segments()                    # the error bars: +- 2 standard errors
+    bars = ax.collections[0].get_segments()  # the error bars: +- 2 standard errors
     assert np.allclose([s[:, 1] for s in bars], [[0.8, 1.2], [-2.4, -1.6]])
     predicted = [line for line in ax.lines if line.get_label() == "predicted"][0]
     assert np.allclose(predicted.get_ydata(), [1.05, -1.9])
@@ -89,9 +91,18 @@ def test_coefficient_check_draws_error_bars_of_two_standard_errors_and_the_predi
 def test_noise_study_plots_rate_and_worst_error_per_regime_and_estimator():
     from gslib.inference.robustness import NoiseStudy
 
-    runs = [{"regime": regime, "level": level, "corrected": corrected, "exact": corrected or level == 0.0,
-             "worst_error": 0.01 + level * (1 if corrected else 10)}
-            for regime in ("spots", "coral") for level in (0.0, 0.01) for corrected in (False, True)]
+    runs = [
+        {
+            "regime": regime,
+            "level": level,
+            "corrected": corrected,
+            "exact": corrected or level == 0.0,
+            "worst_error": 0.01 + level * (1 if corrected else 10),
+        }
+        for regime in ("spots", "coral")
+        for level in (0.0, 0.01)
+        for corrected in (False, True)
+    ]
     fig = plotting.plot_noise_study(NoiseStudy(runs, ["spots", "coral"], [0.0, 0.01], [1]), title="noise")
     ax_rate, ax_err = fig.axes
     assert "noise" in ax_rate.get_xlabel() and "fraction" in ax_rate.get_ylabel() and "%" in ax_err.get_ylabel()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gslib import spde
-from gslib.initial import sfi_seed
 from gslib.inference import infer, relative_errors
+from gslib.initial import sfi_seed
 
 if os.environ.get("GSLIB_REQUIRE_PYPDE") == "1":
     import pde
@@ -27,13 +27,16 @@ def pypde_movie(n=32, frames=120, burn_in=60, dt=0.5, h=0.05, d0=3e-4, seed=1):
     grid = pde.CartesianGrid([[0, n], [0, n]], [n, n], periodic=True)
     u0, v0 = sfi_seed(seed, n=n)
     state = pde.FieldCollection([pde.ScalarField(grid, u0), pde.ScalarField(grid, v0)])
-    eq = pde.PDE({"u": f"{DU} * laplace(u) - u * v**2 + {F} * (1 - u)",
-                  "v": f"{DV} * laplace(v) + u * v**2 - ({F} + {K}) * v"},
-                 noise={"u": 2 * d0, "v": 2 * d0}, rng=np.random.default_rng(seed))
+    eq = pde.PDE(
+        {"u": f"{DU} * laplace(u) - u * v**2 + {F} * (1 - u)", "v": f"{DV} * laplace(v) + u * v**2 - ({F} + {K}) * v"},
+        noise={"u": 2 * d0, "v": 2 * d0},
+        rng=np.random.default_rng(seed),
+    )
     storage = pde.MemoryStorage()
     times = dt * (burn_in + np.arange(frames))
-    eq.solve(state, t_range=(0, float(times[-1])), dt=h, solver="euler", backend="numpy",
-             tracker=[storage.tracker(times)])
+    eq.solve(
+        state, t_range=(0, float(times[-1])), dt=h, solver="euler", backend="numpy", tracker=[storage.tracker(times)]
+    )
     data = np.array(storage.data)
     return data[:, 0], data[:, 1], dt
 
@@ -58,13 +61,17 @@ def test_invert_recovers_the_parameters_of_a_pypde_steady_pattern(tmp_path, caps
 
     from gslib import cli, landscape
 
-    setup = landscape.setup_for("ci")                 # 48 x 48, the landscape paper's parameters
+    setup = landscape.setup_for("ci")  # 48 x 48, the landscape paper's parameters
     u0, v0 = landscape.initial_state(setup)
     n = u0.shape[0]
     grid = pde.CartesianGrid([[0, n], [0, n]], [n, n], periodic=True)
     state = pde.FieldCollection([pde.ScalarField(grid, u0), pde.ScalarField(grid, v0)])
-    eq = pde.PDE({"u": f"{setup.Du} * laplace(u) - u * v**2 + {setup.f} * (1 - u)",
-                  "v": f"{setup.Dv} * laplace(v) + u * v**2 - ({setup.f} + {setup.k}) * v"})
+    eq = pde.PDE(
+        {
+            "u": f"{setup.Du} * laplace(u) - u * v**2 + {setup.f} * (1 - u)",
+            "v": f"{setup.Dv} * laplace(v) + u * v**2 - ({setup.f} + {setup.k}) * v",
+        }
+    )
     final = eq.solve(state, t_range=12_000, dt=1.0, solver="euler", backend="numpy", adaptive=False, tracker=None)
     path = tmp_path / "steady.npz"
     np.savez(path, u=final[0].data, v=final[1].data, dx=1.0)

@@ -25,18 +25,39 @@ CHAPTERS = sorted(bookutil.BOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 MAX_CELL_LINES = 25
 
 #: Phrases that speak of the book's own build instead of the reader's machine.
-WORKSHOP = re.compile("|".join([
-    r"cannot be downloaded here", r"no network access", r"\bthis machine\b", r"\bour [0-9]-core",
-    r"this project'?s [0-9]-core", r"these (shared )?[0-9]-core machines", r"no GPU was available",
-    r"measured here", r"measured separately", r"pull request", r"the GPU machines", r"in our trials",
-    r"TensorFlow here", r"one chapter at a time", r"\bon our\b", r"the project's (own )?full run",
-    r"this project's machine", r"\bour machine", r"this session",
-]), re.IGNORECASE)
+WORKSHOP = re.compile(
+    "|".join(
+        [
+            r"cannot be downloaded here",
+            r"no network access",
+            r"\bthis machine\b",
+            r"\bour [0-9]-core",
+            r"this project'?s [0-9]-core",
+            r"these (shared )?[0-9]-core machines",
+            r"no GPU was available",
+            r"measured here",
+            r"measured separately",
+            r"pull request",
+            r"the GPU machines",
+            r"in our trials",
+            r"TensorFlow here",
+            r"one chapter at a time",
+            r"\bon our\b",
+            r"the project's (own )?full run",
+            r"this project's machine",
+            r"\bour machine",
+            r"this session",
+        ]
+    ),
+    re.IGNORECASE,
+)
 
 #: Munafo's classes attributed to Pearson.
 NOT_PEARSONS = re.compile(
     r"Pearson'?s\s+(class\s+)?\$?\\?(nu|xi|pi|rho|sigma|ν|ξ|π|ρ|σ)\b|thirteen of Pearson|13 of Pearson"
-    r"|Pearson'?s\s+\(α to ν\)", re.IGNORECASE)
+    r"|Pearson'?s\s+\(α to ν\)",
+    re.IGNORECASE,
+)
 
 
 def _texts():
@@ -76,8 +97,9 @@ def test_chapter_opens_with_objectives_and_ends_with_what_comes_next(chapter):
     assert "{glue:text}`chapter_time`" in first, f"{chapter.name}: the time is not glued from the record"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert f'chapter_time("{chapter.stem}")' in code, f"{chapter.name}: chapter_time is not glued"
-    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("## ")]
+    headings = [
+        line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("## ")
+    ]
     assert any("what comes next" in h.lower() for h in headings), f"{chapter.name}: no 'What comes next' section"
 
 
@@ -85,15 +107,23 @@ def test_chapter_opens_with_objectives_and_ends_with_what_comes_next(chapter):
 def test_figures_are_numbered_by_sphinx(chapter):
     nb = nbformat.read(chapter, as_version=4)
     hand = re.compile(r"\*\*Figure [0-9]+\.[0-9]+\.?\*\*|\b[Ff]igure [0-9]+\.[0-9]+\b")
-    hits = [f"cell {i}: {m.group(0)!r}" for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
-            for m in hand.finditer(c.source)]
-    assert not hits, f"{chapter.name}: figures numbered by hand (use glue:figure with :name: and {{numref}}):\n" + \
-        "\n".join(hits)
+    hits = [
+        f"cell {i}: {m.group(0)!r}"
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown"
+        for m in hand.finditer(c.source)
+    ]
+    assert not hits, (
+        f"{chapter.name}: figures numbered by hand (use glue:figure with :name: and {{numref}}):\n" + "\n".join(hits)
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_code_cells_are_short(chapter):
     nb = nbformat.read(chapter, as_version=4)
-    long = [(i, n) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            and (n := len(c.source.strip().splitlines())) > MAX_CELL_LINES]
+    long = [
+        (i, n)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (n := len(c.source.strip().splitlines())) > MAX_CELL_LINES
+    ]
     assert not long, f"{chapter.name}: code cells over {MAX_CELL_LINES} lines (cell index, lines): {long}"

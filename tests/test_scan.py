@@ -129,10 +129,14 @@ def test_scan_table(net, scanned):
     assert set(table.label[ok]) <= set(CLASSES)
     assert (table.embedding[ok] >= 0).all()  # ReLU activations
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["complete"] and len(manifest["chunks"]) == 3 and manifest["chunks"]["chunk_00001.npz"]["n_failed"] == 1
+    assert (
+        manifest["complete"] and len(manifest["chunks"]) == 3 and manifest["chunks"]["chunk_00001.npz"]["n_failed"] == 1
+    )
     # a row is make_samples + the network, from the point's own seed
     model, _ = cnn.load_model(net)
-    x = dataset.make_samples(f=table.f[7], k=table.k[7], seed=scan.SEED_BASE + 7, size=48, t_end=200.0, square=12, backend="numpy")
+    x = dataset.make_samples(
+        f=table.f[7], k=table.k[7], seed=scan.SEED_BASE + 7, size=48, t_end=200.0, square=12, backend="numpy"
+    )
     probabilities, embedding = scan.classify_samples(model, x)
     np.testing.assert_allclose(probabilities[0], table.probabilities[7], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(embedding[0], table.embedding[7], rtol=1e-5, atol=1e-6)
@@ -142,15 +146,28 @@ def test_scan_table(net, scanned):
     np.testing.assert_allclose(table.motion[7], np.abs(x[0, :, :, 2] - x[0, :, :, 0]).mean(), rtol=1e-4)
     assert np.isnan(table.contrast[5]) and (table.contrast[ok] > 0).all()
     with np.load(out / "chunk_00000.npz", allow_pickle=False) as data:  # plain arrays, no pickle
-        assert set(data.files) == {"index", "f", "k", "seed", "label_index", "probabilities", "entropy", "embedding",
-                                   "contrast", "motion", "failed"}
+        assert set(data.files) == {
+            "index",
+            "f",
+            "k",
+            "seed",
+            "label_index",
+            "probabilities",
+            "entropy",
+            "embedding",
+            "contrast",
+            "motion",
+            "failed",
+        }
 
 
 def test_finished_scan_is_not_recomputed(net, scanned):
     out, table = scanned
     before = (out / "manifest.json").read_text()
     logs = []
-    again = scan.run_scan(out, tiny_points(), net, TINY, backend="numpy", log=logs.append)  # chunk size from the manifest
+    again = scan.run_scan(
+        out, tiny_points(), net, TINY, backend="numpy", log=logs.append
+    )  # chunk size from the manifest
     assert logs == [] and (out / "manifest.json").read_text() == before
     same_table(again, table)
 
@@ -173,6 +190,7 @@ def test_resume_after_a_crash(net, scanned, tmp_path, monkeypatch, where):
                 raise Crash()
             calls.append(job["chunk"])
             return real(job)
+
         monkeypatch.setattr(scan_run, "compute_chunk", flaky)
     else:
         real = chunk_store.write_json
@@ -182,6 +200,7 @@ def test_resume_after_a_crash(net, scanned, tmp_path, monkeypatch, where):
             if len(calls) == 4:
                 raise Crash()
             real(path, obj)
+
         monkeypatch.setattr(chunk_store, "write_json", flaky)
     with pytest.raises(Crash):
         scan.run_scan(out, tiny_points(), net, TINY, chunk_size=5, backend="numpy", log=lambda m: None)
@@ -207,10 +226,23 @@ def test_killed_cli_scan_resumes(net, tmp_path):
     k, f = np.meshgrid([0.05, 0.055, 0.06, 0.065], [0.02, 0.03, 0.04])
     points.write_text("k,f\n" + "".join(f"{a},{b}\n" for a, b in zip(k.ravel(), f.ravel())))
     out = tmp_path / "scan"
-    args = ["scan", "--model", str(net), "--points", str(points), "--out", str(out), "--chunk-size", "1",
-            "--backend", "numpy", "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "gslib.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    args = [
+        "scan",
+        "--model",
+        str(net),
+        "--points",
+        str(points),
+        "--out",
+        str(out),
+        "--chunk-size",
+        "1",
+        "--backend",
+        "numpy",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gslib.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     manifest = out / "manifest.json"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
@@ -280,10 +312,15 @@ def test_a_different_scan_is_refused(net, scanned, tmp_path):
 
 def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, monkeypatch):
     store = tmp_path / "samples"
-    first = scan.run_scan(tmp_path / "a", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
-                          log=lambda m: None)
+    first = scan.run_scan(
+        tmp_path / "a", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store, log=lambda m: None
+    )
     same_table(first, scanned[1])
-    assert sorted(p.name for p in store.glob("chunk_*.npz")) == ["chunk_00000.npz", "chunk_00001.npz", "chunk_00002.npz"]
+    assert sorted(p.name for p in store.glob("chunk_*.npz")) == [
+        "chunk_00000.npz",
+        "chunk_00001.npz",
+        "chunk_00002.npz",
+    ]
     with np.load(store / "chunk_00001.npz", allow_pickle=False) as data:
         assert data["x"].shape == (5, 48, 48, 3) and data["x"].dtype == np.float32
         assert data["failed"].tolist() == [True, False, False, False, False]  # point 5 blew up
@@ -295,8 +332,9 @@ def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, 
     simulated = []
     real = scan_run._simulate
     monkeypatch.setattr(scan_run, "_simulate", lambda f, *a: simulated.append(len(f)) or real(f, *a))
-    second = scan.run_scan(tmp_path / "b", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
-                           log=lambda m: None)
+    second = scan.run_scan(
+        tmp_path / "b", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store, log=lambda m: None
+    )
     assert simulated == [2]  # chunk 2 holds points 10 and 11
     same_table(second, scanned[1])
     chunks = json.loads((tmp_path / "b" / "manifest.json").read_text())["chunks"]
@@ -313,8 +351,9 @@ def test_kept_samples_are_classified_without_simulating(net, scanned, tmp_path, 
     with pytest.raises(ValueError, match="samples: .* holds samples of another scan .*points_sha256"):
         scan.run_scan(tmp_path / "c", other, net, TINY, chunk_size=5, samples=store)
     with pytest.raises(ValueError, match="samples: .*differs in recipe"):
-        scan.run_scan(tmp_path / "d", tiny_points(), net, dataset.with_overrides(TINY, t_end=260.0), chunk_size=5,
-                      samples=store)
+        scan.run_scan(
+            tmp_path / "d", tiny_points(), net, dataset.with_overrides(TINY, t_end=260.0), chunk_size=5, samples=store
+        )
 
 
 @pytest.mark.slow
@@ -322,8 +361,9 @@ def test_dask_cluster_gives_the_same_table(net, scanned, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with scan.DaskExecutor(cluster.scheduler_address) as executor:
-            table = scan.run_scan(tmp_path, tiny_points(), net, TINY, chunk_size=5, executor=executor, backend="numpy",
-                                  log=lambda m: None)
+            table = scan.run_scan(
+                tmp_path, tiny_points(), net, TINY, chunk_size=5, executor=executor, backend="numpy", log=lambda m: None
+            )
             assert "dask" in executor.describe()
     local = scanned[1]
     for key in ("f", "k", "seed", "label", "label_index", "failed"):
@@ -383,7 +423,12 @@ def test_cluster_points_joins_only_within_groups():
     k = np.array([0.0, 1.0, 2.0, 3.0]) * 0.000625
     f = np.zeros(4)
     assert lattice.cluster_points(f=f, k=k, spacing=(0.00125, 0.000625)).tolist() == [0, 0, 0, 0]
-    assert lattice.cluster_points(f=f, k=k, spacing=(0.00125, 0.000625), groups=["a", "a", "b", "b"]).tolist() == [0, 0, 1, 1]
+    assert lattice.cluster_points(f=f, k=k, spacing=(0.00125, 0.000625), groups=["a", "a", "b", "b"]).tolist() == [
+        0,
+        0,
+        1,
+        1,
+    ]
 
 
 def test_cluster_points_joins_lattice_neighbours():
@@ -397,7 +442,9 @@ def test_cluster_points_joins_lattice_neighbours():
     assert region[[4, 5, 10, 11]].tolist() == [0] * 4 and region[[0, 7, 14]].tolist() == [1] * 3
     assert region[27] == 2 and (region[~mask] == -1).all()
     assert lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING, min_size=2)[27] == -1
-    assert lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING, eps=1.0)[7] != region[0]  # 4-neighbours only
+    assert (
+        lattice.cluster_points(f=f, k=k, mask=mask, spacing=lattice.PAPER_SPACING, eps=1.0)[7] != region[0]
+    )  # 4-neighbours only
 
 
 def synthetic(rng, n_per_class, centres, dim=16):
@@ -412,22 +459,32 @@ def test_flag_finds_a_planted_unknown_class():
     dim = 16
     centres = np.zeros((4, dim))
     for c in range(4):
-        centres[c, 4 * c:4 * c + 4] = 8.0
+        centres[c, 4 * c : 4 * c + 4] = 8.0
     centres[3, 8:12] = 4.0  # the new class resembles class 2 most (as pi resembles iota)
     train, train_labels = synthetic(rng, 200, centres[:3], dim)
     val, _ = synthetic(rng, 100, centres[:3], dim)
     k, f = np.meshgrid(0.05 + 0.000625 * np.arange(12), 0.02 + 0.00125 * np.arange(12))
     k, f = k.ravel(), f.ravel()
     known = np.minimum(np.arange(144) % 12 // 4, 2)  # the class of each lattice column
-    planted = np.flatnonzero((np.arange(144) // 12 >= 5) & (np.arange(144) // 12 < 8)
-                             & (np.arange(144) % 12 >= 5) & (np.arange(144) % 12 < 8))
+    planted = np.flatnonzero(
+        (np.arange(144) // 12 >= 5)
+        & (np.arange(144) // 12 < 8)
+        & (np.arange(144) % 12 >= 5)
+        & (np.arange(144) % 12 < 8)
+    )
     truth = known.copy()
     truth[planted] = 3
     embedding = np.abs(centres[truth] + rng.normal(size=(144, dim)))
     probabilities = np.full((144, 3), 0.015)
     probabilities[np.arange(144), known] = 0.97  # confidently labelled, the planted block too
-    table = dict(k=k, f=f, embedding=embedding, probabilities=probabilities, failed=np.zeros(144, dtype=bool),
-                 label=np.array(CLASSES)[known])
+    table = dict(
+        k=k,
+        f=f,
+        embedding=embedding,
+        probabilities=probabilities,
+        failed=np.zeros(144, dtype=bool),
+        label=np.array(CLASSES)[known],
+    )
     for method in ("mahalanobis", "knn"):
         found = scan.flag_candidates(table, train, np.array(CLASSES)[train_labels], val_embeddings=val, method=method)
         assert len(found.regions) == 1, method
@@ -454,7 +511,9 @@ def test_flag_finds_a_planted_unknown_class():
     found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"])
     assert [r["indices"].tolist() for r in found.regions] == [unsure[2:].tolist()]
     assert found.uniform.sum() == 2 and found.thresholds["n_uniform"] == 2
-    found = scan.flag_candidates(table, train, train_labels, val_embeddings=val, criteria=["entropy"], min_contrast=None)
+    found = scan.flag_candidates(
+        table, train, train_labels, val_embeddings=val, criteria=["entropy"], min_contrast=None
+    )
     assert [r["indices"].tolist() for r in found.regions] == [unsure.tolist()] and not found.uniform.any()
 
 
@@ -465,7 +524,7 @@ def test_flag_ranks_regions_by_novelty_and_tells_borders_apart():
     dim = 16
     centres = np.zeros((4, dim))
     for c in range(4):
-        centres[c, 4 * c:4 * c + 4] = 8.0
+        centres[c, 4 * c : 4 * c + 4] = 8.0
     centres[3, 8:12] = 4.0  # the unseen class resembles class 2 most
     train, train_labels = synthetic(rng, 200, centres[:3], dim)
     val, val_labels = synthetic(rng, 100, centres[:3], dim)
@@ -481,20 +540,31 @@ def test_flag_ranks_regions_by_novelty_and_tells_borders_apart():
     probabilities = np.full((144, 3), 0.015)
     probabilities[np.arange(144), np.minimum(truth, 2)] = 0.97
     probabilities[border] = [0.5, 0.49, 0.01]
-    table = dict(k=k, f=f, embedding=embedding, probabilities=probabilities, failed=np.zeros(144, dtype=bool),
-                 label=names[np.minimum(truth, 2)], class_names=CLASSES)
-    kwargs = dict(val_embeddings=val, val_labels=names[val_labels], val_probabilities=np.tile([0.97, 0.015, 0.015], (300, 1)))
+    table = dict(
+        k=k,
+        f=f,
+        embedding=embedding,
+        probabilities=probabilities,
+        failed=np.zeros(144, dtype=bool),
+        label=names[np.minimum(truth, 2)],
+        class_names=CLASSES,
+    )
+    kwargs = dict(
+        val_embeddings=val, val_labels=names[val_labels], val_probabilities=np.tile([0.97, 0.015, 0.015], (300, 1))
+    )
     found = scan.flag_candidates(table, train, names[train_labels], **kwargs)
     first = found.regions[0]
     assert first["indices"].tolist() == novel.tolist() and first["kind"] == "novel" and first["rank_novelty"] == 1
     parts = first["score_parts"]
     assert parts["relative_distance"] > found.thresholds["novelty"] and parts["fit_fraction"] == 0
-    assert math.isclose(first["score"], parts["relative_distance"] * 4 ** 0.25)
+    assert math.isclose(first["score"], parts["relative_distance"] * 4**0.25)
     assert [r["id"] for r in found.regions] == list(range(len(found.regions)))
     assert all(a["score"] >= b["score"] for a, b in zip(found.regions, found.regions[1:]))
     at_border = found.region_at(f=f[border[0]], k=k[border[0]])
     assert at_border["indices"].tolist() == border.tolist() and at_border["kind"] == "border"
-    assert at_border["rank_size"] == 1 and at_border["score_parts"]["top_classes"] == pytest.approx({"alpha": 0.5, "beta": 0.49})
+    assert at_border["rank_size"] == 1 and at_border["score_parts"]["top_classes"] == pytest.approx(
+        {"alpha": 0.5, "beta": 0.49}
+    )
     assert found.by_kind("border") == [at_border] and found.by_kind("novel")[0] is first
     assert not found.flagged[found.uniform].any() and found.relative_distance.shape == (144,)
     by_size = scan.flag_candidates(table, train, names[train_labels], order="size", **kwargs)
@@ -506,9 +576,12 @@ def test_flag_ranks_regions_by_novelty_and_tells_borders_apart():
     alone = scan.flag_candidates(table, train, names[train_labels], extent_weight=0.0, val_embeddings=val)
     assert alone.thresholds["spread"] == "leave-one-out" and alone.regions[0]["indices"].tolist() == novel.tolist()
     assert math.isclose(alone.regions[0]["score"], alone.regions[0]["score_parts"]["relative_distance"])
-    for bad, match in [(dict(order="random"), "order"), (dict(extent_weight=2.0), "extent_weight"),
-                       (dict(border_probability=0.4), "border_probability"),
-                       (dict(val_labels=names[val_labels][:5]), "val_labels")]:
+    for bad, match in [
+        (dict(order="random"), "order"),
+        (dict(extent_weight=2.0), "extent_weight"),
+        (dict(border_probability=0.4), "border_probability"),
+        (dict(val_labels=names[val_labels][:5]), "val_labels"),
+    ]:
         with pytest.raises(ValueError, match=match):
             scan.flag_candidates(table, train, names[train_labels], **{**kwargs, **bad})
     with pytest.raises(ValueError, match="kind"):
@@ -568,32 +641,75 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     assert table.meta["recipe"] == asdict(dataset.RECIPES["ci"])  # the scale that fits a 48 x 48 network
     assert table.meta["runs"][0]["command"].startswith("gslib scan --model")
     # a scale whose samples do not fit the network is a usage error
-    assert cli.main(["scan", "--model", str(net), "--points", str(points), "--out", str(tmp_path / "x"),
-                     "--scale", "paper"]) == 2
+    assert (
+        cli.main(
+            ["scan", "--model", str(net), "--points", str(points), "--out", str(tmp_path / "x"), "--scale", "paper"]
+        )
+        == 2
+    )
     assert "takes 48 x 48 samples" in capsys.readouterr().err
-    assert cli.main(["scan", "--model", str(net), "--points", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        cli.main(["scan", "--model", str(net), "--points", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x")])
+        == 2
+    )
 
     tiny = dataset.Recipe(size=48, t_end=100.0, gap=30.0, square=12, count_fraction=0.02)
     for split in ("train", "val"):
         dataset.build_split(split, tmp_path / split, tiny, chunk_size=16, backend="numpy", log=lambda m: None)
     report = tmp_path / "flags.json"
-    assert cli.main(["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train"), "--val",
-                     str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]) == 0
+    assert (
+        cli.main(
+            [
+                "flag",
+                "--scan",
+                str(tmp_path / "scan"),
+                "--train",
+                str(tmp_path / "train"),
+                "--val",
+                str(tmp_path / "val"),
+                "--min-size",
+                "1",
+                "--json",
+                str(report),
+            ]
+        )
+        == 0
+    )
     assert "points flagged" in capsys.readouterr().out
     record = json.loads(report.read_text())
     assert record["thresholds"]["method"] == "mahalanobis" and isinstance(record["regions"], list)
 
     shipped = tmp_path / "shipped"
-    assert cli.main(["package-scan", "--scan", str(tmp_path / "scan"), "--dest", str(shipped), "--train",
-                     str(tmp_path / "train"), "--val", str(tmp_path / "val")]) == 0
+    assert (
+        cli.main(
+            [
+                "package-scan",
+                "--scan",
+                str(tmp_path / "scan"),
+                "--dest",
+                str(shipped),
+                "--train",
+                str(tmp_path / "train"),
+                "--val",
+                str(tmp_path / "val"),
+            ]
+        )
+        == 0
+    )
     assert "3 points shipped" in capsys.readouterr().out
     assert json.loads((shipped / "provenance.json").read_text())["n_points"] == 3
     monkeypatch.setattr(scan_table, "shipped_scan_dir", lambda name: shipped)
     table = scan.load_shipped_scan("pass1")
     r = table.reference
     assert r["train_embedding"].shape == (15, 256) and r["val_probabilities"].shape == (15, 3)
-    found = scan.flag_candidates(table, r["train_embedding"], r["train_label"], val_embeddings=r["val_embedding"],
-                                 val_probabilities=r["val_probabilities"], min_size=1)
+    found = scan.flag_candidates(
+        table,
+        r["train_embedding"],
+        r["train_label"],
+        val_embeddings=r["val_embedding"],
+        val_probabilities=r["val_probabilities"],
+        min_size=1,
+    )
     assert len(found.flagged) == 3
 
 
@@ -602,8 +718,9 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
 
 def test_montage_from_kept_samples(net, tmp_path):
     store = tmp_path / "samples"
-    scan.run_scan(tmp_path / "scan", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store,
-                  log=lambda m: None)
+    scan.run_scan(
+        tmp_path / "scan", tiny_points(), net, TINY, chunk_size=5, backend="numpy", samples=store, log=lambda m: None
+    )
     table = scan.load_scan_table(tmp_path / "scan")
     scan.package_scan(tmp_path / "scan", tmp_path / "ship", samples=store, per_class=2)
     m = scan.load_montage(tmp_path / "ship")
@@ -666,6 +783,7 @@ def test_class_and_value_maps(scanned):
     colors = plotting.class_colors(["alpha", "beta", "alpha2"])
     assert colors["alpha"] != colors["beta"] and colors["alpha2"] == (0.0, 0.0, 0.0, 1.0)
     from gslib.classes import NAMES
+
     assert len(set(plotting.class_colors(NAMES).values())) == len(NAMES) == 16  # pi too has its own colour
     plt.close(fig)
 
@@ -690,8 +808,14 @@ def test_scan_explorer_click_and_select(scanned):
     np.testing.assert_allclose(shown, x[..., -1], atol=1e-6)
     assert "k = 0.06, f = 0.03" in explorer.ax_pattern.get_title()
     # zooming or panning with the toolbar, or clicking beside the map, selects nothing
-    explorer._on_click(SimpleNamespace(inaxes=explorer.ax_map, xdata=0.05, ydata=0.02,
-                                       canvas=SimpleNamespace(toolbar=SimpleNamespace(mode="zoom rect"))))
+    explorer._on_click(
+        SimpleNamespace(
+            inaxes=explorer.ax_map,
+            xdata=0.05,
+            ydata=0.02,
+            canvas=SimpleNamespace(toolbar=SimpleNamespace(mode="zoom rect")),
+        )
+    )
     explorer._on_click(SimpleNamespace(inaxes=explorer.ax_pattern, xdata=1.0, ydata=1.0, canvas=None))
     assert explorer.index == 7
     assert explorer.select(f=0.02, k=0.05) == 0

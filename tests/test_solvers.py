@@ -28,10 +28,12 @@ def test_cpu_matches_reference_float64(shape, stencil):
     f = 0.03 if B is None else np.linspace(0.02, 0.06, B)
     k = 0.06 if B is None else np.linspace(0.05, 0.065, B)
     Du = 0.2 if B is None else np.linspace(0.1, 0.2, B)
-    ref = gslib.simulate(u0, v0, f=f, k=k, Du=Du, Dv=0.1, dt=0.5, dx=1.3, steps=150, stencil=stencil,
-                         backend="numpy", dtype=np.float64)
-    out = gslib.simulate(u0, v0, f=f, k=k, Du=Du, Dv=0.1, dt=0.5, dx=1.3, steps=150, stencil=stencil,
-                         backend="cpu", dtype=np.float64)
+    ref = gslib.simulate(
+        u0, v0, f=f, k=k, Du=Du, Dv=0.1, dt=0.5, dx=1.3, steps=150, stencil=stencil, backend="numpy", dtype=np.float64
+    )
+    out = gslib.simulate(
+        u0, v0, f=f, k=k, Du=Du, Dv=0.1, dt=0.5, dx=1.3, steps=150, stencil=stencil, backend="cpu", dtype=np.float64
+    )
     for a, b in zip(out, ref):
         assert a.shape == shape and a.dtype == np.float64
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
@@ -46,10 +48,12 @@ def test_reference_step_matches_the_equations():
     N, M = u.shape
     for i in range(N):
         for j in range(M):
-            def lap(a):
+
+            def lap(a, i=i, j=j):
                 e = [a[(i + di) % N, (j + dj) % M] for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1))]
                 c = [a[(i + di) % N, (j + dj) % M] for di, dj in ((-1, -1), (-1, 1), (1, -1), (1, 1))]
                 return 0.5 * sum(e) + 0.25 * sum(c) - 3 * a[i, j]
+
             uvv = u[i, j] * v[i, j] ** 2
             assert un[i, j] == pytest.approx(u[i, j] + dt * (Du * lap(u) - uvv + f * (1 - u[i, j])), abs=1e-15)
             assert vn[i, j] == pytest.approx(v[i, j] + dt * (Dv * lap(v) + uvv - (f + k) * v[i, j]), abs=1e-15)
@@ -65,18 +69,26 @@ def test_reference_reaction_and_laplacian_make_the_backends_step(stencil):
     want_u = u + dt * (Du * reference.laplacian(u, dx, stencil) + ru)
     want_v = v + dt * (Dv * reference.laplacian(v, dx, stencil) + rv)
     for backend in ("numpy", "cpu"):
-        got_u, got_v = gslib.simulate(u, v, f=f, k=k, Du=Du, Dv=Dv, dt=dt, dx=dx, steps=1, stencil=stencil,
-                                      backend=backend, dtype=np.float64)
+        got_u, got_v = gslib.simulate(
+            u, v, f=f, k=k, Du=Du, Dv=Dv, dt=dt, dx=dx, steps=1, stencil=stencil, backend=backend, dtype=np.float64
+        )
         np.testing.assert_allclose(got_u, want_u, rtol=0, atol=1e-14)
         np.testing.assert_allclose(got_v, want_v, rtol=0, atol=1e-14)
 
 
 def test_model_and_scheme_objects_match_the_loose_keywords():
     u0, v0 = random_fields((2, 8, 8))
-    loose = gslib.simulate(u0, v0, f=[0.03, 0.05], k=0.06, Du=0.18, dt=0.5, stencil="5pt", steps=20,
-                           backend="numpy", dtype=np.float64)
-    grouped = gslib.simulate(u0, v0, model=gslib.GrayScott(f=[0.03, 0.05], k=0.06, Du=0.18),
-                             scheme=gslib.Scheme(dt=0.5, stencil="5pt", dtype="float64"), steps=20, backend="numpy")
+    loose = gslib.simulate(
+        u0, v0, f=[0.03, 0.05], k=0.06, Du=0.18, dt=0.5, stencil="5pt", steps=20, backend="numpy", dtype=np.float64
+    )
+    grouped = gslib.simulate(
+        u0,
+        v0,
+        model=gslib.GrayScott(f=[0.03, 0.05], k=0.06, Du=0.18),
+        scheme=gslib.Scheme(dt=0.5, stencil="5pt", dtype="float64"),
+        steps=20,
+        backend="numpy",
+    )
     for a, b in zip(loose, grouped):
         assert np.array_equal(a, b)
     with pytest.raises(ValueError, match="model= and Du= were both given"):
@@ -92,8 +104,13 @@ def test_model_and_scheme_objects_match_the_loose_keywords():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cpu_layouts_are_bitwise_identical(dtype):
     u0, v0 = random_fields((3, 16, 20))
-    u, v, params, _ = check_arguments(u0, v0, gslib.GrayScott(f=[0.03, 0.04, 0.05], k=0.06, Du=0.2, Dv=0.1),
-                                      gslib.Scheme(dt=0.25, dx=1.0, stencil="9pt", dtype=dtype), 50)
+    u, v, params, _ = check_arguments(
+        u0,
+        v0,
+        gslib.GrayScott(f=[0.03, 0.04, 0.05], k=0.06, Du=0.2, Dv=0.1),
+        gslib.Scheme(dt=0.25, dx=1.0, stencil="9pt", dtype=dtype),
+        50,
+    )
     active = np.ones(3, dtype=bool)
     results = []
     for layout in ("members", "rows"):
@@ -123,8 +140,9 @@ def test_float32_close_to_float64_at_short_times():
 def test_record_times_match_separate_runs():
     u0, v0 = gslib.initial.cnn_seed([1, 2], n=40)
     f, k = [0.03, 0.045], [0.06, 0.063]
-    res = gslib.integrate(u0, v0, f=f, k=k, steps=400, backend="cpu", dtype=np.float64,
-                          record_times=[0, 12.5, 50.0, 100.0], check_every=7)
+    res = gslib.integrate(
+        u0, v0, f=f, k=k, steps=400, backend="cpu", dtype=np.float64, record_times=[0, 12.5, 50.0, 100.0], check_every=7
+    )
     assert res.frames_u.shape == (2, 4, 40, 40)
     np.testing.assert_array_equal(res.frame_times, [0, 12.5, 50, 100])
     np.testing.assert_array_equal(res.frames_u[:, 0], u0)
@@ -143,8 +161,18 @@ def test_steady_members_stop_without_stalling_the_rest(backend):
     u0 = np.stack([np.full((n, n), L[0]), gslib.initial.cnn_seed(5, n=n)[0]])
     v0 = np.stack([np.full((n, n), L[1]), gslib.initial.cnn_seed(5, n=n)[1]])
     f, k = [0.035, 0.03], [0.055, 0.06]
-    res = gslib.integrate(u0, v0, f=f, k=k, steps=600, backend=backend, dtype=np.float64, steady_tol=1e-9,
-                          check_every=50, record_times=[150.0])
+    res = gslib.integrate(
+        u0,
+        v0,
+        f=f,
+        k=k,
+        steps=600,
+        backend=backend,
+        dtype=np.float64,
+        steady_tol=1e-9,
+        check_every=50,
+        record_times=[150.0],
+    )
     assert res.steady.tolist() == [True, False]
     assert res.steps.tolist() == [50, 600]
     alone = gslib.simulate(u0[1], v0[1], f=f[1], k=k[1], steps=600, backend=backend, dtype=np.float64)
@@ -163,16 +191,39 @@ def make_unstable_batch():
 def test_blowup_raises_naming_the_member(backend):
     u0, v0, Du = make_unstable_batch()
     with pytest.raises(gslib.BlowUpError, match=r"member\(s\) 1 ") as err:
-        gslib.simulate(u0, v0, f=0.03, k=0.06, Du=Du, dt=1.0, steps=3000, backend=backend, dtype=np.float64,
-                       allow_unstable=True, check_every=100)
+        gslib.simulate(
+            u0,
+            v0,
+            f=0.03,
+            k=0.06,
+            Du=Du,
+            dt=1.0,
+            steps=3000,
+            backend=backend,
+            dtype=np.float64,
+            allow_unstable=True,
+            check_every=100,
+        )
     assert err.value.members == [1]
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cpu"])
 def test_blowup_marked_and_others_finish(backend):
     u0, v0, Du = make_unstable_batch()
-    res = gslib.integrate(u0, v0, f=0.03, k=0.06, Du=Du, dt=1.0, steps=3000, backend=backend, dtype=np.float64,
-                          allow_unstable=True, on_blowup="mark", check_every=100)
+    res = gslib.integrate(
+        u0,
+        v0,
+        f=0.03,
+        k=0.06,
+        Du=Du,
+        dt=1.0,
+        steps=3000,
+        backend=backend,
+        dtype=np.float64,
+        allow_unstable=True,
+        on_blowup="mark",
+        check_every=100,
+    )
     assert res.failed.tolist() == [False, True, False]
     assert np.isnan(res.u[1]).all() and np.isfinite(res.u[[0, 2]]).all()
     assert res.steps[1] < 3000 and res.steps[0] == 3000
@@ -191,10 +242,33 @@ def test_stability_bound_is_sharp(stencil):
     mode = (-1.0) ** (i + j) if stencil == "5pt" else (-1.0) ** i  # the most negative eigenmode
     u0 = 1 + 1e-3 * mode
     v0 = np.zeros((n, n))
-    below = gslib.simulate(u0, v0, f=0.0, k=0.0, Du=D, Dv=0.0, dt=0.98 * limit, steps=200, stencil=stencil,
-                           backend="numpy", dtype=np.float64)[0]
-    above = gslib.simulate(u0, v0, f=0.0, k=0.0, Du=D, Dv=0.0, dt=1.02 * limit, steps=200, stencil=stencil,
-                           backend="numpy", dtype=np.float64, allow_unstable=True)[0]
+    below = gslib.simulate(
+        u0,
+        v0,
+        f=0.0,
+        k=0.0,
+        Du=D,
+        Dv=0.0,
+        dt=0.98 * limit,
+        steps=200,
+        stencil=stencil,
+        backend="numpy",
+        dtype=np.float64,
+    )[0]
+    above = gslib.simulate(
+        u0,
+        v0,
+        f=0.0,
+        k=0.0,
+        Du=D,
+        Dv=0.0,
+        dt=1.02 * limit,
+        steps=200,
+        stencil=stencil,
+        backend="numpy",
+        dtype=np.float64,
+        allow_unstable=True,
+    )[0]
     assert np.abs(below - 1).max() < 1e-3 and np.abs(above - 1).max() > 1e-2
 
 
@@ -234,23 +308,26 @@ GOOD = dict(f=0.03, k=0.06, steps=5)
 U0, V0 = np.ones((8, 8)), np.zeros((8, 8))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(dt=2.6, stencil="9pt"), r"dt=2.6 exceeds the forward-Euler stability bound of the 9pt stencil.*= 2\.5 "),
-    (dict(dt=0.7, stencil="5pt", Du=0.4), r"dt=0.7 exceeds .* 5pt stencil.*0\.625"),
-    (dict(dt=0.0), r"dt=0.0 must be > 0"),
-    (dict(dt=float("nan")), r"dt=nan must be a finite"),
-    (dict(dx=-1.0), r"dx=-1.0 must be > 0"),
-    (dict(f=-0.01), r"f must be >= 0"),
-    (dict(k=np.inf), r"k must be finite"),
-    (dict(Du=-0.2), r"Du must be >= 0"),
-    (dict(Dv=[0.1, 0.1]), r"Dv has shape \(2,\) but u0 is a single grid"),
-    (dict(steps=0), r"steps=0 must be a positive integer"),
-    (dict(steps=-3), r"steps=-3 must be a positive integer"),
-    (dict(steps=2.5), r"steps=2.5 must be a positive integer"),
-    (dict(stencil="7pt"), r"stencil='7pt' is not a stencil; allowed: '5pt', '9pt'"),
-    (dict(backend="gpu"), r"backend='gpu' is not a backend; allowed"),
-    (dict(dtype=np.float16), r"dtype='float16' is not supported; allowed: float32, float64"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(dt=2.6, stencil="9pt"), r"dt=2.6 exceeds the forward-Euler stability bound of the 9pt stencil.*= 2\.5 "),
+        (dict(dt=0.7, stencil="5pt", Du=0.4), r"dt=0.7 exceeds .* 5pt stencil.*0\.625"),
+        (dict(dt=0.0), r"dt=0.0 must be > 0"),
+        (dict(dt=float("nan")), r"dt=nan must be a finite"),
+        (dict(dx=-1.0), r"dx=-1.0 must be > 0"),
+        (dict(f=-0.01), r"f must be >= 0"),
+        (dict(k=np.inf), r"k must be finite"),
+        (dict(Du=-0.2), r"Du must be >= 0"),
+        (dict(Dv=[0.1, 0.1]), r"Dv has shape \(2,\) but u0 is a single grid"),
+        (dict(steps=0), r"steps=0 must be a positive integer"),
+        (dict(steps=-3), r"steps=-3 must be a positive integer"),
+        (dict(steps=2.5), r"steps=2.5 must be a positive integer"),
+        (dict(stencil="7pt"), r"stencil='7pt' is not a stencil; allowed: '5pt', '9pt'"),
+        (dict(backend="gpu"), r"backend='gpu' is not a backend; allowed"),
+        (dict(dtype=np.float16), r"dtype='float16' is not supported; allowed: float32, float64"),
+    ],
+)
 def test_bad_arguments_raise_value_error_naming_them(kwargs, match):
     args = {**GOOD, **kwargs}
     with pytest.raises(ValueError, match=match):

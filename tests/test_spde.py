@@ -8,7 +8,6 @@ from gslib import spde
 from gslib.initial import sfi_seed
 from gslib.solvers import reference
 
-
 # ----------------------------------------------------------------------------- noise
 
 
@@ -73,8 +72,9 @@ def test_determinism_and_batch():
     assert np.array_equal(a.u, b.u) and np.array_equal(a.v, b.v)
     assert not np.array_equal(a.u, c.u)
     assert a.u.shape == (5, 16, 16) and np.allclose(a.times, 0.5 * np.arange(3, 8))
-    batch = spde.simulate_spde(np.stack([u0, u0]), np.stack([v0, v0]), f=[0.042, 0.03], k=[0.063, 0.057],
-                               seed=[7, 8], **kw)
+    batch = spde.simulate_spde(
+        np.stack([u0, u0]), np.stack([v0, v0]), f=[0.042, 0.03], k=[0.063, 0.057], seed=[7, 8], **kw
+    )
     assert batch.u.shape == (2, 5, 16, 16)
     assert np.array_equal(batch.u[0], a.u)
     assert np.array_equal(batch.member(1).u, spde.simulate_spde(u0, v0, f=0.03, k=0.057, seed=8, **kw).u)
@@ -82,10 +82,22 @@ def test_determinism_and_batch():
 
 def test_euler_without_noise_is_the_engines_forward_euler():
     u0, v0 = sfi_seed(2, n=16)
-    res = spde.simulate_spde(u0, v0, f=0.042, k=0.063, Du=0.2, Dv=0.1, sigma=0.0, dt=1.0, substeps=4, frames=6,
-                             scheme="euler")
-    eng = gslib.integrate(u0, v0, f=0.042, k=0.063, Du=0.2, Dv=0.1, dt=0.25, steps=20, backend="numpy",
-                          dtype=np.float64, record_times=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    res = spde.simulate_spde(
+        u0, v0, f=0.042, k=0.063, Du=0.2, Dv=0.1, sigma=0.0, dt=1.0, substeps=4, frames=6, scheme="euler"
+    )
+    eng = gslib.integrate(
+        u0,
+        v0,
+        f=0.042,
+        k=0.063,
+        Du=0.2,
+        Dv=0.1,
+        dt=0.25,
+        steps=20,
+        backend="numpy",
+        dtype=np.float64,
+        record_times=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+    )
     assert np.abs(res.u - eng.frames_u).max() < 1e-13
     assert np.abs(res.v - eng.frames_v).max() < 1e-13
 
@@ -121,23 +133,26 @@ def test_sfi_example_and_save(tmp_path):
     assert truth["v"]["V"] == pytest.approx(-0.105)
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(u0=np.ones(5)), "u0"),
-    (dict(v0=np.ones((8, 9))), "v0"),
-    (dict(f=-0.1), "f"),
-    (dict(k=float("nan")), "k"),
-    (dict(Du=-1.0), "Du"),
-    (dict(sigma=-0.1), "sigma"),
-    (dict(noise="pink"), "noise"),
-    (dict(dt=0.0), "dt"),
-    (dict(substeps=0), "substeps"),
-    (dict(frames=0), "frames"),
-    (dict(burn_in=-1), "burn_in"),
-    (dict(scheme="rk4"), "scheme"),
-    (dict(stencil="7pt"), "stencil"),
-    (dict(dx=0), "dx"),
-    (dict(seed=-3), "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(u0=np.ones(5)), "u0"),
+        (dict(v0=np.ones((8, 9))), "v0"),
+        (dict(f=-0.1), "f"),
+        (dict(k=float("nan")), "k"),
+        (dict(Du=-1.0), "Du"),
+        (dict(sigma=-0.1), "sigma"),
+        (dict(noise="pink"), "noise"),
+        (dict(dt=0.0), "dt"),
+        (dict(substeps=0), "substeps"),
+        (dict(frames=0), "frames"),
+        (dict(burn_in=-1), "burn_in"),
+        (dict(scheme="rk4"), "scheme"),
+        (dict(stencil="7pt"), "stencil"),
+        (dict(dx=0), "dx"),
+        (dict(seed=-3), "seed"),
+    ],
+)
 def test_invalid_arguments_name_the_argument(kwargs, name):
     u0, v0 = sfi_seed(0, n=8)
     args = dict(u0=u0, v0=v0, f=0.04, k=0.06, frames=2)

@@ -21,13 +21,14 @@ from gslib import cli
 from gslib import inversion as L
 from gslib.inference import infer, relative_errors
 
-F, K, DU, DV = 0.042, 0.063, 0.16, 0.08          # the coral regime of the SFI example
+F, K, DU, DV = 0.042, 0.063, 0.16, 0.08  # the coral regime of the SFI example
 TRUE_SUPPORT = {"u": ["1", "U", "UV^2", "lap U"], "v": ["V", "UV^2", "lap V"]}
 TRUTH = {"u": {"1": F, "U": -F, "UV^2": -1.0, "lap U": DU}, "v": {"V": -(F + K), "UV^2": 1.0, "lap V": DV}}
 
 
 def lap_of(name):
     """An independent periodic Laplacian (dx = 1) by its weights, or by FFT for "spectral"."""
+
     def shifted(a, di, dj):
         return np.roll(np.roll(a, di, axis=-2), dj, axis=-1)
 
@@ -40,6 +41,7 @@ def lap_of(name):
             edges = sum(shifted(a, di, dj) for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)))
             corners = sum(shifted(a, di, dj) for di, dj in ((1, 1), (1, -1), (-1, 1), (-1, -1)))
             return edge * edges + corner * corners + centre * a
+
         return apply
 
     if name == "5pt":
@@ -53,6 +55,7 @@ def lap_of(name):
         n, m = a.shape[-2:]
         q2 = (2 * np.pi * np.fft.fftfreq(n))[:, None] ** 2 + (2 * np.pi * np.fft.fftfreq(m))[None, :] ** 2
         return np.real(np.fft.ifft2(np.fft.fft2(a) * -q2))
+
     return spectral
 
 
@@ -133,8 +136,10 @@ def test_an_explicit_stencil_is_kept(movie):
     stencil, (u, v, dt) = movie
     other = "5pt" if stencil != "5pt" else "9pt"
     res = infer({"u": u[:40], "v": v[:40]}, dt, stencil=other)
-    assert res.inference.stencil == other and res.discretisation == {"chosen": other,
-                                                                      "message": f"stencil {other} (given)"}
+    assert res.inference.stencil == other and res.discretisation == {
+        "chosen": other,
+        "message": f"stencil {other} (given)",
+    }
     with pytest.raises(ValueError, match="stencil"):
         infer({"u": u[:40], "v": v[:40]}, dt, stencil="7pt")
     mask = np.ones(u[:40].shape, bool)
@@ -147,11 +152,11 @@ def test_an_explicit_stencil_is_kept(movie):
 def test_residual_fit_with_its_defaults_finds_the_stencil_and_the_parameters(stencil):
     u, v, theta = euler_steady(stencil)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")         # a steady pattern of the model raises no warning
+        warnings.simplefilter("error")  # a steady pattern of the model raises no warning
         fit = L.residual_fit(u, v)
     choice = fit.discretisation
     assert fit.stencil == choice["chosen"] == stencil and choice["decided"], choice["message"]
-    assert choice["margin"] > 1.0           # the runner-up leaves at least twice the squared residual
+    assert choice["margin"] > 1.0  # the runner-up leaves at least twice the squared residual
     assert np.abs(fit.array() / theta - 1).max() < 1e-4
     assert fit.explained and fit.relative_residual < 1e-3
 
@@ -160,7 +165,7 @@ def test_gslib_invert_with_its_defaults_on_files_from_other_generators(tmp_path,
     for stencil in ("9pt", "9pt-iso"):
         u, v, theta = euler_steady(stencil)
         path = tmp_path / f"{stencil}.npz"
-        np.savez(path, u=u, v=v, dx=1.0)               # no 'stencil' entry: it must be inferred
+        np.savez(path, u=u, v=v, dx=1.0)  # no 'stencil' entry: it must be inferred
         out = tmp_path / f"{stencil}.json"
         assert cli.main(["invert", str(path), "--out", str(out)]) == 0
         printed = capsys.readouterr().out
@@ -196,7 +201,7 @@ def schnakenberg_steady(n=24, a=0.1, b=0.9, du=0.05, dv=1.0, dt=0.05, steps=10_0
 @pytest.mark.parametrize("case", ["moving", "other model"])
 def test_inversion_knows_when_it_is_fooled(case, tmp_path, capsys):
     u, v = moving_pattern() if case == "moving" else schnakenberg_steady()
-    assert np.ptp(v) > 0.05                                   # a pattern, not a uniform state
+    assert np.ptp(v) > 0.05  # a pattern, not a uniform state
     with pytest.warns(L.UnexplainedPatternWarning, match="does not explain"):
         fit = L.residual_fit(u, v)
     assert not fit.explained and fit.relative_residual > L.UNEXPLAINED_THRESHOLD

@@ -60,16 +60,22 @@ def test_static_explorer_html_structure():
     assert m, html[:200]
     eid = m.group(1)
     assert html.rstrip().endswith("</div>")
-    for cls in ('img class="gs-explorer-map"', 'img class="gs-explorer-img"', 'type="range" class="gs-explorer-k"',
-                'type="range" class="gs-explorer-f"', 'class="gs-explorer-label"'):
+    for cls in (
+        'img class="gs-explorer-map"',
+        'img class="gs-explorer-img"',
+        'type="range" class="gs-explorer-k"',
+        'type="range" class="gs-explorer-f"',
+        'class="gs-explorer-label"',
+    ):
         assert cls in html, cls
     assert 'max="3"' in html and 'max="2"' in html  # slider ranges = grid indices
     assert "Test &lt;explorer&gt;" in html  # the title is escaped
     # self-contained: no external resources
-    assert "http://" not in html and "https://" not in html and "src=\"//" not in html
+    assert "http://" not in html and "https://" not in html and 'src="//' not in html
     # one PNG per grid point in the data block, all valid PNGs
-    data = json.loads(re.search(r'<script type="application/json" class="gs-explorer-data">(.*?)</script>',
-                                html, re.S).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/json" class="gs-explorer-data">(.*?)</script>', html, re.S).group(1)
+    )
     assert data["f"] == ["0.02", "0.03", "0.04"] and data["k"] == ["0.05", "0.055", "0.06", "0.065"]
     assert len(data["images"]) == 12
     for uri in data["images"]:
@@ -113,8 +119,7 @@ def test_static_explorer_rejects_bad_input():
 
 
 def test_static_explorer_size_is_reasonable():
-    fields = widgets.precompute_grid(np.linspace(0.02, 0.06, 4), np.linspace(0.05, 0.065, 4), size=64,
-                                     t_end=200.0)
+    fields = widgets.precompute_grid(np.linspace(0.02, 0.06, 4), np.linspace(0.05, 0.065, 4), size=64, t_end=200.0)
     html = widgets.static_explorer(np.linspace(0.02, 0.06, 4), np.linspace(0.05, 0.065, 4), fields)
     assert len(html) < 16 * 20_000 + 200_000
 
@@ -143,8 +148,9 @@ def test_encode_png_orientation():
 
 def test_live_explorer_builds_and_rerenders():
     ipywidgets = pytest.importorskip("ipywidgets")
-    box, controls, render, state = widgets._build_live_explorer(f=0.03, k=0.06, size=16, t_end=10.0, seed=2,
-                                                                backend="numpy")
+    box, controls, render, state = widgets._build_live_explorer(
+        f=0.03, k=0.06, size=16, t_end=10.0, seed=2, backend="numpy"
+    )
     assert isinstance(box, ipywidgets.VBox)
     assert set(controls) == {"f", "k", "seed", "t"}
     assert isinstance(controls["f"], ipywidgets.FloatSlider) and isinstance(controls["seed"], ipywidgets.IntSlider)

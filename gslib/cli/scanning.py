@@ -17,7 +17,6 @@ from .registry import subcommand
 __all__ = ["run_scan", "run_flag", "run_discovery_benchmark", "run_package_scan"]
 
 
-
 def _scan_network(model, weights_sha256: str, mismatch):
     """The network ``model`` names (shipped name or directory), loaded, after checking it made a scan.
 

@@ -16,7 +16,7 @@ from .argtypes import integer, real
 from .options import BENCH_BACKENDS, DTYPES, STENCILS, add_initial_options, add_model_options, add_quiet, check_output
 from .registry import subcommand
 
-__all__ = ["run_simulate", "run_bench", "initial_state"]
+__all__ = ["run_simulate", "run_bench"]
 
 
 @subcommand(
@@ -102,8 +102,9 @@ def run_simulate(args) -> int:
             if not 0 <= s <= steps:
                 raise ValueError(f"--record time {t:g} lies outside [0, --t-end] = [0, {args.t_end:g}]")
         record = [s * args.dt for s in rec_steps]
-    u0, v0, extra = initial.initial_state(args.initial, n=args.size, seed=args.seed, square=args.square,
-                                          noise=args.noise)
+    u0, v0, extra = initial.initial_state(
+        args.initial, n=args.size, seed=args.seed, square=args.square, noise=args.noise
+    )
 
     start = time.perf_counter()
     res = gslib.integrate(

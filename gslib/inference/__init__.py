@@ -26,27 +26,72 @@ Three small pieces, usable on their own:
 from __future__ import annotations
 
 import time
-
-import numpy as np
 from dataclasses import dataclass
 from dataclasses import field as _dc_field
+
+import numpy as np
 
 from ..spde import simulate_force
 from . import degrade, estimator, features, frames, noise, selection
 from .degrade import add_measurement_noise, coarsen, random_mask
 from .estimator import ForceInference, infer_force
+from .features import (
+    STENCILS,
+    Library,
+    biharmonic,
+    d_x,
+    d_y,
+    dot,
+    field,
+    grad,
+    gray_scott_library,
+    lap,
+    one,
+    polynomials,
+)
 from .frames import check_data, richardson_weights
 from .noise import NoiseModel, diffusion_estimates, estimate_noise
-from .features import (Library, biharmonic, d_x, d_y, dot, grad, gray_scott_library, lap, one, polynomials)
-from .features import STENCILS, field
 from .selection import Selection, pareto_front, select
 
-__all__ = ["InferenceResult", "infer", "infer_force", "select", "pareto_front", "estimate_noise",
-           "diffusion_estimates", "richardson_weights", "NoiseModel", "ForceInference", "Selection", "Library",
-           "gray_scott_library", "polynomials", "lap", "biharmonic", "grad", "dot", "d_x", "d_y", "one",
-           "field", "features", "estimator", "frames", "noise", "selection", "relative_errors", "model_force",
-           "bootstrap", "check_data",
-           "degrade", "random_mask", "add_measurement_noise", "coarsen", "decision_threshold", "STENCILS"]
+__all__ = [
+    "InferenceResult",
+    "infer",
+    "infer_force",
+    "select",
+    "pareto_front",
+    "estimate_noise",
+    "diffusion_estimates",
+    "richardson_weights",
+    "NoiseModel",
+    "ForceInference",
+    "Selection",
+    "Library",
+    "gray_scott_library",
+    "polynomials",
+    "lap",
+    "biharmonic",
+    "grad",
+    "dot",
+    "d_x",
+    "d_y",
+    "one",
+    "field",
+    "features",
+    "estimator",
+    "frames",
+    "noise",
+    "selection",
+    "relative_errors",
+    "model_force",
+    "bootstrap",
+    "check_data",
+    "degrade",
+    "random_mask",
+    "add_measurement_noise",
+    "coarsen",
+    "decision_threshold",
+    "STENCILS",
+]
 
 
 @dataclass
@@ -89,16 +134,31 @@ class InferenceResult:
         """The JSON record of ``gslib infer``."""
         inf, sel = self.inference, self.selection
         return {
-            "terms": self.terms, "stderr": self.stderr, "diffusion": self.diffusion,
-            "criterion": sel.criterion, "p": sel.p, "n0": sel.n0, "penalty": sel.penalty,
-            "information": sel.information, "score": sel.score, "n_terms": sel.size,
+            "terms": self.terms,
+            "stderr": self.stderr,
+            "diffusion": self.diffusion,
+            "criterion": sel.criterion,
+            "p": sel.p,
+            "n0": sel.n0,
+            "penalty": sel.penalty,
+            "information": sel.information,
+            "score": sel.score,
+            "n_terms": sel.size,
             "other_criteria": {c: {"size": v["size"], "terms": v["supports"]} for c, v in sel.criteria.items()},
             "front": [{"size": r["size"], "information": r["information"]} for r in sel.front],
-            "n_frames": inf.n_frames, "grid": list(inf.shape), "dt": inf.dt, "dx": inf.dx,
-            "method": inf.method, "lags": inf.lags, "weight": inf.weight, "stencil": inf.stencil,
+            "n_frames": inf.n_frames,
+            "grid": list(inf.shape),
+            "dt": inf.dt,
+            "dx": inf.dx,
+            "method": inf.method,
+            "lags": inf.lags,
+            "weight": inf.weight,
+            "stencil": inf.stencil,
             "valid_fraction": inf.valid_fraction,
             "inflation": {n: eq.inflation for n, eq in inf.equations.items()},
-            "library": inf.library_labels, "seconds": self.seconds, "discretisation": self.discretisation,
+            "library": inf.library_labels,
+            "seconds": self.seconds,
+            "discretisation": self.discretisation,
             "measurement_noise": inf.measurement.as_dict() if inf.measurement is not None else None,
             **self.options,
         }
@@ -124,9 +184,24 @@ def decision_threshold(p: float) -> float:
     return float(np.log(1.0 / p))
 
 
-def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p: float = 0.001, n0=None,
-          method: str = "strat", lags: int = 3, weight: str = "auto", noise="auto", mask=None,
-          stencil: str = "auto", search: str = "auto", measurement_noise="auto") -> InferenceResult:
+def infer(
+    data: dict,
+    dt,
+    dx=1.0,
+    library=None,
+    *,
+    criterion: str = "PASTIS",
+    p: float = 0.001,
+    n0=None,
+    method: str = "strat",
+    lags: int = 3,
+    weight: str = "auto",
+    noise="auto",
+    mask=None,
+    stencil: str = "auto",
+    search: str = "auto",
+    measurement_noise="auto",
+) -> InferenceResult:
     """Force inference (:func:`~gslib.inference.estimator.infer_force`) + selection (:func:`select`).
 
     **The discretisation is inferred, not assumed** (``stencil="auto"``, the default). The data's
@@ -187,8 +262,19 @@ def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p:
             noise = estimate_noise(data, dt, dx, noise, mask)  # once for all candidates
 
     def run(st):
-        inf = infer_force(data, dt, dx, library, stencil=st, method=method, lags=lags, weight=weight,
-                          noise=noise, mask=mask, measurement_noise=measurement_noise)
+        inf = infer_force(
+            data,
+            dt,
+            dx,
+            library,
+            stencil=st,
+            method=method,
+            lags=lags,
+            weight=weight,
+            noise=noise,
+            mask=mask,
+            measurement_noise=measurement_noise,
+        )
         return inf, select(inf, criterion=criterion, p=p, n0=n0, search=search)
 
     runs = {st: run(st) for st in candidates}
@@ -203,30 +289,48 @@ def infer(data: dict, dt, dx=1.0, library=None, *, criterion: str = "PASTIS", p:
         r_common = {n: max(r[0].equations[n].inflation for r in runs.values()) for n in names}
         table = {}
         for st, (inf_st, sel_st) in runs.items():
-            info = sum(inf_st.equations[n].fit(sel_st.supports[n])["information"] * inf_st.equations[n].inflation
-                       / r_common[n] for n in names)
-            table[st] = {"score": info - sel_st.size * sel_st.penalty, "information": info, "n_terms": sel_st.size,
-                         "supports": sel_st.supports}
+            info = sum(
+                inf_st.equations[n].fit(sel_st.supports[n])["information"] * inf_st.equations[n].inflation / r_common[n]
+                for n in names
+            )
+            table[st] = {
+                "score": info - sel_st.size * sel_st.penalty,
+                "information": info,
+                "n_terms": sel_st.size,
+                "supports": sel_st.supports,
+            }
         ranked = sorted(table, key=lambda st: table[st]["score"], reverse=True)
         chosen = ranked[0]
         margin = table[ranked[0]]["score"] - table[ranked[1]]["score"]
         threshold = decision_threshold(p)
         decided = bool(margin >= threshold)
         if decided:
-            message = (f"stencil {chosen} inferred: its model scores {margin:.3g} above {ranked[1]} "
-                       f"(log-likelihood units; threshold {threshold:.3g})")
+            message = (
+                f"stencil {chosen} inferred: its model scores {margin:.3g} above {ranked[1]} "
+                f"(log-likelihood units; threshold {threshold:.3g})"
+            )
         else:
-            message = (f"stencil {chosen} scores highest, but only {margin:.3g} above {ranked[1]} (below the "
-                       f"threshold {threshold:.3g}): the data cannot tell these discretisations apart")
-        discretisation = {"chosen": chosen, "candidates": table, "ranking": ranked, "margin": float(margin),
-                          "threshold": threshold, "decided": decided, "message": message}
+            message = (
+                f"stencil {chosen} scores highest, but only {margin:.3g} above {ranked[1]} (below the "
+                f"threshold {threshold:.3g}): the data cannot tell these discretisations apart"
+            )
+        discretisation = {
+            "chosen": chosen,
+            "candidates": table,
+            "ranking": ranked,
+            "margin": float(margin),
+            "threshold": threshold,
+            "decided": decided,
+            "message": message,
+        }
     inf, sel = runs[chosen]
     n, m = inf.shape
     diffusion = inf.noise.as_dict(n, m, inf.dx)
     for name, d in diffusion.items():
         d.update({key: inf.noise.details.get(name, {}).get(key) for key in ("measurement_noise", "msd")})
-    return InferenceResult(sel.terms, sel.stderr, sel, inf, diffusion, time.perf_counter() - t0,
-                           discretisation=discretisation)
+    return InferenceResult(
+        sel.terms, sel.stderr, sel, inf, diffusion, time.perf_counter() - t0, discretisation=discretisation
+    )
 
 
 def relative_errors(terms: dict, truth: dict) -> dict:
@@ -294,8 +398,9 @@ def model_force(terms: dict, dx=1.0, stencil: str = "9pt", library=None):
     return force
 
 
-def bootstrap(result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, substeps: int = 4,
-              burn_in: int = 0) -> dict:
+def bootstrap(
+    result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, substeps: int = 4, burn_in: int = 0
+) -> dict:
     """Simulate the inferred model (terms and noise) from ``x0`` with the data's ``dt`` and ``dx``.
 
     Parameters
@@ -323,5 +428,13 @@ def bootstrap(result: InferenceResult, x0: dict, frames: int, *, seed: int = 0, 
     n, m = inf.shape
     symbols = {name: inf.noise.symbol(name, n, m, inf.dx) for name in result.terms}
     force = model_force(result.terms, inf.dx, inf.stencil)
-    return simulate_force(force, {name: x0[name] for name in result.terms}, symbols, dt=inf.dt,
-                          substeps=substeps, frames=frames, burn_in=burn_in, seed=seed)
+    return simulate_force(
+        force,
+        {name: x0[name] for name in result.terms},
+        symbols,
+        dt=inf.dt,
+        substeps=substeps,
+        frames=frames,
+        burn_in=burn_in,
+        seed=seed,
+    )

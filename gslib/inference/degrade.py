@@ -41,8 +41,9 @@ def _shape(shape) -> tuple:
         dims = tuple(dims)
     except TypeError:
         dims = None
-    if dims is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) and s >= 0
-                               for s in dims):
+    if dims is None or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) and s >= 0 for s in dims
+    ):
         raise ValueError(f"shape={shape!r} must be a tuple of non-negative integers")
     return tuple(int(s) for s in dims)
 

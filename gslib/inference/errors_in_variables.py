@@ -53,8 +53,17 @@ import numpy as np
 from .._validate import check_real
 from .features import Expr, Library, _apply_primitive
 
-__all__ = ["MeasurementNoise", "measurement_variances", "factor_covariance", "wick_order", "wick_library",
-           "contraction_plan", "ContractionPlan", "resolve_measurement_noise", "MEASUREMENT_NOISE_OPTIONS"]
+__all__ = [
+    "MeasurementNoise",
+    "measurement_variances",
+    "factor_covariance",
+    "wick_order",
+    "wick_library",
+    "contraction_plan",
+    "ContractionPlan",
+    "resolve_measurement_noise",
+    "MEASUREMENT_NOISE_OPTIONS",
+]
 
 #: String values of ``measurement_noise`` (besides a number or a dict of numbers).
 MEASUREMENT_NOISE_OPTIONS = ("auto", "none")
@@ -157,12 +166,17 @@ def resolve_measurement_noise(value, noise_model, names) -> MeasurementNoise:
         return MeasurementNoise({n: 0.0 for n in names}, "none")
     if isinstance(value, str):
         if value != "auto":
-            raise ValueError(f"measurement_noise={value!r}; allowed: 'auto', 'none', a standard deviation >= 0 "
-                             "or a dict {field: standard deviation}")
-        if noise_model is None or not all(n in noise_model.details and "ring_sm" in noise_model.details[n]
-                                          for n in names):
-            raise ValueError("measurement_noise='auto' needs a fitted noise model (noise='auto', 'conserved' or "
-                             "'white'); with a NoiseModel given, give the measurement noise too")
+            raise ValueError(
+                f"measurement_noise={value!r}; allowed: 'auto', 'none', a standard deviation >= 0 "
+                "or a dict {field: standard deviation}"
+            )
+        if noise_model is None or not all(
+            n in noise_model.details and "ring_sm" in noise_model.details[n] for n in names
+        ):
+            raise ValueError(
+                "measurement_noise='auto' needs a fitted noise model (noise='auto', 'conserved' or "
+                "'white'); with a NoiseModel given, give the measurement noise too"
+            )
         return measurement_variances(noise_model, names)
 
     def _std(key, s):
@@ -248,10 +262,10 @@ def _pairings(items):
         yield [], []
         return
     first, rest = items[0], items[1:]
-    for pairs, single in _pairings(rest):          # first stays unpaired
+    for pairs, single in _pairings(rest):  # first stays unpaired
         yield pairs, [first] + single
-    for j, other in enumerate(rest):               # first paired with other
-        remaining = rest[:j] + rest[j + 1:]
+    for j, other in enumerate(rest):  # first paired with other
+        remaining = rest[:j] + rest[j + 1 :]
         for pairs, single in _pairings(remaining):
             yield [(first, other)] + pairs, single
 
@@ -332,17 +346,22 @@ def wick_library(library: Library, variances: dict, shape, dx: float = 1.0, sten
 
 def _matchings(fa, fb, cov):
     """Partial matchings (size >= 1) of the factors of two monomials: (pairs, rest_a, rest_b)."""
+
     def rec(i, used, pairs):
         if i == len(fa):
             if pairs:
-                yield list(pairs), [fa[j] for j in range(len(fa)) if j not in {p for p, _ in pairs}], \
-                    [fb[j] for j in range(len(fb)) if j not in used]
+                yield (
+                    list(pairs),
+                    [fa[j] for j in range(len(fa)) if j not in {p for p, _ in pairs}],
+                    [fb[j] for j in range(len(fb)) if j not in used],
+                )
             return
         yield from rec(i + 1, used, pairs)
         for j in range(len(fb)):
             if j in used or cov.kernel(fa[i], fb[j]) is None:
                 continue
             yield from rec(i + 1, used | {j}, pairs + [(i, j)])
+
     yield from rec(0, frozenset(), [])
 
 
@@ -416,9 +435,9 @@ class ContractionPlan:
         wq = np.broadcast_to(wq, (N, half)).ravel() / (N * M)
         for target, plan in ((DG, self.gram), (DM, self.moment)):
             for (r, s), entries in plan.items():
-                P = hats[r] * np.conj(hats[s])                  # (n, Q)
+                P = hats[r] * np.conj(hats[s])  # (n, Q)
                 K = np.stack([e[-1].ravel() for e in entries]) * wq  # (E, Q)
-                vals = P.real @ K.real.T - P.imag @ K.imag.T   # (n, E)
+                vals = P.real @ K.real.T - P.imag @ K.imag.T  # (n, E)
                 for col, e in enumerate(entries):
                     if target is DG:
                         target[:, e[0], e[1]] += vals[:, col]
@@ -429,8 +448,9 @@ class ContractionPlan:
         return DG, DM
 
 
-def contraction_plan(library: Library, field_name: str, variances: dict, weight_kernel: np.ndarray,
-                     dx: float = 1.0, stencil: str = "9pt") -> ContractionPlan:
+def contraction_plan(
+    library: Library, field_name: str, variances: dict, weight_kernel: np.ndarray, dx: float = 1.0, stencil: str = "9pt"
+) -> ContractionPlan:
     """The errors-in-variables corrections of one equation's Gram matrix and moments.
 
     Parameters
@@ -498,7 +518,7 @@ def contraction_plan(library: Library, field_name: str, variances: dict, weight_
             for key, k in pair_terms(fa.terms, fb.terms).items():
                 if not np.any(k):
                     continue
-                add(gram, key, (a, b), k)   # b >= a; G is symmetric (corrections() mirrors it)
+                add(gram, key, (a, b), k)  # b >= a; G is symmetric (corrections() mirrors it)
     ident = ((1.0, (((), field_name),)),)
     for b, fb in enumerate(feats):
         for key, k in pair_terms(ident, fb.terms).items():

@@ -42,10 +42,10 @@ applied to the Gram matrices and the moments alike, so the result is still a lin
 ``G C = M`` for every subset of the features (what model selection needs). ``lags=1`` is the plain
 estimator.
 
-**Noise.** ``A`` is needed for the weight and for the Ito-Stratonovich term. :func:`~gslib.inference.noise.estimate_noise`
-fits ``a(q) = 2 (d0 + s2 |q|^2) / dV`` per field to the increments of the fast modes at lags 1-3,
-modelled as relaxations (Ornstein-Uhlenbeck) plus a white measurement noise: neither the relaxation
-within a frame (it lowers the one-lag spectrum by about 14 % on the SFI example) nor a measurement
+**Noise.** ``A`` is needed for the weight and for the Ito-Stratonovich term.
+:func:`~gslib.inference.noise.estimate_noise` fits ``a(q) = 2 (d0 + s2 |q|^2) / dV`` per field to
+the increments of the fast modes at lags 1-3, modelled as relaxations (Ornstein-Uhlenbeck) plus a
+white measurement noise: neither the relaxation within a frame (it lowers the one-lag spectrum by about 14 % on the SFI example) nor a measurement
 noise biases it; ``sigma`` comes out within 0.5 %.
 
 **Standard errors.** The extrapolation mixes increments of several lags, so the noise of ``M`` is
@@ -61,8 +61,8 @@ of local terms, hence exact; with the spectral weight it is not (``W`` is long-r
 cells next to each hole), so ``weight="auto"`` switches to the scalar weight when cells are missing.
 
 **Measurement noise** (a white noise added to the frames) is separated from the dynamical noise by
-:func:`~gslib.inference.noise.estimate_noise` (a fast mode's increments grow with the lag, a measurement noise does not),
-but left alone it biases the features and inflates the Gram matrix of the derivative features
+:func:`~gslib.inference.noise.estimate_noise` (a fast mode's increments grow with the lag, a measurement
+noise does not), but left alone it biases the features and inflates the Gram matrix of the derivative features
 (errors in variables), and the selection takes spurious terms once the noise is a fraction of the
 per-frame dynamical noise. ``measurement_noise="auto"`` (default) estimates its variance per field
 and removes its effects in closed form (:mod:`~gslib.inference.errors_in_variables`): Wick-ordered
@@ -82,8 +82,19 @@ from .features import Library, check_stencil, gray_scott_library, operator_weigh
 from .frames import check_data, feature_validity, fill_invalid, richardson_weights
 from .noise import NOISE_KINDS, NoiseModel, diffusion_estimates, estimate_noise
 
-__all__ = ["NoiseModel", "EquationMoments", "ForceInference", "richardson_weights", "estimate_noise",
-           "diffusion_estimates", "infer_force", "check_data", "METHODS", "WEIGHTS", "NOISE_KINDS"]
+__all__ = [
+    "NoiseModel",
+    "EquationMoments",
+    "ForceInference",
+    "richardson_weights",
+    "estimate_noise",
+    "diffusion_estimates",
+    "infer_force",
+    "check_data",
+    "METHODS",
+    "WEIGHTS",
+    "NOISE_KINDS",
+]
 
 METHODS = ("strat", "ito")
 WEIGHTS = ("auto", "spectral", "white")
@@ -144,8 +155,11 @@ class EquationMoments:
         cov = Ginv @ self.H[np.ix_(idx, idx)] @ Ginv
         se = np.sqrt(np.maximum(np.diag(cov), 0.0))
         labels = [self.labels[i] for i in idx]
-        return {"coefficients": dict(zip(labels, C.tolist())), "stderr": dict(zip(labels, se.tolist())),
-                "information": float(C @ M / (2 * self.inflation))}
+        return {
+            "coefficients": dict(zip(labels, C.tolist())),
+            "stderr": dict(zip(labels, se.tolist())),
+            "information": float(C @ M / (2 * self.inflation)),
+        }
 
     def information(self, support=None) -> float:
         idx = self.index(support)
@@ -218,9 +232,21 @@ class ForceInference:
         return (self.n_frames - 1) * self.dt
 
 
-def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *, stencil: str = "9pt",
-                method: str = "strat", lags: int = 3, weight: str = "auto", noise="auto", mask=None,
-                chunk: int = 32, measurement_noise="auto") -> ForceInference:
+def infer_force(
+    data: dict,
+    dt,
+    dx=1.0,
+    library: Library | dict | None = None,
+    *,
+    stencil: str = "9pt",
+    method: str = "strat",
+    lags: int = 3,
+    weight: str = "auto",
+    noise="auto",
+    mask=None,
+    chunk: int = 32,
+    measurement_noise="auto",
+) -> ForceInference:
     """Gram matrices and moments of linear force inference for every field of ``data``.
 
     Parameters
@@ -247,11 +273,12 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
     measurement_noise : "auto", "none", float or dict
         A white noise on the recorded values, removed from the Gram matrix and the moments in
         closed form (:mod:`~gslib.inference.errors_in_variables`). ``"auto"`` (default): its
-        variance is estimated from the data (:func:`~gslib.inference.noise.estimate_noise`) and the correction is applied
-        where the estimate is significant (clean data are left as they are); ``"none"`` (or None):
+        variance is estimated from the data (:func:`~gslib.inference.noise.estimate_noise`) and the
+        correction is applied where the estimate is significant (clean data are left as they are); ``"none"`` (or None):
         no correction; a standard deviation >= 0 for every field, or ``{field: std}``. With
         ``noise`` given as a NoiseModel, ``"auto"`` reads the estimate from its ``details`` where
-        they hold one (a model from :func:`~gslib.inference.noise.estimate_noise`), and estimates it from the data otherwise.
+        they hold one (a model from :func:`~gslib.inference.noise.estimate_noise`), and estimates it from
+        the data otherwise.
     mask : bool array (N, M) or (T, N, M), optional
         True where the data are valid.
     chunk : int
@@ -296,8 +323,9 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
     T, N, M = next(iter(fields.values())).shape
     for name in names:
         if noise_model.effective_diffusion(name, N, M, dx) <= 0:
-            raise ValueError(f"the noise of field {name!r} is zero: force inference needs noisy data "
-                             "(give a NoiseModel to override)")
+            raise ValueError(
+                f"the noise of field {name!r} is zero: force inference needs noisy data (give a NoiseModel to override)"
+            )
 
     if weight == "auto":
         weight = "spectral" if valid is None else "white"
@@ -310,8 +338,11 @@ def infer_force(data: dict, dt, dx=1.0, library: Library | dict | None = None, *
     rw = richardson_weights(K)
     setups = {}
     meas_source = noise_model
-    if isinstance(measurement_noise, str) and measurement_noise == "auto" and \
-            not all("ring_sm" in noise_model.details.get(n, {}) for n in names):
+    if (
+        isinstance(measurement_noise, str)
+        and measurement_noise == "auto"
+        and not all("ring_sm" in noise_model.details.get(n, {}) for n in names)
+    ):
         try:  # a NoiseModel was given: the measurement noise is still estimated from the data
             meas_source = estimate_noise(fields, dt, dx, "auto", valid)
         except ValueError:  # increments unlike a noisy relaxation: nothing to estimate, no correction
@@ -379,10 +410,15 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv=N
     half = M // 2 + 1
     E = 2 * K  # frames looked ahead
     accs = {}
-    for name, (lib, w, a, kw) in setups.items():
+    for name, (lib, _w, _a, _kw) in setups.items():
         F = len(lib)
-        accs[name] = {"G": np.zeros((K + 1, F, F)), "Mraw": np.zeros((K + 1, F)), "corr": np.zeros((K + 1, F)),
-                      "n": np.zeros(K + 1), "L": np.zeros((2 * K, F, F))}
+        accs[name] = {
+            "G": np.zeros((K + 1, F, F)),
+            "Mraw": np.zeros((K + 1, F)),
+            "corr": np.zeros((K + 1, F)),
+            "n": np.zeros(K + 1),
+            "L": np.zeros((2 * K, F, F)),
+        }
         if name in eiv:
             accs[name]["Lm"] = np.zeros((2 * K + 1, F, F))
     for c0 in range(0, T, chunk):
@@ -400,15 +436,15 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv=N
             acc = accs[name]
             key = id(lib)
             if key not in evaluated:
-                b = lib.evaluate(sub, dx, stencil)                        # (F, n, N, M)
+                b = lib.evaluate(sub, dx, stencil)  # (F, n, N, M)
                 if fv is not None:
                     b = b * fv
                 evaluated[key] = (b, np.fft.rfft2(b))
             b, bhat = evaluated[key]
-            trace = lib.trace_density(sub, name, kw, dx, stencil)         # (F, n, N, M)
+            trace = lib.trace_density(sub, name, kw, dx, stencil)  # (F, n, N, M)
             if fv is not None:
                 trace = trace * fv
-            tsum = trace.sum(axis=(2, 3))                                 # (F, n)
+            tsum = trace.sum(axis=(2, 3))  # (F, n)
             w0 = float(w.flat[0])
             scalar_w = bool(np.all(w == w0))
             Wb = b * w0 if scalar_w else _apply_hat(w[:, :half], bhat, (N, M))
@@ -440,19 +476,19 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv=N
                 m = min(n_own, n_loc - k)  # pairs (s, s + k) with s among the chunk's own frames
                 if m <= 0:
                     continue
-                dX = x[k:k + m] - x[:m]
+                dX = x[k : k + m] - x[:m]
                 if fv is None:
                     Mf = _matvec(Wb[:, :m], dX)
                     if method == "ito":
                         acc["G"][k] += grams[:m].sum(axis=0)
                         acc["Mraw"][k] += Mf
                     else:
-                        Mb = _matvec(Wb[:, k:k + m], dX)
-                        acc["G"][k] += (grams[:m].sum(axis=0) + grams[k:k + m].sum(axis=0)) / 2
+                        Mb = _matvec(Wb[:, k : k + m], dX)
+                        acc["G"][k] += (grams[:m].sum(axis=0) + grams[k : k + m].sum(axis=0)) / 2
                         acc["Mraw"][k] += (Mf + Mb) / 2
-                        acc["corr"][k] += (tsum[:, :m].sum(axis=1) + tsum[:, k:k + m].sum(axis=1)) / 2
+                        acc["corr"][k] += (tsum[:, :m].sum(axis=1) + tsum[:, k : k + m].sum(axis=1)) / 2
                 else:
-                    P = fv[:m] & fv[k:k + m]
+                    P = fv[:m] & fv[k : k + m]
                     dXP = (dX * P).ravel()
                     bs = b[:, :m] * P
                     Wbs = bs * w0 if scalar_w else _apply_hat(w[:, :half], np.fft.rfft2(bs), (N, M))
@@ -463,19 +499,20 @@ def _accumulate(fields, setups, dt, dx, stencil, fvalid, K, method, chunk, eiv=N
                         if DG is not None:
                             acc["G"][k] += DG[:m].sum(axis=0)
                     else:
-                        be = b[:, k:k + m] * P
+                        be = b[:, k : k + m] * P
                         Wbe = be * w0 if scalar_w else _apply_hat(w[:, :half], np.fft.rfft2(be), (N, M))
                         acc["G"][k] += (_dots(bs, Wbs) + _dots(be, Wbe)) / 2
                         if DG is not None:
-                            acc["G"][k] += (DG[:m].sum(axis=0) + DG[k:k + m].sum(axis=0)) / 2
+                            acc["G"][k] += (DG[:m].sum(axis=0) + DG[k : k + m].sum(axis=0)) / 2
                         acc["Mraw"][k] += (Ms + _matvec(Wbe, dXP)) / 2
-                        acc["corr"][k] += ((trace[:, :m] * P).sum(axis=(1, 2, 3))
-                                           + (trace[:, k:k + m] * P).sum(axis=(1, 2, 3))) / 2
+                        acc["corr"][k] += (
+                            (trace[:, :m] * P).sum(axis=(1, 2, 3)) + (trace[:, k : k + m] * P).sum(axis=(1, 2, 3))
+                        ) / 2
                 if DM is not None:  # the increment's measurement noise against the features at its ends
                     if method == "ito":
                         acc["Mraw"][k] -= DM[:m].sum(axis=0)
                     else:
-                        acc["Mraw"][k] += (DM[k:k + m].sum(axis=0) - DM[:m].sum(axis=0)) / 2
+                        acc["Mraw"][k] += (DM[k : k + m].sum(axis=0) - DM[:m].sum(axis=0)) / 2
                 acc["n"][k] += m
     return accs
 
@@ -487,7 +524,7 @@ def _combine(acc, rw, dt, K, method, labels, T):
     M0 = 0.0
     for k in range(1, K + 1):
         n = acc["n"][k]
-        Gk = acc["G"][k] / n                                   # per pair, per unit weight
+        Gk = acc["G"][k] / n  # per pair, per unit weight
         Mk = (acc["Mraw"][k] - (k * dt / 2) * acc["corr"][k]) / (n * k * dt)
         per_lag.append((Gk, Mk))
         G0 = G0 + rw[k - 1] * Gk

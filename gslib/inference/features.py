@@ -43,9 +43,26 @@ from ..solvers.stencils import ANALYSIS_STENCILS, analysis_laplacian, check_anal
 #: The Laplacians (and derivatives) features can be evaluated with (module docstring).
 STENCILS = ANALYSIS_STENCILS
 
-__all__ = ["STENCILS", "check_stencil", "Expr", "Vector", "Library", "field", "one", "constant", "lap",
-           "biharmonic", "grad", "d_x", "d_y", "dot", "polynomials", "gray_scott_library", "GRAY_SCOTT_LABELS",
-           "PRIMITIVES"]
+__all__ = [
+    "STENCILS",
+    "check_stencil",
+    "Expr",
+    "Vector",
+    "Library",
+    "field",
+    "one",
+    "constant",
+    "lap",
+    "biharmonic",
+    "grad",
+    "d_x",
+    "d_y",
+    "dot",
+    "polynomials",
+    "gray_scott_library",
+    "GRAY_SCOTT_LABELS",
+    "PRIMITIVES",
+]
 
 #: Primitive linear operators: name -> (label, stencil radius in cells).
 PRIMITIVES = {"lap": ("lap", 1), "dx": ("d_x", 1), "dy": ("d_y", 1)}
@@ -74,8 +91,10 @@ def check_stencil(stencil: str, mask=None) -> str:
     """
     check_analysis_stencil(stencil)
     if stencil == "spectral" and mask is not None and not np.all(mask):
-        raise ValueError("stencil='spectral' needs complete data: a spectral derivative reads every cell, so "
-                         "missing cells (mask) would spread into all features; use a finite-difference stencil")
+        raise ValueError(
+            "stencil='spectral' needs complete data: a spectral derivative reads every cell, so "
+            "missing cells (mask) would spread into all features; use a finite-difference stencil"
+        )
     return stencil
 
 
@@ -158,7 +177,7 @@ class Expr:
 
     # ------------------------------------------------------------------ construction
     @staticmethod
-    def _make(terms, label=None) -> "Expr":
+    def _make(terms, label=None) -> Expr:
         collected: dict = {}
         for c, factors in terms:
             key = tuple(sorted(factors, key=_factor_key))
@@ -184,7 +203,7 @@ class Expr:
                 words.append(("- " if c < 0 else "+ ") + text)
         return " ".join(words)
 
-    def named(self, label: str) -> "Expr":
+    def named(self, label: str) -> Expr:
         """The same expression with another label."""
         if not isinstance(label, str) or not label.strip():
             raise ValueError(f"label={label!r} must be a non-empty string")
@@ -290,8 +309,15 @@ class Expr:
             out += prod
         return out
 
-    def trace_density(self, data: dict, symbol: str, kernel_weights: dict, dx: float = 1.0, stencil: str = "9pt",
-                      cache: dict | None = None) -> np.ndarray:
+    def trace_density(
+        self,
+        data: dict,
+        symbol: str,
+        kernel_weights: dict,
+        dx: float = 1.0,
+        stencil: str = "9pt",
+        cache: dict | None = None,
+    ) -> np.ndarray:
         """Per-cell ``sum_k (d b_i / d x_k) K(k - i)`` for the field ``symbol``.
 
         ``b`` is this feature, ``x`` the field ``symbol`` and ``K`` an even translation-invariant
@@ -444,8 +470,9 @@ def one() -> Expr:
 def _linear_op(name: str, e: Expr, label: str | None = None) -> Expr:
     e = _as_expr(e)
     if e is None or not e.is_linear:
-        raise ValueError(f"{PRIMITIVES[name][0]} applies to linear expressions of the fields only "
-                         f"(such as U or U - 2 V); got {e!r}")
+        raise ValueError(
+            f"{PRIMITIVES[name][0]} applies to linear expressions of the fields only (such as U or U - 2 V); got {e!r}"
+        )
     terms = [(c, ((((name,) + ops), s),)) for c, ((ops, s),) in e.terms]
     if label is None:
         inner = e._wrapped()
@@ -676,8 +703,9 @@ class Library:
         cache: dict = {}
         return np.stack([f.evaluate(data, dx, stencil, cache) for f in self.features])
 
-    def trace_density(self, data: dict, symbol: str, kernel_weights: dict, dx: float = 1.0,
-                      stencil: str = "9pt") -> np.ndarray:
+    def trace_density(
+        self, data: dict, symbol: str, kernel_weights: dict, dx: float = 1.0, stencil: str = "9pt"
+    ) -> np.ndarray:
         """:meth:`Expr.trace_density` of every feature, (n_features, ...shape of the data)."""
         cache: dict = {}
         return np.stack([f.trace_density(data, symbol, kernel_weights, dx, stencil, cache) for f in self.features])
@@ -713,8 +741,25 @@ def polynomials(symbols=("U", "V"), degree: int = 3) -> list[Expr]:
 
 
 #: The labels of :func:`gray_scott_library`, in order.
-GRAY_SCOTT_LABELS = ("1", "U", "V", "U^2", "UV", "V^2", "U^3", "U^2V", "UV^2", "V^3", "lap U", "lap V",
-                     "grad U.grad U", "grad V.grad V", "grad U.grad V", "lap^2 U", "lap^2 V")
+GRAY_SCOTT_LABELS = (
+    "1",
+    "U",
+    "V",
+    "U^2",
+    "UV",
+    "V^2",
+    "U^3",
+    "U^2V",
+    "UV^2",
+    "V^3",
+    "lap U",
+    "lap V",
+    "grad U.grad U",
+    "grad V.grad V",
+    "grad U.grad V",
+    "lap^2 U",
+    "lap^2 V",
+)
 
 
 def gray_scott_library(u: str = "U", v: str = "V") -> Library:
@@ -732,5 +777,15 @@ def gray_scott_library(u: str = "U", v: str = "V") -> Library:
         products and both biharmonics, labelled as in :data:`GRAY_SCOTT_LABELS`.
     """
     U, V = field(u), field(v)
-    return Library(polynomials((u, v), 3) + [lap(U), lap(V), dot(grad(U), grad(U)), dot(grad(V), grad(V)),
-                                             dot(grad(U), grad(V)), biharmonic(U), biharmonic(V)])
+    return Library(
+        polynomials((u, v), 3)
+        + [
+            lap(U),
+            lap(V),
+            dot(grad(U), grad(U)),
+            dot(grad(V), grad(V)),
+            dot(grad(U), grad(V)),
+            biharmonic(U),
+            biharmonic(V),
+        ]
+    )

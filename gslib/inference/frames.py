@@ -111,8 +111,9 @@ def check_data(data: dict, dt, dx=1.0, mask=None, min_frames: int = 2):
         if bad.any():
             t, i, j = (int(c[0]) for c in np.nonzero(bad))
             where = "outside the mask" if valid is not None else "(give a mask to mark missing cells)"
-            raise ValueError(f"field {name!r} has {int(bad.sum())} non-finite value(s) {where}, "
-                             f"e.g. at frame {t}, cell ({i}, {j})")
+            raise ValueError(
+                f"field {name!r} has {int(bad.sum())} non-finite value(s) {where}, e.g. at frame {t}, cell ({i}, {j})"
+            )
     if valid is not None:
         for name in fields:
             fields[name] = np.where(valid, fields[name], 0.0)

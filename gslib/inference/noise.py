@@ -46,11 +46,11 @@ class NoiseModel:
     details: dict = field(default_factory=dict)
 
     @classmethod
-    def conserved(cls, sigma: float, names=("u", "v")) -> "NoiseModel":
+    def conserved(cls, sigma: float, names=("u", "v")) -> NoiseModel:
         return cls({n: 0.0 for n in names}, {n: float(sigma) ** 2 for n in names}, "conserved")
 
     @classmethod
-    def white(cls, sigma: float, names=("u", "v")) -> "NoiseModel":
+    def white(cls, sigma: float, names=("u", "v")) -> NoiseModel:
         return cls({n: float(sigma) ** 2 for n in names}, {n: 0.0 for n in names}, "white")
 
     def symbol(self, name: str, n: int, m: int, dx: float = 1.0) -> np.ndarray:
@@ -65,8 +65,11 @@ class NoiseModel:
     def as_dict(self, n: int, m: int, dx: float = 1.0) -> dict:
         out = {}
         for name in self.d0:
-            out[name] = {"D_eff": self.effective_diffusion(name, n, m, dx), "white_d0": self.d0[name],
-                         "conserved_sigma": math.sqrt(max(self.s2[name], 0.0))}
+            out[name] = {
+                "D_eff": self.effective_diffusion(name, n, m, dx),
+                "white_d0": self.d0[name],
+                "conserved_sigma": math.sqrt(max(self.s2[name], 0.0)),
+            }
         return out
 
 
@@ -118,7 +121,7 @@ def estimate_noise(data: dict, dt, dx=1.0, kind: str = "auto", mask=None, bins: 
     d0, s2, details = {}, {}, {}
     for name, x in fields.items():
         T, N, M = x.shape
-        power = _increment_power(x, valid, 3).reshape(3, -1)              # (3, modes): R_1, R_2, R_3
+        power = _increment_power(x, valid, 3).reshape(3, -1)  # (3, modes): R_1, R_2, R_3
         qy, qx = wave_numbers(N, M, dx)
         q = np.sqrt(qx**2 + qy**2).ravel()
         use = q >= np.pi / (4 * dx)
@@ -139,14 +142,20 @@ def estimate_noise(data: dict, dt, dx=1.0, kind: str = "auto", mask=None, bins: 
                 a_ring.append(a_val)
                 sm_ring.append(sm)
         if len(a_ring) < 2:
-            raise ValueError(f"cannot estimate the noise of field {name!r}: its increments do not look like "
-                             "a noisy relaxation (too few frames, or no noise?)")
+            raise ValueError(
+                f"cannot estimate the noise of field {name!r}: its increments do not look like "
+                "a noisy relaxation (too few frames, or no noise?)"
+            )
         q2_ring, a_ring = np.array(q2_ring), np.array(a_ring)
         coef = _fit_spectrum(q2_ring, a_ring * dx * dx / 2, kind)
         d0[name], s2[name] = coef
-        details[name] = {"ring_q2": q2_ring.tolist(), "ring_a": a_ring.tolist(), "ring_sm": list(sm_ring),
-                         "measurement_noise": float(max(np.median(sm_ring), 0.0)),
-                         "msd": float(power[0].mean() / (2 * dt))}
+        details[name] = {
+            "ring_q2": q2_ring.tolist(),
+            "ring_a": a_ring.tolist(),
+            "ring_sm": list(sm_ring),
+            "measurement_noise": float(max(np.median(sm_ring), 0.0)),
+            "msd": float(power[0].mean() / (2 * dt)),
+        }
     return NoiseModel(d0, s2, kind, details)
 
 
@@ -178,7 +187,7 @@ def _increment_power(x, valid, lags):
             frac = 1.0
         power = np.zeros((N, M))
         for s0 in range(0, len(d), 64):
-            power += (np.abs(np.fft.fft2(d[s0:s0 + 64])) ** 2).sum(axis=0)
+            power += (np.abs(np.fft.fft2(d[s0 : s0 + 64])) ** 2).sum(axis=0)
         out.append(power / (len(d) * N * M * frac))
     return np.array(out)
 
@@ -248,7 +257,10 @@ def diffusion_estimates(data: dict, dt, dx=1.0, mask=None, lags: int = 3) -> dic
         ok1 = valid[1:] & valid[:-1] if valid is not None else np.ones(d1.shape, bool)
         both = ok1[1:] & ok1[:-1]
         dd = d1[1:] - d1[:-1]
-        out[name] = {"msd": msd[0], "weak_noise": float((dd[both] ** 2).mean() / (4 * dt)),
-                     "extrapolated": float(np.dot(w, msd)),
-                     "measurement_noise": float(-(d1[1:] * d1[:-1])[both].mean())}
+        out[name] = {
+            "msd": msd[0],
+            "weak_noise": float((dd[both] ** 2).mean() / (4 * dt)),
+            "extrapolated": float(np.dot(w, msd)),
+            "measurement_noise": float(-(d1[1:] * d1[:-1])[both].mean()),
+        }
     return out

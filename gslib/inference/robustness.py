@@ -57,8 +57,13 @@ class NoiseStudy:
     setup: dict = field(default_factory=dict)
 
     def _select(self, regime=None, level=None, corrected=None):
-        return [r for r in self.runs if (regime is None or r["regime"] == regime)
-                and (level is None or r["level"] == level) and (corrected is None or r["corrected"] == corrected)]
+        return [
+            r
+            for r in self.runs
+            if (regime is None or r["regime"] == regime)
+            and (level is None or r["level"] == level)
+            and (corrected is None or r["corrected"] == corrected)
+        ]
 
     def exact_rate(self, level, corrected: bool, regime=None) -> float:
         """Fraction of the runs at ``level`` whose selection is exactly the true support.
@@ -130,19 +135,31 @@ class NoiseStudy:
         rows : list of list
             One row per regime and level, for :func:`gslib.plotting.show_table`.
         """
-        header = ["regime", "noise std", "exact support (uncorrected)", "worst error (uncorrected)",
-                  "exact support (corrected)", "worst error (corrected)", "estimated std"]
+        header = [
+            "regime",
+            "noise std",
+            "exact support (uncorrected)",
+            "worst error (uncorrected)",
+            "exact support (corrected)",
+            "worst error (corrected)",
+            "estimated std",
+        ]
         rows = []
         for regime in self.regimes:
             for level in self.levels:
                 est = [max(r["estimated_std"].values()) for r in self._select(regime, level, True)]
                 n = len(self._select(regime, level, True))
-                rows.append([regime, f"{level:g}",
-                             f"{round(self.exact_rate(level, False, regime) * n)}/{n}",
-                             f"{100 * self.worst_error(level, False, regime):.1f} %",
-                             f"{round(self.exact_rate(level, True, regime) * n)}/{n}",
-                             f"{100 * self.worst_error(level, True, regime):.1f} %",
-                             f"{np.mean(est):.4f}" if est else ""])
+                rows.append(
+                    [
+                        regime,
+                        f"{level:g}",
+                        f"{round(self.exact_rate(level, False, regime) * n)}/{n}",
+                        f"{100 * self.worst_error(level, False, regime):.1f} %",
+                        f"{round(self.exact_rate(level, True, regime) * n)}/{n}",
+                        f"{100 * self.worst_error(level, True, regime):.1f} %",
+                        f"{np.mean(est):.4f}" if est else "",
+                    ]
+                )
         return header, rows
 
 
@@ -158,9 +175,19 @@ def _seq(name, value, kind):
     return items
 
 
-def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, seeds=(1, 2, 3), *, n: int = 64,
-                            frames: int = 500, burn_in: int = 200, stencil: str = "5pt", noise_seed: int = 100,
-                            infer_options: dict | None = None, progress=None) -> NoiseStudy:
+def measurement_noise_study(
+    regimes=("spots", "coral", "holes"),
+    levels=LEVELS,
+    seeds=(1, 2, 3),
+    *,
+    n: int = 64,
+    frames: int = 500,
+    burn_in: int = 200,
+    stencil: str = "5pt",
+    noise_seed: int = 100,
+    infer_options: dict | None = None,
+    progress=None,
+) -> NoiseStudy:
     """Exact-support rate and worst coefficient error against the measurement-noise level.
 
     For every regime and seed, one run of the SFI example (:func:`gslib.spde.sfi_example` with
@@ -205,8 +232,12 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
             raise ValueError(f"regimes: {r!r} is not one of {', '.join(map(repr, spde.REGIMES))}")
     levels = [float(x) for x in _seq("levels", levels, "level")]
     seeds = [int(x) for x in _seq("seeds", seeds, "seed")]
-    for name, value, low in (("n", n, 8), ("frames", frames, 10), ("burn_in", burn_in, 0),
-                             ("noise_seed", noise_seed, 0)):
+    for name, value, low in (
+        ("n", n, 8),
+        ("frames", frames, 10),
+        ("burn_in", burn_in, 0),
+        ("noise_seed", noise_seed, 0),
+    ):
         check_int(name, value, low)
     options = {"stencil": stencil, **(infer_options or {})}
     if "measurement_noise" in options:
@@ -223,8 +254,7 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
                 estimate = None
                 for corrected in (False, True):
                     t1 = time.perf_counter()
-                    res = infer({"u": u, "v": v}, sim.dt, measurement_noise="auto" if corrected else "none",
-                                **options)
+                    res = infer({"u": u, "v": v}, sim.dt, measurement_noise="auto" if corrected else "none", **options)
                     err = relative_errors(res.terms, truth)
                     missing = [lab for name in truth for lab in truth[name] if lab not in res.terms.get(name, {})]
                     spurious = err["spurious"]
@@ -232,15 +262,34 @@ def measurement_noise_study(regimes=("spots", "coral", "holes"), levels=LEVELS, 
                     worst = max(abs(e) for name in truth for e in err[name].values())
                     if corrected:
                         estimate = res.inference.measurement.std()
-                    runs.append({"regime": regime, "seed": seed, "level": level, "corrected": corrected,
-                                 "n_terms": res.selection.size, "exact": bool(exact), "spurious": spurious,
-                                 "terms": res.terms,
-                                 "inflation": max(eq.inflation for eq in res.inference.equations.values()),
-                                 "missing": missing, "worst_error": float(worst),
-                                 "estimated_std": estimate or {}, "seconds": time.perf_counter() - t1})
+                    runs.append(
+                        {
+                            "regime": regime,
+                            "seed": seed,
+                            "level": level,
+                            "corrected": corrected,
+                            "n_terms": res.selection.size,
+                            "exact": bool(exact),
+                            "spurious": spurious,
+                            "terms": res.terms,
+                            "inflation": max(eq.inflation for eq in res.inference.equations.values()),
+                            "missing": missing,
+                            "worst_error": float(worst),
+                            "estimated_std": estimate or {},
+                            "seconds": time.perf_counter() - t1,
+                        }
+                    )
                     if progress is not None:
-                        progress(f"{regime} seed {seed} std {level:g} {'corrected' if corrected else 'plain'}: "
-                                 f"{res.selection.size} terms, worst error {100 * worst:.1f} %")
-    setup = {"n": int(n), "frames": int(frames), "burn_in": int(burn_in), "stencil": stencil,
-             "noise_seed": int(noise_seed), "seconds": time.perf_counter() - t0}
+                        progress(
+                            f"{regime} seed {seed} std {level:g} {'corrected' if corrected else 'plain'}: "
+                            f"{res.selection.size} terms, worst error {100 * worst:.1f} %"
+                        )
+    setup = {
+        "n": int(n),
+        "frames": int(frames),
+        "burn_in": int(burn_in),
+        "stencil": stencil,
+        "noise_seed": int(noise_seed),
+        "seconds": time.perf_counter() - t0,
+    }
     return NoiseStudy(runs, regimes, levels, seeds, setup)

@@ -38,8 +38,17 @@ try:
 except ImportError:  # pragma: no cover - numba is a dependency; the pure-Python path is a fallback
     njit = None
 
-__all__ = ["CRITERIA", "Front", "Selection", "information", "pareto_front", "penalty", "select",
-           "combine_fronts", "EXHAUSTIVE_MAX"]
+__all__ = [
+    "CRITERIA",
+    "Front",
+    "Selection",
+    "information",
+    "pareto_front",
+    "penalty",
+    "select",
+    "combine_fronts",
+    "EXHAUSTIVE_MAX",
+]
 
 CRITERIA = ("PASTIS", "AIC", "BIC")
 #: Largest library searched exhaustively by default.
@@ -245,8 +254,16 @@ class Front:
         return [self.labels[i] for i in self.supports[size]] if self.supports[size] is not None else None
 
 
-def pareto_front(G, M, labels=None, *, inflation: float = 1.0, max_size: int | None = None,
-                 search: str = "auto", beam_width: int = 32) -> Front:
+def pareto_front(
+    G,
+    M,
+    labels=None,
+    *,
+    inflation: float = 1.0,
+    max_size: int | None = None,
+    search: str = "auto",
+    beam_width: int = 32,
+) -> Front:
     """Best information ``I`` and its support for every size 0..max_size.
 
     Parameters
@@ -386,8 +403,14 @@ class Selection:
         return sum(len(t) for t in self.terms.values())
 
 
-def select(inference, criterion: str = "PASTIS", p: float = 0.001, n0: int | None = None,
-           search: str = "auto", max_size: int | None = None) -> Selection:
+def select(
+    inference,
+    criterion: str = "PASTIS",
+    p: float = 0.001,
+    n0: int | None = None,
+    search: str = "auto",
+    max_size: int | None = None,
+) -> Selection:
     """Select the support maximising ``I - |B| c`` (see the module docstring) for every equation.
 
     Parameters
@@ -424,8 +447,10 @@ def select(inference, criterion: str = "PASTIS", p: float = 0.001, n0: int | Non
     tau = max(inference.n_frames - 1, 2)
     penalties = {c: penalty(c, n0, p, tau) for c in CRITERIA}
     c = penalties[crit]
-    fronts = {name: pareto_front(eq.G, eq.M, eq.labels, inflation=eq.inflation, max_size=max_size, search=search)
-              for name, eq in eqs.items()}
+    fronts = {
+        name: pareto_front(eq.G, eq.M, eq.labels, inflation=eq.inflation, max_size=max_size, search=search)
+        for name, eq in eqs.items()
+    }
     total = combine_fronts(fronts)
     front = []
     for K, entry in enumerate(total):
@@ -436,9 +461,8 @@ def select(inference, criterion: str = "PASTIS", p: float = 0.001, n0: int | Non
             row[name_c] = entry[0] - K * pen
         front.append(row)
     choice = {}
-    for name_c, pen in penalties.items():
-        best = max(front, key=lambda r: r[name_c])
-        choice[name_c] = best
+    for name_c in penalties:
+        choice[name_c] = max(front, key=lambda r, c=name_c: r[c])
     chosen = choice[crit]
     terms, stderr, supports = {}, {}, {}
     for name, eq in eqs.items():
@@ -448,8 +472,14 @@ def select(inference, criterion: str = "PASTIS", p: float = 0.001, n0: int | Non
         terms[name] = fit["coefficients"]
         stderr[name] = fit["stderr"]
         supports[name] = labels
-    criteria = {name_c: {"penalty": penalties[name_c], "size": row["size"],
-                         "supports": {n: fronts[n].support_labels(row["sizes"][n]) for n in eqs}}
-                for name_c, row in choice.items()}
-    return Selection(crit, p, n0, c, terms, stderr, chosen["information"], chosen[crit], supports, front, fronts,
-                     criteria)
+    criteria = {
+        name_c: {
+            "penalty": penalties[name_c],
+            "size": row["size"],
+            "supports": {n: fronts[n].support_labels(row["sizes"][n]) for n in eqs},
+        }
+        for name_c, row in choice.items()
+    }
+    return Selection(
+        crit, p, n0, c, terms, stderr, chosen["information"], chosen[crit], supports, front, fronts, criteria
+    )

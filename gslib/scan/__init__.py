@@ -64,7 +64,15 @@ The networks come from :mod:`gslib.networks`.
 from __future__ import annotations
 
 from ..networks import EMBEDDING_LAYER
-from .discovery import FLAG_CRITERIA, REGION_KINDS, REGION_ORDERS, Candidates, ClassSpread, EmbeddingDistance, flag_candidates
+from .discovery import (
+    FLAG_CRITERIA,
+    REGION_KINDS,
+    REGION_ORDERS,
+    Candidates,
+    ClassSpread,
+    EmbeddingDistance,
+    flag_candidates,
+)
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan
 from .points import SEED_BASE, scan_points

@@ -16,7 +16,15 @@ import numpy as np
 from ..lattice import cluster_points, grid_spacing, nearest_point
 from .table import _entropy
 
-__all__ = ["FLAG_CRITERIA", "REGION_KINDS", "REGION_ORDERS", "Candidates", "ClassSpread", "EmbeddingDistance", "flag_candidates"]
+__all__ = [
+    "FLAG_CRITERIA",
+    "REGION_KINDS",
+    "REGION_ORDERS",
+    "Candidates",
+    "ClassSpread",
+    "EmbeddingDistance",
+    "flag_candidates",
+]
 
 
 class EmbeddingDistance:

@@ -10,7 +10,8 @@ Two parallel layouts:
 
 Each row carries a ghost column on either side (periodic copies, refreshed as the row is written),
 so the inner loop runs over all M columns with unit stride and no modulo, and LLVM vectorises it
-without a scalar remainder for M a multiple of the vector width. All constants are cast to the field's dtype so float32 stays float32.
+without a scalar remainder for M a multiple of the vector width. All constants are cast to the field's
+dtype so float32 stays float32.
 """
 
 from __future__ import annotations

@@ -42,10 +42,16 @@ def _step(U, V, cur, active, coef, const, odd, nine):
     u = U[p, b, i, j]
     v = V[p, b, i, j]
     if nine:
-        su = half * (U[p, b, im, j] + U[p, b, ip, j] + U[p, b, i, jm] + U[p, b, i, jp]) + quarter * (
-            U[p, b, im, jm] + U[p, b, im, jp] + U[p, b, ip, jm] + U[p, b, ip, jp]) - three * u
-        sv = half * (V[p, b, im, j] + V[p, b, ip, j] + V[p, b, i, jm] + V[p, b, i, jp]) + quarter * (
-            V[p, b, im, jm] + V[p, b, im, jp] + V[p, b, ip, jm] + V[p, b, ip, jp]) - three * v
+        su = (
+            half * (U[p, b, im, j] + U[p, b, ip, j] + U[p, b, i, jm] + U[p, b, i, jp])
+            + quarter * (U[p, b, im, jm] + U[p, b, im, jp] + U[p, b, ip, jm] + U[p, b, ip, jp])
+            - three * u
+        )
+        sv = (
+            half * (V[p, b, im, j] + V[p, b, ip, j] + V[p, b, i, jm] + V[p, b, i, jp])
+            + quarter * (V[p, b, im, jm] + V[p, b, im, jp] + V[p, b, ip, jm] + V[p, b, ip, jp])
+            - three * v
+        )
     else:
         four = three + one
         su = U[p, b, im, j] + U[p, b, ip, j] + U[p, b, i, jm] + U[p, b, i, jp] - four * u
@@ -90,8 +96,10 @@ class CudaBackend:
 
     def __init__(self, u0, v0, params):
         if not available():
-            raise RuntimeError("backend='cuda' needs a CUDA GPU and none is visible; use backend='cpu' "
-                               "(or set NUMBA_ENABLE_CUDASIM=1 to run the kernels on the simulator)")
+            raise RuntimeError(
+                "backend='cuda' needs a CUDA GPU and none is visible; use backend='cpu' "
+                "(or set NUMBA_ENABLE_CUDASIM=1 to run the kernels on the simulator)"
+            )
         B, N, M = u0.shape
         U = np.stack([u0, u0]).astype(params.dtype)
         V = np.stack([v0, v0]).astype(params.dtype)

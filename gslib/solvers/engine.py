@@ -41,7 +41,8 @@ class BlowUpError(FloatingPointError):
         more = f" and {len(self.members) - 10} more" if len(self.members) > 10 else ""
         super().__init__(
             f"the run blew up: batch member(s) {shown}{more} became non-finite; reduce dt or check "
-            "the parameters, or pass on_blowup='mark' to integrate() to finish the other members")
+            "the parameters, or pass on_blowup='mark' to integrate() to finish the other members"
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,10 @@ def _per_member(name, value, batch, batched):
     if not isinstance(value, np.ndarray):
         return np.full(batch, value)
     if not batched:
-        raise ValueError(f"{name} has shape {value.shape} but u0 is a single grid: pass a scalar, or a "
-                         "batch of grids (B, N, M) with one value per member")
+        raise ValueError(
+            f"{name} has shape {value.shape} but u0 is a single grid: pass a scalar, or a "
+            "batch of grids (B, N, M) with one value per member"
+        )
     if value.shape != (batch,):
         raise ValueError(f"{name} has shape {value.shape}; allowed: a scalar or shape ({batch},) to match the batch")
     return value
@@ -141,8 +144,10 @@ def _check_fields(u0, v0, dtype):
     for name, a, a0 in (("u0", u, u0), ("v0", v, v0)):
         bad = ~np.isfinite(a).reshape(len(a), -1).all(axis=1)
         if bad.any():
-            raise ValueError(f"{name} contains NaN or Inf (batch member(s) {np.flatnonzero(bad)[:10].tolist()}); "
-                             "fields must be finite")
+            raise ValueError(
+                f"{name} contains NaN or Inf (batch member(s) {np.flatnonzero(bad)[:10].tolist()}); "
+                "fields must be finite"
+            )
         if not np.isfinite(np.asarray(a0, dtype=np.float64)).all():
             raise ValueError(f"{name} does not fit in {np.dtype(dtype).name} (values overflow to Inf)")
     return u, v, batched
@@ -185,8 +190,17 @@ def check_arguments(u0, v0, model: GrayScott, scheme: Scheme, steps, allow_unsta
     f, k, Du, Dv = (_per_member(name, getattr(model, name), B, batched) for name in MODEL_FIELDS)
     if not allow_unstable:
         scheme.check_stable(model.max_diffusivity)
-    params = Params(f=f.astype(dtype), k=k.astype(dtype), Du=Du.astype(dtype), Dv=Dv.astype(dtype),
-                    dt=scheme.dt, dx=scheme.dx, stencil=scheme.stencil, dtype=dtype, flush=FLUSH_THRESHOLD[dtype])
+    params = Params(
+        f=f.astype(dtype),
+        k=k.astype(dtype),
+        Du=Du.astype(dtype),
+        Dv=Dv.astype(dtype),
+        dt=scheme.dt,
+        dx=scheme.dx,
+        stencil=scheme.stencil,
+        dtype=dtype,
+        flush=FLUSH_THRESHOLD[dtype],
+    )
     return u, v, params, batched
 
 
@@ -256,15 +270,31 @@ def _make_backend(name, u, v, params):
         return NumpyBackend(u, v, params)
     if name == "cpu":
         from .cpu import CpuBackend
+
         return CpuBackend(u, v, params)
     from .cuda import CudaBackend
+
     return CudaBackend(u, v, params)
 
 
-def integrate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = None,
-              scheme: Scheme | None = None, backend="auto", record_times=None, steady_tol=None,
-              check_every=1000, on_blowup="raise", allow_unstable=False, progress=False,
-              **loose) -> SimulationResult:
+def integrate(
+    u0,
+    v0,
+    *,
+    f=None,
+    k=None,
+    steps=None,
+    model: GrayScott | None = None,
+    scheme: Scheme | None = None,
+    backend="auto",
+    record_times=None,
+    steady_tol=None,
+    check_every=1000,
+    on_blowup="raise",
+    allow_unstable=False,
+    progress=False,
+    **loose,
+) -> SimulationResult:
     """Run the Gray-Scott FTCS scheme and return a :class:`SimulationResult`.
 
     Parameters
@@ -328,6 +358,7 @@ def integrate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = N
     bar = None
     if progress:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=steps, unit="step", desc=f"simulate[{name}]")
     n, r = 0, 0
     while r < len(rec) and rec[r] == 0:
@@ -374,12 +405,35 @@ def integrate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = N
         frames_u = frames_u[0] if frames_u is not None else None
         frames_v = frames_v[0] if frames_v is not None else None
         taken, steady, failed = taken[:1], steady[:1], failed[:1]
-    return SimulationResult(u=u_out, v=v_out, frames_u=frames_u, frames_v=frames_v,
-                            frame_times=rec * params.dt, steps=taken, steady=steady, failed=failed, backend=name)
+    return SimulationResult(
+        u=u_out,
+        v=v_out,
+        frames_u=frames_u,
+        frames_v=frames_v,
+        frame_times=rec * params.dt,
+        steps=taken,
+        steady=steady,
+        failed=failed,
+        backend=name,
+    )
 
 
-def simulate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = None, scheme: Scheme | None = None,
-             backend="auto", steady_tol=None, check_every=1000, allow_unstable=False, progress=False, **loose):
+def simulate(
+    u0,
+    v0,
+    *,
+    f=None,
+    k=None,
+    steps=None,
+    model: GrayScott | None = None,
+    scheme: Scheme | None = None,
+    backend="auto",
+    steady_tol=None,
+    check_every=1000,
+    allow_unstable=False,
+    progress=False,
+    **loose,
+):
     """Integrate the Gray-Scott model with forward-time centred-space (FTCS) steps.
 
     :func:`integrate` runs the same scheme and also offers recorded frames, per-member
@@ -445,7 +499,19 @@ def simulate(u0, v0, *, f=None, k=None, steps=None, model: GrayScott | None = No
     >>> u0, v0 = gslib.initial.cnn_seed(seed=0)
     >>> u, v = gslib.simulate(u0, v0, f=0.042, k=0.063, steps=1000)
     """
-    res = integrate(u0, v0, f=f, k=k, steps=steps, model=model, scheme=scheme, backend=backend,
-                    steady_tol=steady_tol, check_every=check_every, allow_unstable=allow_unstable,
-                    progress=progress, **loose)
+    res = integrate(
+        u0,
+        v0,
+        f=f,
+        k=k,
+        steps=steps,
+        model=model,
+        scheme=scheme,
+        backend=backend,
+        steady_tol=steady_tol,
+        check_every=check_every,
+        allow_unstable=allow_unstable,
+        progress=progress,
+        **loose,
+    )
     return res.u, res.v

@@ -32,7 +32,12 @@ def laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> np.ndarra
     east = np.roll(a, -1, axis=-1)
     if stencil == "5pt":
         return (north + south + west + east - 4 * a) / dx**2
-    corners = np.roll(north, 1, axis=-1) + np.roll(north, -1, axis=-1) + np.roll(south, 1, axis=-1) + np.roll(south, -1, axis=-1)
+    corners = (
+        np.roll(north, 1, axis=-1)
+        + np.roll(north, -1, axis=-1)
+        + np.roll(south, 1, axis=-1)
+        + np.roll(south, -1, axis=-1)
+    )
     return (0.5 * (north + south + west + east) + 0.25 * corners - 3 * a) / dx**2
 
 
@@ -109,8 +114,16 @@ class NumpyBackend:
         """Advance the members where ``active`` (B,) is True by ``nsteps`` steps."""
         idx = slice(None) if active.all() else np.flatnonzero(active)
         u, v = self.u[idx], self.v[idx]
-        args = dict(f=self.f[idx], k=self.k[idx], Du=self.Du[idx], Dv=self.Dv[idx], dt=self.dt, dx=self.p.dx,
-                    stencil=self.p.stencil, flush=self.p.flush)
+        args = dict(
+            f=self.f[idx],
+            k=self.k[idx],
+            Du=self.Du[idx],
+            Dv=self.Dv[idx],
+            dt=self.dt,
+            dx=self.p.dx,
+            stencil=self.p.stencil,
+            flush=self.p.flush,
+        )
         with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is detected and reported by the engine
             for _ in range(nsteps):
                 u_prev, v_prev = u, v
@@ -123,7 +136,9 @@ class NumpyBackend:
         du = np.abs(self.u - self.u_prev).reshape(len(self.u), -1)
         dv = np.abs(self.v - self.v_prev).reshape(len(self.v), -1)
         change = np.maximum(du.max(axis=1), dv.max(axis=1)).astype(np.float64)
-        bad = ~(np.isfinite(self.u).reshape(len(self.u), -1).all(1) & np.isfinite(self.v).reshape(len(self.v), -1).all(1))
+        bad = ~(
+            np.isfinite(self.u).reshape(len(self.u), -1).all(1) & np.isfinite(self.v).reshape(len(self.v), -1).all(1)
+        )
         change[bad] = np.inf
         return change
 

@@ -41,8 +41,17 @@ import numpy as np
 from ..params import SPECTRAL_RADIUS, STENCILS, check_stencil, stability_limit
 from .reference import laplacian
 
-__all__ = ["STENCILS", "ANALYSIS_STENCILS", "SPECTRAL_RADIUS", "FLUSH_THRESHOLD", "check_stencil", "stability_limit",
-           "check_analysis_stencil", "laplacian_symbol", "analysis_laplacian"]
+__all__ = [
+    "STENCILS",
+    "ANALYSIS_STENCILS",
+    "SPECTRAL_RADIUS",
+    "FLUSH_THRESHOLD",
+    "check_stencil",
+    "stability_limit",
+    "check_analysis_stencil",
+    "laplacian_symbol",
+    "analysis_laplacian",
+]
 
 #: Laplacians known to the analysis (inference, inversion): the solvers' two, isotropic 9-point, spectral.
 ANALYSIS_STENCILS = ("5pt", "9pt", "9pt-iso", "spectral")
@@ -148,6 +157,10 @@ def analysis_laplacian(a: np.ndarray, dx: float = 1.0, stencil: str = "9pt") -> 
         return np.fft.irfft2(np.fft.rfft2(a) * symbol, s=(n, m))
     north, south = np.roll(a, 1, axis=-2), np.roll(a, -1, axis=-2)
     edges = north + south + np.roll(a, 1, axis=-1) + np.roll(a, -1, axis=-1)
-    corners = np.roll(north, 1, axis=-1) + np.roll(north, -1, axis=-1) + np.roll(south, 1, axis=-1) \
+    corners = (
+        np.roll(north, 1, axis=-1)
+        + np.roll(north, -1, axis=-1)
+        + np.roll(south, 1, axis=-1)
         + np.roll(south, -1, axis=-1)
+    )
     return ((2.0 / 3.0) * edges + (1.0 / 6.0) * corners - (10.0 / 3.0) * a) / dx**2
