@@ -45,8 +45,8 @@ estimator.
 **Noise.** ``A`` is needed for the weight and for the Ito-Stratonovich term.
 :func:`~gslib.inference.noise.estimate_noise` fits ``a(q) = 2 (d0 + s2 |q|^2) / dV`` per field to
 the increments of the fast modes at lags 1-3, modelled as relaxations (Ornstein-Uhlenbeck) plus a
-white measurement noise: neither the relaxation within a frame (it lowers the one-lag spectrum by about 14 % on the SFI example) nor a measurement
-noise biases it; ``sigma`` comes out within 0.5 %.
+white measurement noise: neither the relaxation within a frame (it lowers the one-lag spectrum by
+about 14 % on the SFI example) nor a measurement noise biases it; ``sigma`` comes out within 0.5 %.
 
 **Standard errors.** The extrapolation mixes increments of several lags, so the noise of ``M`` is
 not ``G`` any more: its covariance ``H`` is computed from lagged Gram matrices, the standard errors
