@@ -293,6 +293,44 @@ def cnn_seed(seed, n: int = 128, square: int | None = None, shift: str = "both")
     return _batched(seed, lambda rng: _cnn_single(rng, n, square, shift)[:2])
 
 
+def cnn_seed_draws(seed, n: int = 128, square: int | None = None, shift: str = "both") -> dict:
+    """The random draws of :func:`cnn_seed` for one seed, without building the fields.
+
+    The live simulator of :mod:`gslib.live` builds the seed from them (blocks, rotation and roll as in
+    :func:`cnn_seed`); its fields equal ``cnn_seed(seed, n, square, shift)`` to rounding.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative seed.
+    n, square, shift
+        As in :func:`cnn_seed`.
+
+    Returns
+    -------
+    dict
+        ``square`` (block side), ``r2``, ``c2`` (row and column of the second block), ``angle``
+        (degrees) and ``roll`` (rows, columns).
+
+    Raises
+    ------
+    ValueError
+        As :func:`cnn_seed` for bad arguments.
+    """
+    seed = check_int("seed", seed, 0)  # one seed
+    square = paper_square(check_int("n", n, 2)) if square is None else check_int("square", square, 1)
+    n = check_int("n", n, max(2 * square, 2))
+    shift = check_choice("shift", shift, CNN_SHIFTS)
+    # the draws of gslib.initial.cnn_seed, in its order: the second block's centre, the angle, the roll
+    rng = np.random.default_rng(seed)
+    sx, sy = _draw_centre(rng)
+    angle = int(rng.integers(0, _MAX_ANGLE + 1))
+    d_row, d_col = int(rng.integers(0, n)), int(rng.integers(0, n))
+    return dict(
+        square=square, r2=round(n * sx), c2=round(n * sy), angle=angle, roll=[d_row, d_col if shift == "both" else 0]
+    )
+
+
 def sfi_seed(seed, n: int = 64, noise: float = 0.02):
     """Seed of the StochasticForceInference Gray-Scott example.
 

@@ -30,6 +30,7 @@ from .solvers.reference import reaction
 from .solvers.stencils import ANALYSIS_STENCILS, analysis_laplacian, check_analysis_stencil, laplacian_symbol
 
 __all__ = [
+    "recorded_stencil",
     "PARAMS",
     "as_params",
     "check_steady_pattern",
@@ -564,3 +565,23 @@ def load_steady(path):
                 truth[name] = float(np.asarray(data[key]).reshape(()))
                 break
     return u, v, dx, (truth if len(truth) == 4 else {})
+
+
+def recorded_stencil(path) -> str | None:
+    """The stencil an .npz file says it was simulated with (its ``stencil`` entry), if it names one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (read by :func:`load_steady`).
+
+    Returns
+    -------
+    str or None
+        One of the analysis stencils, or ``None``.
+    """
+    with np.load(path, allow_pickle=False) as npz:
+        if "stencil" in npz.files and npz["stencil"].dtype.kind == "U" and npz["stencil"].size == 1:
+            name = str(npz["stencil"].reshape(()))
+            return name if name in ANALYSIS_STENCILS else None
+    return None

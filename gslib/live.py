@@ -21,12 +21,12 @@ import json
 import numpy as np
 
 from ._validate import check_choice, check_int, check_real
+from .initial import cnn_seed_draws
 
 __all__ = [
     "SEEDS",
     "LIVE_BACKENDS",
     "live_js_source",
-    "cnn_seed_draws",
     "live_simulator_html",
     "live_simulator",
     "live_class_map_html",
@@ -54,46 +54,6 @@ def live_js_source() -> str:
     if "</" in source:  # it is inlined in a <script> element
         raise RuntimeError("gslive.js must not contain '</' (it would end its <script> element)")
     return source
-
-
-def cnn_seed_draws(seed, n: int = 128, square: int | None = None, shift: str = "both") -> dict:
-    """The random draws of :func:`gslib.initial.cnn_seed` for one seed, without building the fields.
-
-    The live simulator builds the seed from them (blocks, rotation and roll as in gslib); its fields
-    equal ``cnn_seed(seed, n, square, shift)`` to rounding.
-
-    Parameters
-    ----------
-    seed : int
-        Non-negative seed.
-    n, square, shift
-        As in :func:`gslib.initial.cnn_seed`.
-
-    Returns
-    -------
-    dict
-        ``square`` (block side), ``r2``, ``c2`` (row and column of the second block), ``angle``
-        (degrees) and ``roll`` (rows, columns).
-
-    Raises
-    ------
-    ValueError
-        As :func:`gslib.initial.cnn_seed` for bad arguments.
-    """
-    from . import initial
-
-    seed = check_int("seed", seed, 0)  # one seed
-    square = initial.paper_square(check_int("n", n, 2)) if square is None else check_int("square", square, 1)
-    n = check_int("n", n, max(2 * square, 2))
-    shift = check_choice("shift", shift, initial.CNN_SHIFTS)
-    # the draws of gslib.initial.cnn_seed, in its order: the second block's centre, the angle, the roll
-    rng = np.random.default_rng(seed)
-    sx, sy = initial._draw_centre(rng)
-    angle = int(rng.integers(0, initial._MAX_ANGLE + 1))
-    d_row, d_col = int(rng.integers(0, n)), int(rng.integers(0, n))
-    return dict(
-        square=square, r2=round(n * sx), c2=round(n * sy), angle=angle, roll=[d_row, d_col if shift == "both" else 0]
-    )
 
 
 def _b64_f32(a) -> str:

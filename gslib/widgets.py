@@ -30,10 +30,10 @@ import time
 import numpy as np
 
 from ._validate import check_int, check_real
+from .initial import cnn_seed_draws
 from .live import (
     LIVE_BACKENDS,
     SEEDS,
-    cnn_seed_draws,
     live_class_map,
     live_class_map_html,
     live_js_source,

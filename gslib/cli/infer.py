@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
-
-import numpy as np
 
 from .._jsonio import write_json
 from .argtypes import integer, measurement_noise, real
 from .options import ANALYSIS_STENCILS, add_quiet, check_output
 from .registry import PROG, subcommand
 
-__all__ = ["run_infer", "load_frames"]
+__all__ = ["run_infer"]
 
 
 @subcommand(
@@ -112,60 +109,6 @@ def _infer(p: argparse.ArgumentParser):
     return run_infer
 
 
-def load_frames(path: str):
-    """The frames of ``gslib infer``'s DATA.npz, checked.
-
-    Parameters
-    ----------
-    path : str
-        The file: u and v (T, N, M), dt; optionally dx and mask.
-
-    Returns
-    -------
-    u, v : numpy.ndarray
-        The frames.
-    dt, dx : float
-        Time between frames and grid spacing (default 1).
-    mask : numpy.ndarray or None
-        The file's mask, if any (checked by :func:`gslib.inference.infer`).
-
-    Raises
-    ------
-    ValueError
-        With a message naming what is wrong with the file.
-    """
-    from ..npz import read_npz
-
-    data = read_npz(path, ("u", "v", "dt"), ("dx", "mask"), arg="DATA", needs="the file needs u and v (T, N, M) and dt")
-
-    def scalar(name, default=None):
-        if name not in data:
-            return default
-        a = np.asarray(data[name])
-        if a.size != 1 or a.dtype.kind not in "fiu":
-            raise ValueError(f"{path}: {name} must be one number; got dtype {a.dtype}, shape {a.shape}")
-        value = float(a.reshape(()))
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{path}: {name} = {value!r} must be a finite number > 0")
-        return value
-
-    dt, dx = scalar("dt"), scalar("dx", 1.0)
-    u, v = np.asarray(data["u"]), np.asarray(data["v"])
-    for name, a in (("u", u), ("v", v)):
-        if a.dtype.kind not in "fiu" or a.ndim != 3:
-            raise ValueError(
-                f"{path}: {name} must be a real array of shape (T, N, M); got dtype {a.dtype}, shape {a.shape}"
-            )
-    if u.shape != v.shape:
-        raise ValueError(f"{path}: u and v must have the same shape; got {u.shape} and {v.shape}")
-    if u.shape[0] < 6:
-        raise ValueError(
-            f"{path}: too few frames ({u.shape[0]}); force inference with 3 lags needs at least 6, "
-            "and hundreds for a reliable selection"
-        )
-    return u, v, dt, dx, data.get("mask")
-
-
 def run_infer(args) -> int:
     """Run ``gslib infer``.
 
@@ -203,7 +146,7 @@ def run_infer(args) -> int:
             raise ValueError("no data: give DATA.npz (or --simulate REGIME)")
         if save is not None:
             raise ValueError("--save-data only applies with --simulate")
-        u, v, dt, dx, mask = load_frames(args.data)
+        u, v, dt, dx, mask = inference.load_frames(args.data)
         source = {"data": str(args.data)}
     t_sim = time.perf_counter() - t0
     res = inference.infer(

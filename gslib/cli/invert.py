@@ -6,15 +6,13 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
 from .._jsonio import write_json
 from .._validate import check_real
 from .argtypes import real
 from .options import ANALYSIS_STENCILS, add_quiet, check_output
 from .registry import PROG, subcommand
 
-__all__ = ["EXIT_UNEXPLAINED", "run_invert", "recorded_stencil"]
+__all__ = ["EXIT_UNEXPLAINED", "run_invert"]
 
 #: Exit code of `gslib invert` when the model does not explain the pattern (not steady, or another model).
 EXIT_UNEXPLAINED = 3
@@ -71,26 +69,6 @@ def _invert(p: argparse.ArgumentParser):
     return run_invert
 
 
-def recorded_stencil(path) -> str | None:
-    """The stencil an .npz file says it was simulated with (its ``stencil`` entry), if it names one.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file (already read once by :func:`gslib.inversion.load_steady`).
-
-    Returns
-    -------
-    str or None
-        One of the analysis stencils, or ``None``.
-    """
-    with np.load(path, allow_pickle=False) as npz:
-        if "stencil" in npz.files and npz["stencil"].dtype.kind == "U" and npz["stencil"].size == 1:
-            name = str(npz["stencil"].reshape(()))
-            return name if name in ANALYSIS_STENCILS[1:] else None
-    return None
-
-
 def run_invert(args) -> int:
     """Run ``gslib invert``.
 
@@ -110,7 +88,7 @@ def run_invert(args) -> int:
     out = check_output(args.out, ".json", "--out")
     t0 = time.perf_counter()
     u, v, dx, truth = inversion.load_steady(args.steady)
-    recorded = recorded_stencil(args.steady)
+    recorded = inversion.recorded_stencil(args.steady)
     stencil = args.stencil or recorded or "auto"
     if recorded is not None and stencil != "auto" and recorded != stencil:
         print(

@@ -17,33 +17,6 @@ from .registry import subcommand
 __all__ = ["run_scan", "run_flag", "run_discovery_benchmark", "run_package_scan"]
 
 
-def _scan_network(model, weights_sha256: str, mismatch):
-    """The network ``model`` names (shipped name or directory), loaded, after checking it made a scan.
-
-    Parameters
-    ----------
-    model : str
-        A shipped network's name or a directory written by ``gslib train``.
-    weights_sha256 : str
-        The checksum of the weights that the scan recorded.
-    mismatch : callable
-        ``mismatch(model) -> str``: the message when the checksums differ.
-
-    Returns
-    -------
-    keras.Model
-    """
-    from .. import networks
-
-    ref = networks.resolve(model)
-    if ref.weights_sha256 != weights_sha256:
-        raise ValueError(mismatch(ref.ref))
-    from .. import cnn  # Keras 3, or gslib.MissingExtraError naming the extra that adds it
-
-    network, _ = cnn.NETWORKS.load(ref)
-    return network
-
-
 @subcommand(
     "scan",
     "classify every point of a (k, f) parameter scan with a trained CNN (resumable, optionally on Dask)",
@@ -227,25 +200,14 @@ def run_flag(args) -> int:
     int
         The exit code.
     """
-    from .. import dataset, scan
+    from .. import scan
 
     table = scan.load_scan_table(args.scan)
-    recorded = table.meta["model"]
-    model = _scan_network(
-        args.model or recorded["ref"],
-        recorded["weights_sha256"],
-        lambda ref: f"--model {ref} is not the network that made the scan in {args.scan}",
-    )
-    train, val = dataset.load_split(args.train), dataset.load_split(args.val)
-    train_p, train_e = scan.classify_samples(model, train.x)
-    val_p, val_e = scan.classify_samples(model, val.x)
-    found = scan.flag_candidates(
+    found = scan.flag_scan(
         table,
-        train_e,
-        train.label,
-        val_embeddings=val_e,
-        val_probabilities=val_p,
-        val_labels=val.label,
+        train=args.train,
+        val=args.val,
+        model=args.model,
         method=args.method,
         quantile=args.quantile,
         criteria=args.criteria,
@@ -411,29 +373,11 @@ def run_package_scan(args) -> int:
     int
         The exit code.
     """
-    from .. import dataset, scan
+    from .. import scan
 
-    reference = None
     if (args.train is None) != (args.val is None):
         raise ValueError("give both --train and --val, or neither")
-    if args.train is not None:
-        recorded = scan.load_scan_table(args.scan, embedding=False).meta["model"]
-        model = _scan_network(
-            recorded["ref"],
-            recorded["weights_sha256"],
-            lambda ref: f"the network {ref} is no longer the one that made the scan in {args.scan}",
-        )
-        reference = {}
-        for name, directory in (("train", args.train), ("val", args.val)):
-            split = dataset.load_split(directory)
-            probabilities, embedding = scan.classify_samples(model, split.x)
-            reference.update(
-                {
-                    f"{name}_embedding": embedding.astype(np.float16),
-                    f"{name}_label": split.label,
-                    f"{name}_probabilities": probabilities,
-                }
-            )
+    reference = None if args.train is None else scan.reference_embeddings(args.scan, train=args.train, val=args.val)
     record = scan.package_scan(
         args.scan,
         args.dest,

@@ -49,7 +49,7 @@ from .features import (
     one,
     polynomials,
 )
-from .frames import check_data, richardson_weights
+from .frames import check_data, load_frames, richardson_weights
 from .noise import NoiseModel, diffusion_estimates, estimate_noise
 from .selection import Selection, pareto_front, select
 
@@ -85,6 +85,7 @@ __all__ = [
     "model_force",
     "bootstrap",
     "check_data",
+    "load_frames",
     "degrade",
     "random_mask",
     "add_measurement_noise",

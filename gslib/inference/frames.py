@@ -9,12 +9,15 @@ cancel (:mod:`~gslib.inference.estimator`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import ndimage
 
 from .._validate import check_int, check_real
+from ..npz import read_npz
 
-__all__ = ["check_data", "feature_validity", "fill_invalid", "richardson_weights"]
+__all__ = ["check_data", "feature_validity", "fill_invalid", "load_frames", "richardson_weights"]
 
 
 def richardson_weights(lags: int) -> np.ndarray:
@@ -161,3 +164,55 @@ def fill_invalid(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     counts = valid.sum(axis=(-1, -2), keepdims=True)
     means = np.where(counts > 0, (x * valid).sum(axis=(-1, -2), keepdims=True) / np.maximum(counts, 1), 0.0)
     return np.where(valid, x, means)
+
+
+def load_frames(path: str):
+    """The frames of ``gslib infer``'s DATA.npz, checked.
+
+    Parameters
+    ----------
+    path : str
+        The file: u and v (T, N, M), dt; optionally dx and mask.
+
+    Returns
+    -------
+    u, v : numpy.ndarray
+        The frames.
+    dt, dx : float
+        Time between frames and grid spacing (default 1).
+    mask : numpy.ndarray or None
+        The file's mask, if any (checked by :func:`gslib.inference.infer`).
+
+    Raises
+    ------
+    ValueError
+        With a message naming what is wrong with the file.
+    """
+    data = read_npz(path, ("u", "v", "dt"), ("dx", "mask"), arg="DATA", needs="the file needs u and v (T, N, M) and dt")
+
+    def scalar(name, default=None):
+        if name not in data:
+            return default
+        a = np.asarray(data[name])
+        if a.size != 1 or a.dtype.kind not in "fiu":
+            raise ValueError(f"{path}: {name} must be one number; got dtype {a.dtype}, shape {a.shape}")
+        value = float(a.reshape(()))
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{path}: {name} = {value!r} must be a finite number > 0")
+        return value
+
+    dt, dx = scalar("dt"), scalar("dx", 1.0)
+    u, v = np.asarray(data["u"]), np.asarray(data["v"])
+    for name, a in (("u", u), ("v", v)):
+        if a.dtype.kind not in "fiu" or a.ndim != 3:
+            raise ValueError(
+                f"{path}: {name} must be a real array of shape (T, N, M); got dtype {a.dtype}, shape {a.shape}"
+            )
+    if u.shape != v.shape:
+        raise ValueError(f"{path}: u and v must have the same shape; got {u.shape} and {v.shape}")
+    if u.shape[0] < 6:
+        raise ValueError(
+            f"{path}: too few frames ({u.shape[0]}); force inference with 3 lags needs at least 6, "
+            "and hundreds for a reliable selection"
+        )
+    return u, v, dt, dx, data.get("mask")

@@ -76,6 +76,7 @@ from .discovery import (
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan
 from .points import SEED_BASE, scan_points
+from .reference import classify_splits, flag_scan, reference_embeddings, scan_network
 from .run import DEFAULT_CHUNK_SIZE, SampleStore, classify_samples, compute_chunk, pattern_measures, run_scan
 from .table import (
     FAILED,
@@ -109,6 +110,10 @@ __all__ = [
     "ScanComparison",
     "ScanTable",
     "classify_samples",
+    "classify_splits",
+    "flag_scan",
+    "reference_embeddings",
+    "scan_network",
     "compare_scans",
     "compute_chunk",
     "flag_candidates",

@@ -1,0 +1,152 @@
+"""A scan's network and its reference patterns: what `gslib flag` and `gslib package-scan` run.
+
+The search for new classes compares the scan's embeddings with those of the training and
+validation patterns, computed by the network that made the scan. These functions load that
+network (checking its weights against the checksum the scan recorded), classify the splits with
+it, and run :func:`~gslib.scan.discovery.flag_candidates` on a scan directory in one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import networks
+from .discovery import Candidates, flag_candidates
+from .run import classify_samples
+from .table import ScanTable, load_scan_table
+
+__all__ = ["scan_network", "classify_splits", "reference_embeddings", "flag_scan"]
+
+
+def _table(scan) -> ScanTable:
+    return scan if isinstance(scan, ScanTable) else load_scan_table(scan, embedding=False)
+
+
+def scan_network(scan, *, model=None, cache=None):
+    """The network that made a scan, loaded.
+
+    Parameters
+    ----------
+    scan : ScanTable, str or path-like
+        The scan (a table, or its directory).
+    model : str or path-like, optional
+        The network to load instead of the recorded one (a shipped name or a `gslib train`
+        directory); its weights must be those the scan recorded.
+    cache : gslib.networks.NetworkCache, optional
+        Where loaded networks are kept (default :data:`gslib.cnn.NETWORKS`).
+
+    Returns
+    -------
+    keras.Model
+
+    Raises
+    ------
+    ValueError
+        If the network cannot be found, or its weights are not those that made the scan.
+    gslib.MissingExtraError
+        Without Keras (``pip install 'gslib[cnn]'``).
+    """
+    table = _table(scan)
+    recorded = table.meta["model"]
+    ref = networks.resolve(model if model is not None else recorded["ref"])
+    if ref.weights_sha256 != recorded["weights_sha256"]:
+        where = "this scan" if isinstance(scan, ScanTable) else str(scan)
+        raise ValueError(
+            f"model {ref.ref!r} is not the network that made the scan in {where} "
+            f"(weights checksum {ref.weights_sha256[:12]}..., the scan used "
+            f"{recorded['weights_sha256'][:12]}...)"
+        )
+    if cache is None:
+        from .. import cnn  # Keras 3, or gslib.MissingExtraError naming the extra that adds it
+
+        cache = cnn.NETWORKS
+    network, _ = cache.load(ref)
+    return network
+
+
+def classify_splits(network, **splits) -> dict:
+    """Probabilities, embeddings and labels of dataset splits, classified by one network.
+
+    Parameters
+    ----------
+    network : keras.Model
+        A network of :func:`gslib.cnn.build_model`.
+    **splits : str, path-like or gslib.dataset.Split
+        Named splits (directories of `gslib dataset`, or loaded splits).
+
+    Returns
+    -------
+    dict
+        ``name -> {"probabilities", "embedding", "label"}``.
+    """
+    from .. import dataset
+
+    out = {}
+    for name, split in splits.items():
+        split = split if isinstance(split, dataset.Split) else dataset.load_split(split)
+        probabilities, embedding = classify_samples(network, split.x)
+        out[name] = dict(probabilities=probabilities, embedding=embedding, label=split.label)
+    return out
+
+
+def reference_embeddings(scan, *, train, val, model=None) -> dict:
+    """The reference arrays a shipped scan carries (``reference.npz`` of :func:`package_scan`).
+
+    Parameters
+    ----------
+    scan : ScanTable, str or path-like
+        The scan; its network classifies the splits.
+    train, val : str, path-like or gslib.dataset.Split
+        The training and validation splits of that network.
+    model : str or path-like, optional
+        As in :func:`scan_network`.
+
+    Returns
+    -------
+    dict
+        ``train_embedding`` (float16), ``train_label``, ``train_probabilities`` and the same for
+        ``val``.
+    """
+    found = classify_splits(scan_network(scan, model=model), train=train, val=val)
+    return {
+        f"{name}_{key}": (value.astype(np.float16) if key == "embedding" else value)
+        for name, arrays in found.items()
+        for key, value in arrays.items()
+    }
+
+
+def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
+    """Flag the points of a scan that may show a class the network was never taught.
+
+    Loads the scan and the network that made it, classifies the training and validation splits
+    with it, and runs :func:`~gslib.scan.discovery.flag_candidates` with the validation patterns
+    as calibration.
+
+    Parameters
+    ----------
+    scan : ScanTable, str or path-like
+        The scan (with its embeddings).
+    train, val : str, path-like or gslib.dataset.Split
+        The training and validation splits of the scan's network.
+    model : str or path-like, optional
+        As in :func:`scan_network`.
+    **options
+        Further keywords of :func:`~gslib.scan.discovery.flag_candidates` (``method``,
+        ``quantile``, ``criteria``, ``min_size``, ``order``, ...).
+
+    Returns
+    -------
+    Candidates
+    """
+    table = scan if isinstance(scan, ScanTable) else load_scan_table(scan)
+    found = classify_splits(scan_network(table, model=model), train=train, val=val)
+    tr, va = found["train"], found["val"]
+    return flag_candidates(
+        table,
+        tr["embedding"],
+        tr["label"],
+        val_embeddings=va["embedding"],
+        val_probabilities=va["probabilities"],
+        val_labels=va["label"],
+        **options,
+    )
