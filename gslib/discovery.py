@@ -152,7 +152,7 @@ def holdout_benchmark(
     from . import cnn, dataset
     from . import scan as scanning
     from .classes import NAMES
-    from .scan.points import _points_sha256
+    from .scan.points import points_sha256
 
     check_int("epochs", epochs, minimum=1)
     log = progress_logger(log, __name__)
@@ -168,7 +168,7 @@ def holdout_benchmark(
     reference, scan_desc = _reference_scan(scan)
     header = scanning.SampleStore.existing(samples).manifest
     points = dict(f=np.asarray(reference.f), k=np.asarray(reference.k))
-    if (header.get("n_points"), header.get("points_sha256")) != (len(points["f"]), _points_sha256(**points)):
+    if (header.get("n_points"), header.get("points_sha256")) != (len(points["f"]), points_sha256(**points)):
         raise ValueError(f"samples={samples!s} were kept for other points than the scan {scan_desc}")
     recipe = dataset.Recipe(**header["recipe"])
 

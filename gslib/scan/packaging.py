@@ -13,7 +13,7 @@ import numpy as np
 from .. import provenance
 from .._jsonio import write_json
 from ..store import sha256_file, write_npz
-from .points import _points_sha256
+from .points import points_sha256
 from .run import SampleStore
 from .table import ScanTable, _read_scan_manifest, load_scan_table
 
@@ -25,7 +25,7 @@ def _open_store(table: ScanTable, samples) -> SampleStore:
     store = SampleStore.existing(samples)
     header = store.manifest
     chunk_size = (table.meta or {}).get("chunk_size")
-    if header.get("points_sha256") != _points_sha256(table.f, table.k) or (
+    if header.get("points_sha256") != points_sha256(f=table.f, k=table.k) or (
         chunk_size is not None and header.get("chunk_size") != chunk_size
     ):
         raise ValueError(f"samples: {samples} holds the samples of another scan")

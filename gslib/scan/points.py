@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SEED_BASE", "scan_points"]
+__all__ = ["SEED_BASE", "points_sha256", "scan_points"]
 
 #: Point i of a scan uses seed SEED_BASE + i (the dataset splits use 1e6 ... 5e6 + their sizes).
 SEED_BASE = 7_000_000
@@ -109,7 +109,19 @@ def _check_points(points) -> tuple[np.ndarray, np.ndarray]:
     return f, k
 
 
-def _points_sha256(f, k) -> str:
+def points_sha256(*, f, k) -> str:
+    """The SHA-256 of a list of points (their rates as little-endian float64), as scans record it.
+
+    Parameters
+    ----------
+    f, k : array_like
+        Rates of the points (P,).
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(f, dtype="<f8").tobytes())
     h.update(np.ascontiguousarray(k, dtype="<f8").tobytes())

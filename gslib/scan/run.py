@@ -23,7 +23,7 @@ from ..dataset import RECIPES, Recipe, make_samples
 from ..networks import EMBEDDING_LAYER, NetworkRef, resolve
 from ..store import ChunkStore, DirectoryLock, StoreKind
 from .executors import LocalExecutor
-from .points import SEED_BASE, _check_points, _points_sha256
+from .points import SEED_BASE, _check_points, points_sha256
 from .table import FORMAT, FORMAT_VERSION, SCAN_STORE, ScanTable, _entropy, _read_scan_manifest, load_scan_table
 
 __all__ = [
@@ -427,7 +427,7 @@ def _run_locked(out, f, k, net: NetworkRef, recipe, chunk_size, executor, backen
         format=FORMAT,
         format_version=FORMAT_VERSION,
         n_points=P,
-        points_sha256=_points_sha256(f, k),
+        points_sha256=points_sha256(f=f, k=k),
         seed_base=SEED_BASE,
         recipe=asdict(recipe),
         chunk_size=chunk_size,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..store import ChunkStore, StoreKind, read_manifest
-from .points import _points_sha256
+from .points import points_sha256
 
 __all__ = [
     "FAILED",
@@ -264,7 +264,7 @@ def load_scan_table(out_dir, *, verify: bool = True, embedding: bool = True) -> 
     n_chunks = store.n_chunks
     # contrast and motion: scans made before gslib recorded them lack them
     arrays = {key: np.concatenate(value) for key, value in parts.items() if len(value) == n_chunks}
-    if len(arrays["index"]) != P or _points_sha256(arrays["f"], arrays["k"]) != manifest["points_sha256"]:
+    if len(arrays["index"]) != P or points_sha256(f=arrays["f"], k=arrays["k"]) != manifest["points_sha256"]:
         raise ValueError(f"{out}: the chunks do not hold the scan's {P} points")
     names = tuple(manifest["model"]["class_names"])
     return ScanTable(
