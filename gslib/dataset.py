@@ -83,7 +83,42 @@ class Recipe:
 
     @property
     def record_times(self) -> list[float]:
+        """The times of the three snapshots: ``t_end - 2 gap``, ``t_end - gap``, ``t_end``."""
         return [self.t_end - 2 * self.gap, self.t_end - self.gap, self.t_end]
+
+    def samples(self, *, f, k, seed, backend: str = "auto"):
+        """Simulate patterns with this recipe: :func:`make_samples` with the recipe's settings.
+
+        Parameters
+        ----------
+        f, k : array_like
+            Rates of the patterns (B,).
+        seed : array_like
+            One seed of :func:`gslib.initial.cnn_seed` per pattern (B,).
+        backend : str
+            Solver backend, as in :func:`gslib.simulate`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Samples (B, size, size, 3), float32.
+        """
+        return make_samples(
+            f=f,
+            k=k,
+            seed=seed,
+            size=self.size,
+            t_end=self.t_end,
+            gap=self.gap,
+            dt=self.dt,
+            Du=self.Du,
+            Dv=self.Dv,
+            stencil=self.stencil,
+            square=self.square,
+            shift=self.shift,
+            backend=backend,
+            dtype=self.dtype,
+        )
 
 
 #: One recipe per GSLIB_SCALE: the paper's, a laptop-sized one and a test-sized one.
@@ -321,22 +356,7 @@ def build_split(split: str, out, recipe: Recipe, *, chunk_size: int = 64, backen
         start, stop = store.span(i)
         sl = slice(start, stop)
         t0 = time.perf_counter()
-        x = make_samples(
-            f=plan["f"][sl],
-            k=plan["k"][sl],
-            seed=plan["seed"][sl],
-            size=recipe.size,
-            t_end=recipe.t_end,
-            gap=recipe.gap,
-            dt=recipe.dt,
-            Du=recipe.Du,
-            Dv=recipe.Dv,
-            stencil=recipe.stencil,
-            square=recipe.square,
-            shift=recipe.shift,
-            backend=backend,
-            dtype=recipe.dtype,
-        )
+        x = recipe.samples(f=plan["f"][sl], k=plan["k"][sl], seed=plan["seed"][sl], backend=backend)
         seconds = time.perf_counter() - t0
         store.write(
             i,

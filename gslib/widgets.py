@@ -543,7 +543,7 @@ def scan_pattern(table, index: int) -> np.ndarray:
     numpy.ndarray
         Its samples ``(S, S, 3)``: u at the three snapshot times.
     """
-    from .dataset import Recipe, make_samples
+    from .dataset import Recipe
     from .solvers import BlowUpError
 
     recipe = (table.meta or {}).get("recipe")
@@ -555,22 +555,7 @@ def scan_pattern(table, index: int) -> np.ndarray:
     r = Recipe(**recipe)
     one = slice(index, index + 1)
     try:
-        x = make_samples(
-            f=table.f[one],
-            k=table.k[one],
-            seed=np.asarray(table.seed[one]),
-            size=r.size,
-            t_end=r.t_end,
-            gap=r.gap,
-            dt=r.dt,
-            Du=r.Du,
-            Dv=r.Dv,
-            stencil=r.stencil,
-            square=r.square,
-            shift=r.shift,
-            backend="auto",
-            dtype=r.dtype,
-        )
+        x = r.samples(f=table.f[one], k=table.k[one], seed=np.asarray(table.seed[one]))
     except BlowUpError:
         raise ValueError(f"point {index} blew up in the scan's recipe; it has no pattern to show") from None
     return np.asarray(x[0], dtype=np.dtype(r.dtype))

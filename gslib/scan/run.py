@@ -19,7 +19,7 @@ import numpy as np
 from .. import provenance
 from .._log import progress_logger
 from .._validate import check_int
-from ..dataset import RECIPES, Recipe, make_samples
+from ..dataset import RECIPES, Recipe
 from ..networks import EMBEDDING_LAYER, NetworkRef, resolve
 from ..store import ChunkStore, DirectoryLock, StoreKind
 from .executors import LocalExecutor
@@ -86,22 +86,7 @@ def _simulate(f, k, seeds, recipe: Recipe, backend: str):
     while not failed.all():
         ok = np.flatnonzero(~failed)
         try:
-            x[ok] = make_samples(
-                f=f[ok],
-                k=k[ok],
-                seed=seeds[ok],
-                size=recipe.size,
-                t_end=recipe.t_end,
-                gap=recipe.gap,
-                dt=recipe.dt,
-                Du=recipe.Du,
-                Dv=recipe.Dv,
-                stencil=recipe.stencil,
-                square=recipe.square,
-                shift=recipe.shift,
-                backend=backend,
-                dtype=recipe.dtype,
-            )
+            x[ok] = recipe.samples(f=f[ok], k=k[ok], seed=seeds[ok], backend=backend)
             break
         except BlowUpError as exc:  # rare: rerun the others (each member's run depends on its seed only)
             failed[ok[exc.members]] = True
