@@ -236,7 +236,9 @@ def run_benchmark(
         n = np_steps if backend == "numpy" else steps
         for stencil in stencils:
             for dtype in dtypes:
-                run = functools.partial(simulate, u, v, f, k, steps=n, stencil=stencil, backend=backend, dtype=dtype)
+                run = functools.partial(
+                    simulate, u, v, f=f, k=k, steps=n, stencil=stencil, backend=backend, dtype=dtype
+                )
                 simulate(
                     u[:2], v[:2], f=f[:2], k=k[:2], steps=2, stencil=stencil, backend=backend, dtype=dtype
                 )  # compile

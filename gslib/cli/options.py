@@ -32,6 +32,7 @@ __all__ = [
     "add_initial_options",
     "add_quiet",
     "check_output",
+    "as_options",
 ]
 
 #: The backends that `gslib bench` times: the solvers' backends without "auto".
@@ -170,3 +171,26 @@ def check_output(path: str | None, suffix: str, option: str) -> Path | None:
     if out.exists() and out.is_dir():
         raise ValueError(f"{option}={path!r} is a directory; give a file name ending in {suffix}")
     return out
+
+
+def as_options(err: ValueError, names: dict) -> ValueError:
+    """A library's ValueError reworded with the command line's option names.
+
+    Parameters
+    ----------
+    err : ValueError
+        The library's error, naming its arguments (``n=16 is too small for square=20 ...``).
+    names : dict
+        Library argument -> option (``{"n": "--size", "square": "--square"}``).
+
+    Returns
+    -------
+    ValueError
+        The same message, each ``name=`` written as its option.
+    """
+    import re
+
+    text = str(err)
+    for name, option in names.items():
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?==)", option, text)
+    return ValueError(text)

@@ -13,7 +13,16 @@ from .. import initial
 from .._jsonio import write_json
 from .._validate import check_real, steps_of
 from .argtypes import integer, real
-from .options import BENCH_BACKENDS, DTYPES, STENCILS, add_initial_options, add_model_options, add_quiet, check_output
+from .options import (
+    BENCH_BACKENDS,
+    DTYPES,
+    STENCILS,
+    add_initial_options,
+    add_model_options,
+    add_quiet,
+    as_options,
+    check_output,
+)
 from .registry import subcommand
 
 __all__ = ["run_simulate", "run_bench"]
@@ -102,9 +111,12 @@ def run_simulate(args) -> int:
             if not 0 <= s <= steps:
                 raise ValueError(f"--record time {t:g} lies outside [0, --t-end] = [0, {args.t_end:g}]")
         record = [s * args.dt for s in rec_steps]
-    u0, v0, extra = initial.initial_state(
-        args.initial, n=args.size, seed=args.seed, square=args.square, noise=args.noise
-    )
+    try:
+        u0, v0, extra = initial.initial_state(
+            args.initial, n=args.size, seed=args.seed, square=args.square, noise=args.noise
+        )
+    except ValueError as err:
+        raise as_options(err, {"n": "--size", "square": "--square", "noise": "--noise", "seed": "--seed"}) from None
 
     start = time.perf_counter()
     res = gslib.integrate(
