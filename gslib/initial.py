@@ -238,6 +238,23 @@ def _rotate(field: np.ndarray, angle: float) -> np.ndarray:
     return ndimage.rotate(field, float(angle), reshape=False, order=3, mode="grid-wrap", prefilter=False)
 
 
+def _draw_turn_and_shift(rng: np.random.Generator, n: int) -> tuple[int, tuple[int, int]]:
+    """The draws of :func:`cnn_seed` after the centre: the angle (degrees), then the shift (rows, columns)."""
+    angle = int(rng.integers(0, _MAX_ANGLE + 1))
+    return angle, (int(rng.integers(0, n)), int(rng.integers(0, n)))
+
+
+def _applied_roll(drawn: tuple[int, int], shift: str) -> tuple[int, int]:
+    """The part of the drawn shift that ``shift`` applies ("both", "one_axis" or, in tests, "none")."""
+    if shift == "both":
+        return drawn
+    if shift == "one_axis":
+        return (drawn[0], 0)
+    if shift == "none":
+        return (0, 0)
+    raise ValueError(f"shift must be one of {CNN_SHIFTS}; got {shift!r}")  # pragma: no cover - checked by callers
+
+
 def _cnn_single(rng: np.random.Generator, n: int, square: int, shift: str):
     """One member of :func:`cnn_seed`; returns ``(u, v, info)``.
 
@@ -246,18 +263,9 @@ def _cnn_single(rng: np.random.Generator, n: int, square: int, shift: str):
     the shifts are still drawn, but not applied.
     """
     u, v, centre = _cnn_squares(rng, n, square)
-    angle = int(rng.integers(0, _MAX_ANGLE + 1))
+    angle, drawn = _draw_turn_and_shift(rng, n)
     u, v = _rotate(u, angle), _rotate(v, angle)
-    d_row = int(rng.integers(0, n))
-    d_col = int(rng.integers(0, n))
-    if shift == "both":
-        roll = (d_row, d_col)
-    elif shift == "one_axis":
-        roll = (d_row, 0)
-    elif shift == "none":
-        roll = (0, 0)
-    else:  # pragma: no cover - validated by the caller
-        raise ValueError(f"shift must be one of {CNN_SHIFTS}; got {shift!r}")
+    roll = _applied_roll(drawn, shift)
     u = np.roll(u, roll, axis=(0, 1))
     v = np.roll(v, roll, axis=(0, 1))
     return u, v, {"centre": centre, "angle": angle, "roll": roll}
@@ -324,11 +332,8 @@ def cnn_seed_draws(seed, n: int = 128, square: int | None = None, shift: str = "
     # the draws of gslib.initial.cnn_seed, in its order: the second block's centre, the angle, the roll
     rng = np.random.default_rng(seed)
     sx, sy = _draw_centre(rng)
-    angle = int(rng.integers(0, _MAX_ANGLE + 1))
-    d_row, d_col = int(rng.integers(0, n)), int(rng.integers(0, n))
-    return dict(
-        square=square, r2=round(n * sx), c2=round(n * sy), angle=angle, roll=[d_row, d_col if shift == "both" else 0]
-    )
+    angle, drawn = _draw_turn_and_shift(rng, n)
+    return dict(square=square, r2=round(n * sx), c2=round(n * sy), angle=angle, roll=list(_applied_roll(drawn, shift)))
 
 
 def sfi_seed(seed, n: int = 64, noise: float = 0.02):

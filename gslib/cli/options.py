@@ -8,6 +8,7 @@ appears on the command line too.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from .. import dataset, networks, scale
@@ -188,8 +189,6 @@ def as_options(err: ValueError, names: dict) -> ValueError:
     ValueError
         The same message, each ``name=`` written as its option.
     """
-    import re
-
     text = str(err)
     for name, option in names.items():
         text = re.sub(rf"(?<![\w-]){re.escape(name)}(?==)", option, text)
