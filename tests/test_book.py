@@ -96,6 +96,7 @@ def test_config_points_at_the_bibliography_and_executes_strictly():
 
 GOOD_MARKER_CODE = 'print("gsbook-marker", 6 * 7)'
 GOOD_MARKER_OUTPUT = "gsbook-marker 42"  # appears in the page only if the cell was executed
+SCALE_MARKER_CODE = 'import os\nprint("gsbook-scale", os.environ.get("GSLIB_SCALE"))'
 
 
 def make_mini_book(root: Path, chapter_cells) -> Path:
@@ -122,7 +123,10 @@ def mini_builds(tmp_path_factory):
     """Build a good and a broken mini book; {name: BuildResult}."""
     base = tmp_path_factory.mktemp("minibooks")
     books = {
-        "good": make_mini_book(base / "good", [("markdown", "# Good chapter"), ("code", GOOD_MARKER_CODE)]),
+        "good": make_mini_book(
+            base / "good",
+            [("markdown", "# Good chapter"), ("code", GOOD_MARKER_CODE), ("code", SCALE_MARKER_CODE)],
+        ),
         "broken": make_mini_book(
             base / "broken",
             [
@@ -161,3 +165,24 @@ def test_build_with_good_cells_succeeds_and_executes(mini_builds):
     html = result.html_page("chapter")
     assert html.is_file(), f"no {html}"
     assert GOOD_MARKER_OUTPUT in html.read_text(encoding="utf-8"), "the notebook was not executed"
+
+
+def test_each_scale_has_its_own_execution_cache(mini_builds):
+    # jupyter-cache keys a notebook by its code alone: without a cache per scale (gslib.sphinxext), a
+    # rebuild at another GSLIB_SCALE would show the outputs of the first scale again.
+    first = mini_builds["good"]
+    assert first.returncode == 0, first.tail()
+    assert "gsbook-scale ci" in first.html_page("chapter").read_text(encoding="utf-8")
+    again = bookutil.build_book(first.source, env=bookutil.build_env("book"), timeout=600)
+    assert again.returncode == 0, again.tail()
+    assert "gsbook-scale book" in again.html_page("chapter").read_text(encoding="utf-8"), "served from the ci cache"
+    cache = first.output / "_build" / ".jupyter_cache"
+    assert (cache / "ci").is_dir() and (cache / "book").is_dir(), sorted(p.name for p in cache.iterdir())
+
+
+def test_cache_path_for_scale():
+    from gslib.sphinxext import cache_path_for_scale
+
+    assert cache_path_for_scale("", "/b/_build/html", "ci") == str(Path("/b/_build/.jupyter_cache/ci"))
+    assert cache_path_for_scale(None, "/b/_build/html", "paper") == str(Path("/b/_build/.jupyter_cache/paper"))
+    assert cache_path_for_scale("mycache", "/b/_build/html", "book") == str(Path("mycache/book"))
