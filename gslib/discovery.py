@@ -19,7 +19,8 @@ file ``OUT/holdout.json`` is replaced atomically after each run (a run killed at
 with ``kill -9``, is finished by running the same command again; finished runs are kept). The file
 holds the settings, the provenance (command, gslib version, machine, date) and per run
 ``held_out``, ``rank``, ``rank_size``, ``n_regions``, ``precision``, ``recall``, the top regions,
-the commands and the times.
+the network's kept epoch (``best_epoch``, lowest validation loss) with its ``val_accuracy`` and
+``val_loss`` on the reduced validation split, the commands and the times.
 """
 
 from __future__ import annotations
@@ -63,6 +64,24 @@ def _settings(train, val, samples, scan_ref, epochs, schedule, seed, batch_size)
         seed=int(seed),
         batch_size=int(batch_size),
         cover_fraction=COVER_FRACTION,
+    )
+
+
+def _network_record(net_dir) -> dict:
+    """The epoch whose weights the held-out network keeps (lowest validation loss) and its validation scores."""
+    from .cnn import read_history
+
+    net_dir = Path(net_dir)
+    best = read_json(net_dir / "model.weights.best.json", what="best epoch of a held-out network")
+    history = read_history(net_dir / "history.csv")
+    rows = [i for i, e in enumerate(history.get("epoch", [])) if int(e) == best["epoch"] - 1]
+    if not rows:
+        raise ValueError(f"{net_dir}: history.csv has no row for the kept epoch {best['epoch']}")
+    i = rows[-1]
+    return dict(
+        best_epoch=int(best["epoch"]),
+        val_accuracy=float(history["val_accuracy"][i]),
+        val_loss=float(history["val_loss"][i]),
     )
 
 
@@ -199,7 +218,11 @@ def holdout_benchmark(
 
     for c in classes:
         if c in done:
-            log(f"held out {c}: done before (rank {next(r['rank'] for r in record['runs'] if r['held_out'] == c)})")
+            run = next(r for r in record["runs"] if r["held_out"] == c)
+            if "val_accuracy" not in run:  # a record of gslib before the networks' scores were kept
+                run.update(_network_record(out / c / "net"))
+                save()
+            log(f"held out {c}: done before (rank {run['rank']})")
             continue
         run_dir = out / c
         names = [n for n in known if n != c]
@@ -261,6 +284,7 @@ def holdout_benchmark(
             n_train=int(len(x)),
             n_val=int(len(x_val)),
             epochs=epochs,
+            **_network_record(run_dir / "net"),
             rank=best["rank_novelty"] if best else None,
             rank_size=min(r["rank_size"] for r in covering) if covering else None,
             n_regions=len(found.regions),

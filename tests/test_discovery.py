@@ -74,6 +74,7 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     area = table.label == held[0]
     assert first["n_area"] == area.sum() and first["n_regions"] >= 0 and first["epochs"] == 1
     assert held[0] not in first["classes"] and first["n_train"] == 14
+    assert first["best_epoch"] == 1 and 0 <= first["val_accuracy"] <= 1 and np.isfinite(first["val_loss"])
     assert first["rank"] is None or 1 <= first["rank"] <= first["n_regions"]
     assert first["precision"] is None or 0 <= first["precision"] <= 1
     for key in ("train_seconds", "scan_seconds", "flag_seconds", "wall_seconds", "finished", "thresholds"):
@@ -82,6 +83,11 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     # the held-out network scanned the kept samples, not new simulations
     manifest = json.loads((out / held[0] / "scan" / "manifest.json").read_text())
     assert all(c["seconds_simulate"] == 0 for c in manifest["chunks"].values())
+    # a record written before the networks' scores were kept gets them when the command runs again
+    stale = json.loads((out / "holdout.json").read_text())
+    for key in ("best_epoch", "val_accuracy", "val_loss"):
+        del stale["runs"][0][key]
+    (out / "holdout.json").write_text(json.dumps(stale))
     # the same command again (here through the command line) finishes the second run and keeps the first
     args = [
         "discovery-benchmark",

@@ -308,11 +308,14 @@ def run_discovery_benchmark(args) -> int:
     def show(value, fmt):
         return "-" if value is None else format(value, fmt)
 
-    print(f"{'held out':>8s} {'rank':>5s} {'by size':>7s} {'regions':>7s} {'precision':>9s} {'recall':>6s}")
+    print(
+        f"{'held out':>8s} {'rank':>5s} {'by size':>7s} {'regions':>7s} {'precision':>9s} {'recall':>6s} "
+        f"{'val acc':>7s}"
+    )
     for r in record["runs"]:
         print(
             f"{r['held_out']:>8s} {show(r['rank'], 'd'):>5s} {show(r['rank_size'], 'd'):>7s} {r['n_regions']:7d} "
-            f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s}"
+            f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s} {show(r.get('val_accuracy'), '.3f'):>7s}"
         )
     top3 = sum(r["rank"] is not None and r["rank"] <= 3 for r in record["runs"])
     print(f"top 3: {top3} of {len(record['runs'])} held-out classes; results in {Path(args.out) / 'holdout.json'}")
