@@ -67,24 +67,6 @@ def _settings(train, val, samples, scan_ref, epochs, schedule, seed, batch_size)
     )
 
 
-def _network_record(net_dir) -> dict:
-    """The epoch whose weights the held-out network keeps (lowest validation loss) and its validation scores."""
-    from .cnn import read_history
-
-    net_dir = Path(net_dir)
-    best = read_json(net_dir / "model.weights.best.json", what="best epoch of a held-out network")
-    history = read_history(net_dir / "history.csv")
-    rows = [i for i, e in enumerate(history.get("epoch", [])) if int(e) == best["epoch"] - 1]
-    if not rows:
-        raise ValueError(f"{net_dir}: history.csv has no row for the kept epoch {best['epoch']}")
-    i = rows[-1]
-    return dict(
-        best_epoch=int(best["epoch"]),
-        val_accuracy=float(history["val_accuracy"][i]),
-        val_loss=float(history["val_loss"][i]),
-    )
-
-
 def load_holdout(path) -> dict:
     """Read a results file of :func:`holdout_benchmark` (a directory or its ``holdout.json``).
 
@@ -220,8 +202,7 @@ def holdout_benchmark(
         if c in done:
             run = next(r for r in record["runs"] if r["held_out"] == c)
             if "val_accuracy" not in run:  # a record of gslib before the networks' scores were kept
-                run.update(_network_record(out / c / "net"))
-                save()
+                run.update(cnn.kept_epoch(out / c / "net"))  # written by the next save()
             log(f"held out {c}: done before (rank {run['rank']})")
             continue
         run_dir = out / c
@@ -284,7 +265,7 @@ def holdout_benchmark(
             n_train=int(len(x)),
             n_val=int(len(x_val)),
             epochs=epochs,
-            **_network_record(run_dir / "net"),
+            **cnn.kept_epoch(run_dir / "net"),
             rank=best["rank_novelty"] if best else None,
             rank_size=min(r["rank_size"] for r in covering) if covering else None,
             n_regions=len(found.regions),

@@ -362,13 +362,48 @@ def training_seconds(out) -> float | None:
     return round(sum(seconds.values()), 1)
 
 
+def kept_epoch(out) -> dict:
+    """The epoch whose weights a training run keeps (lowest validation loss) and its validation scores.
+
+    Parameters
+    ----------
+    out : path-like
+        Directory of the run (:func:`train`).
+
+    Returns
+    -------
+    dict
+        ``best_epoch`` (counted from 1), ``val_accuracy`` and ``val_loss`` of that epoch.
+
+    Raises
+    ------
+    ValueError
+        If the run records no kept epoch, or its history has no row for it.
+    """
+    out = Path(out)
+    best = read_json(out / _BestWeights.RECORD, what="kept epoch of a training run")
+    history = read_history(out / "history.csv")
+    rows = [i for i, e in enumerate(history.get("epoch", [])) if int(e) == best["epoch"] - 1]
+    if not rows:
+        raise ValueError(f"{out}: history.csv has no row for the kept epoch {best['epoch']}")
+    i = rows[-1]  # a resumed run appends its rows: the last one counts
+    return dict(
+        best_epoch=int(best["epoch"]),
+        val_accuracy=float(history["val_accuracy"][i]),
+        val_loss=float(history["val_loss"][i]),
+    )
+
+
 class _BestWeights(keras.callbacks.Callback):
     """Save the network's weights whenever the validation loss improves (survives a resume)."""
+
+    #: The record of the kept epoch, beside the weights ``model.weights.h5`` of :func:`train`.
+    RECORD = "model.weights.best.json"
 
     def __init__(self, net, path: Path):
         super().__init__()
         self.net, self.path = net, Path(path)
-        self.best_path = self.path.with_suffix(".best.json")
+        self.best_path = self.path.with_name(self.RECORD)
         self.best = read_json(self.best_path)["val_loss"] if self.best_path.exists() else np.inf
 
     def on_epoch_end(self, epoch, logs=None):
