@@ -67,6 +67,67 @@ def _settings(train, val, samples, scan_ref, epochs, schedule, seed, batch_size)
     )
 
 
+def _discovery_inputs(net, x, x_val, batch_size) -> dict:
+    """Embeddings and probabilities of the reduced splits by a held-out network, and their motion indices."""
+    from . import cnn
+    from . import scan as scanning
+
+    model, _ = cnn.load_model(net)
+    _, train_e = scanning.classify_samples(model, x, batch_size)
+    val_p, val_e = scanning.classify_samples(model, x_val, batch_size)
+    motion = [scanning.motion_index(*scanning.pattern_measures(a)) for a in (x, x_val)]
+    return dict(train_e=train_e, val_e=val_e, val_p=val_p, train_motion=motion[0], val_motion=motion[1])
+
+
+def _discover(table, inputs, labels, labels_val, extra_criteria):
+    from . import scan as scanning
+
+    criteria = ("entropy", "distance", *extra_criteria)
+    return scanning.flag_candidates(
+        table,
+        inputs["train_e"],
+        labels,
+        val_embeddings=inputs["val_e"],
+        val_probabilities=inputs["val_p"],
+        val_labels=labels_val,
+        criteria=criteria,
+        **(dict(train_motion=inputs["train_motion"], val_motion=inputs["val_motion"]) if extra_criteria else {}),
+    )
+
+
+def _score(found, area) -> dict:
+    """How one discovery run did on the area of the held-out class (see the module's docstring)."""
+    covering = [r for r in found.regions if area[r["indices"]].mean() >= COVER_FRACTION]
+    best = min(covering, key=lambda r: r["rank_novelty"]) if covering else None
+    n_flagged = int(found.flagged.sum())
+    return dict(
+        rank=best["rank_novelty"] if best else None,
+        rank_size=min(r["rank_size"] for r in covering) if covering else None,
+        n_regions=len(found.regions),
+        n_covering=len(covering),
+        n_flagged=n_flagged,
+        precision=float(area[found.flagged].mean()) if n_flagged else None,
+        recall=float(found.flagged[area].mean()) if area.any() else None,
+        best_region=None
+        if best is None
+        else {key: best[key] for key in ("id", "score", "kind", "score_parts", "size", "k_mean", "f_mean", "labels")},
+        top_regions=[
+            dict(
+                rank=r["rank_novelty"],
+                kind=r["kind"],
+                score=r["score"],
+                size=r["size"],
+                in_area=float(area[r["indices"]].mean()),
+                k_mean=r["k_mean"],
+                f_mean=r["f_mean"],
+                labels=r["labels"],
+            )
+            for r in found.regions[:_TOP]
+        ],
+        thresholds=found.thresholds,
+    )
+
+
 def load_holdout(path) -> dict:
     """Read a results file of :func:`holdout_benchmark` (a directory or its ``holdout.json``).
 
@@ -203,6 +264,12 @@ def holdout_benchmark(
             run = next(r for r in record["runs"] if r["held_out"] == c)
             if "val_accuracy" not in run:  # a record of gslib before the networks' scores were kept
                 run.update(cnn.kept_epoch(out / c / "net"))  # written by the next save()
+            if "with_motion" not in run:  # ... or before the criterion "motion"
+                keep, keep_val = train_split.label != c, val_split.label != c
+                inputs = _discovery_inputs(out / c / "net", train_split.x[keep], val_split.x[keep_val], batch_size)
+                table = scanning.load_scan_table(out / c / "scan")
+                found = _discover(table, inputs, train_split.label[keep], val_split.label[keep_val], ("motion",))
+                run["with_motion"] = _score(found, np.asarray(reference.label) == c)
             log(f"held out {c}: done before (rank {run['rank']})")
             continue
         run_dir = out / c
@@ -248,17 +315,10 @@ def holdout_benchmark(
         )
         times["scan_seconds"] = round(time.perf_counter() - t1, 1)
         t2 = time.perf_counter()
-        model, _ = cnn.load_model(run_dir / "net")
-        train_p, train_e = scanning.classify_samples(model, x, batch_size)
-        val_p, val_e = scanning.classify_samples(model, x_val, batch_size)
-        found = scanning.flag_candidates(
-            table, train_e, labels, val_embeddings=val_e, val_probabilities=val_p, val_labels=labels_val
-        )
-        times["flag_seconds"] = round(time.perf_counter() - t2, 1)
         area = np.asarray(reference.label) == c
-        covering = [r for r in found.regions if area[r["indices"]].mean() >= COVER_FRACTION]
-        best = min(covering, key=lambda r: r["rank_novelty"]) if covering else None
-        n_flagged = int(found.flagged.sum())
+        inputs = _discovery_inputs(run_dir / "net", x, x_val, batch_size)
+        found = _discover(table, inputs, labels, labels_val, ())
+        times["flag_seconds"] = round(time.perf_counter() - t2, 1)
         run = dict(
             held_out=c,
             classes=names,
@@ -266,34 +326,10 @@ def holdout_benchmark(
             n_val=int(len(x_val)),
             epochs=epochs,
             **cnn.kept_epoch(run_dir / "net"),
-            rank=best["rank_novelty"] if best else None,
-            rank_size=min(r["rank_size"] for r in covering) if covering else None,
-            n_regions=len(found.regions),
-            n_covering=len(covering),
+            **_score(found, area),
+            with_motion=_score(_discover(table, inputs, labels, labels_val, ("motion",)), area),
             n_area=int(area.sum()),
-            n_flagged=n_flagged,
-            precision=float(area[found.flagged].mean()) if n_flagged else None,
-            recall=float(found.flagged[area].mean()) if area.any() else None,
-            best_region=None
-            if best is None
-            else {
-                key: best[key] for key in ("id", "score", "kind", "score_parts", "size", "k_mean", "f_mean", "labels")
-            },
-            top_regions=[
-                dict(
-                    rank=r["rank_novelty"],
-                    kind=r["kind"],
-                    score=r["score"],
-                    size=r["size"],
-                    in_area=float(area[r["indices"]].mean()),
-                    k_mean=r["k_mean"],
-                    f_mean=r["f_mean"],
-                    labels=r["labels"],
-                )
-                for r in found.regions[:_TOP]
-            ],
             labels={str(a): int(b) for a, b in zip(*np.unique(table.label[area], return_counts=True))},
-            thresholds=found.thresholds,
             network=str(run_dir / "net"),
             scan=str(run_dir / "scan"),
             wall_seconds=round(time.perf_counter() - t0, 1),

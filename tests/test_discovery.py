@@ -77,15 +77,19 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     assert first["best_epoch"] == 1 and 0 <= first["val_accuracy"] <= 1 and np.isfinite(first["val_loss"])
     assert first["rank"] is None or 1 <= first["rank"] <= first["n_regions"]
     assert first["precision"] is None or 0 <= first["precision"] <= 1
+    motion = first["with_motion"]  # the same run scored with the criterion "motion" added
+    assert motion["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and motion["thresholds"]["motion"] > 0
+    assert motion["n_flagged"] >= first["n_flagged"]  # motion adds flags, never removes one
+    assert motion["rank"] is None or 1 <= motion["rank"] <= motion["n_regions"]
     for key in ("train_seconds", "scan_seconds", "flag_seconds", "wall_seconds", "finished", "thresholds"):
         assert key in first
     assert record["provenance"]["gslib_version"] and record["provenance"]["machine"]
     # the held-out network scanned the kept samples, not new simulations
     manifest = json.loads((out / held[0] / "scan" / "manifest.json").read_text())
     assert all(c["seconds_simulate"] == 0 for c in manifest["chunks"].values())
-    # a record written before the networks' scores were kept gets them when the command runs again
+    # a record written before the networks' scores (and the motion criterion) were kept gets them when rerun
     stale = json.loads((out / "holdout.json").read_text())
-    for key in ("best_epoch", "val_accuracy", "val_loss"):
+    for key in ("best_epoch", "val_accuracy", "val_loss", "with_motion"):
         del stale["runs"][0][key]
     (out / "holdout.json").write_text(json.dumps(stale))
     # the same command again (here through the command line) finishes the second run and keeps the first

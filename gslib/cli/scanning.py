@@ -173,8 +173,9 @@ def _flag(p: argparse.ArgumentParser):
         "--criteria",
         nargs="+",
         choices=FLAG_CRITERIA,
-        default=list(FLAG_CRITERIA),
-        help="which flags count (a point is flagged by any of them)",
+        default=["entropy", "distance"],
+        help="which flags count (a point is flagged by any of them); motion: the pattern's motion over its "
+        "snapshots does not match the class it resembles (off by default)",
     )
     p.add_argument("--min-size", type=integer(1), default=2, metavar="N", help="smallest region reported (points)")
     p.add_argument(
@@ -218,7 +219,9 @@ def run_flag(args) -> int:
     print(
         f"{int(found.flagged.sum())} of {len(table)} points flagged (entropy > {t['entropy']:.3f} nats: "
         f"{int(found.flag_entropy.sum())}; {t['method']} distance > {t['distance']:.3g}: "
-        f"{int(found.flag_distance.sum())}); {len(found.regions)} regions of >= {args.min_size} points"
+        f"{int(found.flag_distance.sum())}"
+        + ("" if found.flag_motion is None else f"; motion > {t['motion']:.2f}: {int(found.flag_motion.sum())}")
+        + f"); {len(found.regions)} regions of >= {args.min_size} points"
     )
     print(
         f"regions {'most novel' if args.order == 'novelty' else 'largest'} first; novel: relative distance > "
@@ -246,7 +249,8 @@ def run_flag(args) -> int:
     "For each held-out class (gslib.discovery.holdout_benchmark): train the first-pass network without\n"
     "that class's patterns, classify the scan's kept samples with it (no simulation), run the discovery\n"
     "of `gslib flag`, and record the rank of the best region covering the area the full network labels\n"
-    "as that class, the number of regions and the precision of the flagged points. Results go to\n"
+    "as that class, the number of regions and the precision of the flagged points, with the default\n"
+    "criteria and with the criterion motion added (the columns 'with motion'). Results go to\n"
     "OUT/holdout.json after every run, atomically, with provenance; rerun the same command after an\n"
     "interruption and it resumes (finished runs are kept, training and scans continue).\n\n"
     "example:\n"
@@ -310,15 +314,21 @@ def run_discovery_benchmark(args) -> int:
 
     print(
         f"{'held out':>8s} {'rank':>5s} {'by size':>7s} {'regions':>7s} {'precision':>9s} {'recall':>6s} "
-        f"{'val acc':>7s}"
+        f"{'val acc':>7s} {'with motion: rank':>17s} {'recall':>6s}"
     )
     for r in record["runs"]:
         print(
             f"{r['held_out']:>8s} {show(r['rank'], 'd'):>5s} {show(r['rank_size'], 'd'):>7s} {r['n_regions']:7d} "
-            f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s} {show(r.get('val_accuracy'), '.3f'):>7s}"
+            f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s} "
+            f"{show(r.get('val_accuracy'), '.3f'):>7s} "
+            f"{show(r['with_motion']['rank'], 'd'):>17s} {show(r['with_motion']['recall'], '.3f'):>6s}"
         )
     top3 = sum(r["rank"] is not None and r["rank"] <= 3 for r in record["runs"])
-    print(f"top 3: {top3} of {len(record['runs'])} held-out classes; results in {Path(args.out) / 'holdout.json'}")
+    top3_motion = sum(r["with_motion"]["rank"] is not None and r["with_motion"]["rank"] <= 3 for r in record["runs"])
+    print(
+        f"top 3: {top3} of {len(record['runs'])} held-out classes ({top3_motion} with motion); "
+        f"results in {Path(args.out) / 'holdout.json'}"
+    )
     return 0
 
 
@@ -360,6 +370,12 @@ def _package_scan(p: argparse.ArgumentParser):
         help="the scan that simulated the kept samples, when --scan only classified them (recorded)",
     )
     p.add_argument("--note", default=None, help="a remark stored in provenance.json")
+    p.add_argument(
+        "--update-reference",
+        action="store_true",
+        help="only add to DEST/reference.npz the motion indices of --train and --val (a scan shipped before "
+        "gslib wrote them), leaving the shipped scan as it is",
+    )
     return run_package_scan
 
 
@@ -380,6 +396,12 @@ def run_package_scan(args) -> int:
 
     if (args.train is None) != (args.val is None):
         raise ValueError("give both --train and --val, or neither")
+    if args.update_reference:
+        if args.train is None:
+            raise ValueError("--update-reference needs --train and --val")
+        scan.update_reference(args.dest, train=args.train, val=args.val, command=args.command_line)
+        print(f"{Path(args.dest) / 'reference.npz'}: train_motion and val_motion added")
+        return 0
     reference = None if args.train is None else scan.reference_embeddings(args.scan, train=args.train, val=args.val)
     record = scan.package_scan(
         args.scan,

@@ -71,10 +71,12 @@ from .discovery import (
     Candidates,
     ClassSpread,
     EmbeddingDistance,
+    MotionSpread,
     flag_candidates,
+    motion_index,
 )
 from .executors import DaskExecutor, LocalExecutor
-from .packaging import montage_samples, package_scan
+from .packaging import montage_samples, package_scan, update_reference
 from .points import SEED_BASE, scan_points
 from .reference import classify_splits, flag_scan, reference_embeddings, scan_network
 from .run import DEFAULT_CHUNK_SIZE, SampleStore, classify_samples, compute_chunk, pattern_measures, run_scan
@@ -106,6 +108,7 @@ __all__ = [
     "DaskExecutor",
     "EmbeddingDistance",
     "LocalExecutor",
+    "MotionSpread",
     "SampleStore",
     "ScanComparison",
     "ScanTable",
@@ -121,9 +124,11 @@ __all__ = [
     "load_scan_table",
     "load_shipped_scan",
     "montage_samples",
+    "motion_index",
     "package_scan",
     "pattern_measures",
     "run_scan",
     "scan_points",
     "shipped_scan_dir",
+    "update_reference",
 ]

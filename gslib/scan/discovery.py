@@ -23,7 +23,9 @@ __all__ = [
     "Candidates",
     "ClassSpread",
     "EmbeddingDistance",
+    "MotionSpread",
     "flag_candidates",
+    "motion_index",
 ]
 
 
@@ -241,6 +243,114 @@ class ClassSpread:
         return relative, names[np.where(best < 0, len(self.classes), best)]
 
 
+def motion_index(contrast, motion, min_contrast: float = 1e-3) -> np.ndarray:
+    """How much a pattern changed over its three snapshots, relative to its own contrast.
+
+    ``ln(motion / contrast)``, with the two numbers of :func:`gslib.scan.run.pattern_measures`
+    (the scan's columns ``motion`` and ``contrast``): about 0 for a pattern that moves as much as
+    it varies in space (spots that split and die), -5 for one that changed by a 150th of its
+    contrast (a pattern still settling into a steady state), far lower for one that stands still.
+    The CNN sees three snapshots but, trained to tell its classes apart, need not learn this
+    number; Pearson (1993) sorted his classes by it as much as by their shapes.
+
+    Parameters
+    ----------
+    contrast, motion : array_like
+        Per pattern (n,).
+    min_contrast : float, optional
+        Below this contrast a pattern is uniform and has no motion index (NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n,); NaN where uniform or not finite.
+    """
+    contrast = np.asarray(contrast, dtype=np.float64)
+    motion = np.asarray(motion, dtype=np.float64)
+    if contrast.shape != motion.shape:
+        raise ValueError(f"contrast {contrast.shape} and motion {motion.shape} must have the same shape")
+    with np.errstate(all="ignore"):
+        value = np.log(np.maximum(motion, 1e-12) / contrast)
+    return np.where(np.isfinite(value) & (contrast >= min_contrast), value, np.nan)
+
+
+class MotionSpread:
+    """How far a pattern's motion index lies from that of the class it resembles, in units of the class's spread.
+
+    A class the network never saw can be embedded on top of a neighbour that looks alike in a
+    single snapshot: held out of training, Pearson's steady theta is taken for the time-dependent
+    gamma beside it, and the embedding distance cannot tell (:mod:`gslib.discovery`). Their
+    motion indices (:func:`motion_index`) differ by three e-folds. For class c, the *centre* is
+    the median motion index of its training patterns and the *spread* ``s_c`` the median of
+    ``|index - centre|`` over fresh patterns of c (its validation patterns when labelled,
+    otherwise its training patterns); a pattern's *motion mismatch* against c is
+    ``|index - centre_c| / s_c``, about 1 for a typical new pattern of c. Uniform patterns and the
+    classes without non-uniform training patterns (L, H) have none (NaN); a class whose spread
+    cannot be measured (one pattern) or is 0 gets the median spread of the others.
+    """
+
+    def fit(self, values, labels, val_values=None, val_labels=None) -> MotionSpread:
+        """Fit each class's centre and spread.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Motion indices of the training patterns (n,), NaN for uniform ones.
+        labels : numpy.ndarray
+            Their classes (n,).
+        val_values, val_labels : numpy.ndarray, optional
+            Motion indices and classes of fresh patterns (m,), which set the spreads.
+
+        Returns
+        -------
+        MotionSpread
+            self.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match or no spread can be measured.
+        """
+        values, labels = np.asarray(values, dtype=np.float64), np.asarray(labels)
+        if values.shape != labels.shape or values.ndim != 1:
+            raise ValueError(f"train_motion {values.shape} must have one value per training label {labels.shape}")
+        if (val_values is None) != (val_labels is None):
+            raise ValueError("val_motion and val_labels come together")
+        if val_values is not None:
+            val_values, val_labels = np.asarray(val_values, dtype=np.float64), np.asarray(val_labels)
+            if val_values.shape != val_labels.shape:
+                raise ValueError(f"val_motion {val_values.shape} must have one value per label {val_labels.shape}")
+        self.centre, self.spread = {}, {}
+        for c in np.unique(labels):
+            mine = values[(labels == c) & np.isfinite(values)]
+            if len(mine) == 0:
+                continue
+            centre = float(np.median(mine))
+            fresh = None if val_values is None else val_values[(val_labels == c) & np.isfinite(val_values)]
+            self.centre[str(c)] = centre
+            if fresh is not None and len(fresh):
+                self.spread[str(c)] = float(np.median(np.abs(fresh - centre)))
+            elif len(mine) > 1:
+                self.spread[str(c)] = float(np.median(np.abs(mine - centre)))
+        known = [v for v in self.spread.values() if v > 0]
+        if not known:
+            raise ValueError(
+                "no class has two non-uniform patterns (training and validation): their motion spread is unknown"
+            )
+        typical = float(np.median(known))
+        self.spread = {c: self.spread.get(c, typical) or typical for c in self.centre}
+        return self
+
+    def mismatch(self, values, classes) -> np.ndarray:
+        """Motion mismatch (n,) of motion indices ``values`` against ``classes`` (n,); NaN where unknown."""
+        values, classes = np.asarray(values, dtype=np.float64), np.asarray(classes)
+        if values.shape != classes.shape:
+            raise ValueError(f"motion values {values.shape} and classes {classes.shape} must have the same shape")
+        centre = np.array([self.centre.get(str(c), np.nan) for c in classes])
+        spread = np.array([self.spread.get(str(c), np.nan) for c in classes])
+        return np.abs(values - centre) / spread
+
+
 def _unit(x):
     norm = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.where(norm > 0, norm, 1.0)
@@ -296,6 +406,11 @@ class Candidates:
         spread (:class:`ClassSpread`).
     fit_class : numpy.ndarray or None
         That class.
+    motion_mismatch : numpy.ndarray or None
+        With the criterion "motion": each point's motion mismatch against its fit class
+        (:class:`MotionSpread`; NaN for uniform points and classes without one).
+    flag_motion : numpy.ndarray or None
+        With the criterion "motion": ``motion_mismatch > thresholds["motion"]``.
     """
 
     k: np.ndarray
@@ -312,6 +427,8 @@ class Candidates:
     uniform: np.ndarray
     relative_distance: np.ndarray | None = None
     fit_class: np.ndarray | None = None
+    motion_mismatch: np.ndarray | None = None
+    flag_motion: np.ndarray | None = None
 
     def region_at(self, *, f: float, k: float, spacing=None, tolerance: float = 1.0) -> dict | None:
         """The region holding the scan point nearest to (f, k) (within ``tolerance`` lattice steps), or None."""
@@ -335,8 +452,8 @@ class Candidates:
 
 #: Kinds of flagged regions (see :func:`flag_candidates`).
 REGION_KINDS = ("novel", "border", "known")
-#: The signals that can flag a point (:func:`flag_candidates`'s ``criteria``).
-FLAG_CRITERIA = ("entropy", "distance")
+#: The signals that can flag a point (:func:`flag_candidates`'s ``criteria``; the default: the first two).
+FLAG_CRITERIA = ("entropy", "distance", "motion")
 #: Orders of :attr:`Candidates.regions`.
 REGION_ORDERS = ("novelty", "size")
 
@@ -358,6 +475,8 @@ def flag_candidates(
     val_embeddings=None,
     val_probabilities=None,
     val_labels=None,
+    train_motion=None,
+    val_motion=None,
     method: str = "mahalanobis",
     quantile: float = 0.99,
     entropy_threshold: float | None = None,
@@ -408,6 +527,17 @@ def flag_candidates(
     The kind labels a region and does not change the order. Regions come back most novel first,
     or largest first with ``order="size"``; every region carries both ranks.
 
+    **Motion** (the criterion ``"motion"``, not on by default). A class the network never saw may
+    be embedded on top of a neighbour that looks alike, and then no distance of the embedding sees
+    it. With ``"motion"`` in ``criteria``, each point's motion index (:func:`motion_index`, from
+    the scan's columns ``contrast`` and ``motion``) is compared with that of the class it fits
+    (:class:`MotionSpread`); the point is flagged where the mismatch exceeds the ``quantile`` of the
+    validation patterns' mismatches (``thresholds["motion"]``), and its novelty is the larger of
+    its relative distance and its mismatch rescaled so that both thresholds coincide
+    (``mismatch * thresholds["novelty"] / thresholds["motion"]``). A region's relative distance
+    is then the median of that novelty: a region moves the way no class that looks like it does
+    counts as much as one that looks like no class.
+
     Parameters
     ----------
     table : ScanTable or mapping
@@ -425,6 +555,10 @@ def flag_candidates(
     val_labels : numpy.ndarray, optional
         Their classes: each class's spread is then measured on its validation patterns (fresh
         seeds, like the scan's); None: leave-one-out within the training embeddings.
+    train_motion, val_motion : numpy.ndarray, optional
+        Motion indices (:func:`motion_index`) of the training and validation patterns; needed
+        by the criterion "motion" only (a shipped scan's reference holds them as
+        ``train_motion`` and ``val_motion``).
     method : str, optional
         Distance model of the flags (:class:`EmbeddingDistance`).
     quantile : float, optional
@@ -433,7 +567,8 @@ def flag_candidates(
     entropy_threshold : float, optional
         Nats; None: calibrated from val_probabilities, or ln 2 without them.
     criteria : sequence of str, optional
-        Which flags count: any of "entropy", "distance" (a point is flagged by either).
+        Which flags count (a point is flagged by any of them): any of "entropy", "distance"
+        (the default: both) and "motion" (see above).
     eps, min_size : optional
         Regions: points within eps lattice steps are joined; smaller regions are dropped.
     spacing : optional
@@ -497,8 +632,13 @@ def flag_candidates(
         raise ValueError(
             f"train_embeddings have {train.shape[1]} features but the scan's embeddings {embedding.shape[1]}"
         )
+    use_motion = "motion" in criteria
+    if use_motion:
+        scan_motion = _scan_motion(table, min_contrast, len(k))
+        train_motion = _check_motion(train_motion, "train_motion", len(train))
     scorer = EmbeddingDistance(method, shrinkage=shrinkage, n_neighbors=n_neighbors)
     spread = ClassSpread(shrinkage)
+    motions = MotionSpread()
     if val_embeddings is None:
         held = np.zeros(len(train), dtype=bool)
         for c in np.unique(labels):
@@ -508,6 +648,9 @@ def flag_candidates(
         scorer.fit(train[~held], labels[~held])
         spread.fit(train[~held], labels[~held], train[held], labels[held])
         calibration = train[held]
+        if use_motion:
+            motions.fit(train_motion[~held], labels[~held], train_motion[held], labels[held])
+            calibration_motion = train_motion[held]
     else:
         scorer.fit(train, labels)
         calibration = _check_embeddings(val_embeddings, "val_embeddings")
@@ -517,8 +660,21 @@ def flag_candidates(
                 f"got {len(np.asarray(val_labels))}"
             )
         spread.fit(train, labels, calibration, val_labels)
+        if use_motion:
+            calibration_motion = _check_motion(val_motion, "val_motion", len(calibration))
+            with_labels = val_labels is not None
+            motions.fit(train_motion, labels, *((calibration_motion, val_labels) if with_labels else ()))
     distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
-    novelty_threshold = float(np.quantile(spread.relative(calibration)[0], quantile))
+    calibration_relative, calibration_fit = spread.relative(calibration)
+    novelty_threshold = float(np.quantile(calibration_relative, quantile))
+    motion_threshold = None
+    if use_motion:
+        calibration_mismatch = motions.mismatch(calibration_motion, calibration_fit)
+        if not np.isfinite(calibration_mismatch).any():
+            raise ValueError(
+                "no validation pattern has a motion mismatch (all uniform?): 'motion' cannot be calibrated"
+            )
+        motion_threshold = float(np.nanquantile(calibration_mismatch, quantile))
     if entropy_threshold is None:
         entropy_threshold = (
             float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None else math.log(2)
@@ -533,7 +689,14 @@ def flag_candidates(
         ok &= ~uniform
     flag_entropy = ok & (entropy > entropy_threshold)
     flag_distance = ok & (distance > distance_threshold)
+    novelty, mismatch, flag_motion = relative, None, None
+    if use_motion:
+        mismatch = motions.mismatch(scan_motion, fit_class)
+        flag_motion = ok & (np.nan_to_num(mismatch) > motion_threshold)
+        novelty = np.fmax(relative, mismatch * (novelty_threshold / motion_threshold))
     flagged = np.zeros(len(k), dtype=bool)
+    if use_motion:
+        flagged |= flag_motion
     if "entropy" in criteria:
         flagged |= flag_entropy
     if "distance" in criteria:
@@ -557,7 +720,7 @@ def flag_candidates(
             top_classes = {str(columns[c]): float(mean_p[c]) for c in top}
         else:  # without probabilities, the shares of the predicted labels stand in for them
             top_classes = {str(a): b / len(idx) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])[:2]}
-        strength = float(np.median(relative[idx]))
+        strength = float(np.median(novelty[idx]))
         score = strength * len(cells) ** extent_weight
         entropy_fraction = float(flag_entropy[idx].mean())
         top_probability = float(sum(top_classes.values()))
@@ -581,6 +744,14 @@ def flag_candidates(
                     entropy_fraction=entropy_fraction,
                     top_classes=top_classes,
                     top_probability=top_probability,
+                    **(
+                        {}
+                        if mismatch is None
+                        else dict(
+                            motion_mismatch=_finite_median(mismatch[idx]),
+                            motion_fraction=float(flag_motion[idx].mean()),
+                        )
+                    ),
                 ),
                 rank_novelty=0,
                 rank_size=r + 1,
@@ -616,6 +787,7 @@ def flag_candidates(
         entropy=float(entropy_threshold),
         distance=distance_threshold,
         novelty=novelty_threshold,
+        motion=motion_threshold,
         quantile=quantile,
         method=method,
         criteria=list(criteria),
@@ -650,4 +822,30 @@ def flag_candidates(
         uniform=uniform,
         relative_distance=relative,
         fit_class=fit_class,
+        motion_mismatch=mismatch,
+        flag_motion=flag_motion,
     )
+
+
+def _finite_median(x) -> float | None:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) else None
+
+
+def _check_motion(values, name, n) -> np.ndarray:
+    if values is None:
+        raise ValueError(
+            f"the criterion 'motion' needs {name}: gslib.scan.motion_index of those patterns "
+            "(a shipped scan's reference holds train_motion and val_motion)"
+        )
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (n,):
+        raise ValueError(f"{name} must have one motion index per pattern ({n}); got shape {values.shape}")
+    return values
+
+
+def _scan_motion(table, min_contrast, n) -> np.ndarray:
+    columns = [table[c] if c in table else None for c in ("contrast", "motion")]
+    if any(c is None for c in columns):
+        raise ValueError("the criterion 'motion' needs the scan's columns contrast and motion (gslib scan writes them)")
+    return motion_index(*columns, min_contrast=1e-3 if min_contrast is None else min_contrast)

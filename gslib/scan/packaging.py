@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import provenance
-from .._jsonio import write_json
+from .._jsonio import read_json, write_json
 from ..store import sha256_file, write_npz
 from .points import points_sha256
 from .run import SampleStore
 from .table import ScanTable, _read_scan_manifest, load_scan_table
 
-__all__ = ["montage_samples", "package_scan"]
+__all__ = ["montage_samples", "package_scan", "update_reference"]
 
 
 def _open_store(table: ScanTable, samples) -> SampleStore:
@@ -224,5 +224,57 @@ def package_scan(
             if (dest / name).is_file()
         },
     )
+    write_json(dest / "provenance.json", record)
+    return record
+
+
+def update_reference(dest, *, train, val, command: str | None = None) -> dict:
+    """Add to a shipped scan's ``reference.npz`` the motion indices of its splits, keeping everything else.
+
+    ``train_motion`` and ``val_motion`` (:func:`~gslib.scan.discovery.motion_index` of the
+    patterns, for the criterion "motion" of :func:`~gslib.scan.flag_candidates`) need no network,
+    so a scan shipped before gslib wrote them gets them without being packaged again: its scan,
+    embeddings and montage stay byte for byte. The update is recorded in ``provenance.json``
+    (``reference_updates``, and the new checksum).
+
+    Parameters
+    ----------
+    dest : path-like
+        The shipped scan's directory (with reference.npz).
+    train, val : path-like or gslib.dataset.Split
+        The splits whose embeddings the reference holds (their labels must match it).
+    command : str, optional
+        The command recorded.
+
+    Returns
+    -------
+    dict
+        The updated provenance record.
+
+    Raises
+    ------
+    ValueError
+        If ``dest`` has no reference.npz, or a split is not the one the reference was made from.
+    """
+    from .. import dataset
+    from .discovery import motion_index
+    from .run import pattern_measures
+
+    dest = Path(dest)
+    file = dest / "reference.npz"
+    if not file.is_file():
+        raise ValueError(f"{dest} has no reference.npz (package the scan with --train and --val first)")
+    with np.load(file, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    for name, split in (("train", train), ("val", val)):
+        split = split if isinstance(split, dataset.Split) else dataset.load_split(split)
+        if f"{name}_label" in arrays and not np.array_equal(arrays[f"{name}_label"], split.label):
+            raise ValueError(f"{name}: not the {name} split whose embeddings {file} holds (the labels differ)")
+        arrays[f"{name}_motion"] = motion_index(*pattern_measures(split.x)).astype(np.float32)
+    write_npz(file, arrays)
+    record = read_json(dest / "provenance.json") if (dest / "provenance.json").is_file() else {}
+    update = provenance.record(command or "gslib.scan.update_reference", added=["train_motion", "val_motion"])
+    record.setdefault("reference_updates", []).append(update)
+    record.setdefault("sha256", {})["reference.npz"] = sha256_file(file)
     write_json(dest / "provenance.json", record)
     return record

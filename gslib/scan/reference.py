@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import networks
-from .discovery import Candidates, flag_candidates
-from .run import classify_samples
+from .discovery import Candidates, flag_candidates, motion_index
+from .run import classify_samples, pattern_measures
 from .table import ScanTable, load_scan_table
 
 __all__ = ["scan_network", "classify_splits", "reference_embeddings", "flag_scan"]
@@ -77,7 +77,8 @@ def classify_splits(network, **splits) -> dict:
     Returns
     -------
     dict
-        ``name -> {"probabilities", "embedding", "label"}``.
+        ``name -> {"probabilities", "embedding", "label", "motion"}`` (``motion``: the patterns'
+        :func:`~gslib.scan.discovery.motion_index`, which needs no network).
     """
     from .. import dataset
 
@@ -85,7 +86,8 @@ def classify_splits(network, **splits) -> dict:
     for name, split in splits.items():
         split = split if isinstance(split, dataset.Split) else dataset.load_split(split)
         probabilities, embedding = classify_samples(network, split.x)
-        out[name] = dict(probabilities=probabilities, embedding=embedding, label=split.label)
+        motion = motion_index(*pattern_measures(split.x)).astype(np.float32)
+        out[name] = dict(probabilities=probabilities, embedding=embedding, label=split.label, motion=motion)
     return out
 
 
@@ -104,8 +106,8 @@ def reference_embeddings(scan, *, train, val, model=None) -> dict:
     Returns
     -------
     dict
-        ``train_embedding`` (float16), ``train_label``, ``train_probabilities`` and the same for
-        ``val``.
+        ``train_embedding`` (float16), ``train_label``, ``train_probabilities``, ``train_motion``
+        and the same for ``val``.
     """
     found = classify_splits(scan_network(scan, model=model), train=train, val=val)
     return {
@@ -148,5 +150,7 @@ def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
         val_embeddings=va["embedding"],
         val_probabilities=va["probabilities"],
         val_labels=va["label"],
+        train_motion=tr["motion"],
+        val_motion=va["motion"],
         **options,
     )
