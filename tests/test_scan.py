@@ -612,6 +612,69 @@ def test_class_spread_scales_each_class_by_its_own_spread():
     assert np.all(pooled.spread == pooled.spread[0]) and pooled.spread[0] > 0
 
 
+def test_motion_finds_a_class_that_looks_like_a_neighbour_but_moves_differently():
+    """A 3 x 3 block whose embeddings are those of known class 2 (the network takes it for that class)
+    but which stands still where class 2 moves: invisible to the embedding, found by its motion."""
+    rng = np.random.default_rng(4)
+    dim = 16
+    centres = np.zeros((3, dim))
+    for c in range(3):
+        centres[c, 4 * c : 4 * c + 4] = 8.0
+    train, train_labels = synthetic(rng, 200, centres, dim)
+    val, val_labels = synthetic(rng, 100, centres, dim)
+    names = np.array(CLASSES)
+    centre_motion = np.array([-1.0, -6.0, -2.0])  # class 1 is steady, 0 and 2 move
+    train_motion = centre_motion[train_labels] + 0.2 * rng.normal(size=len(train_labels))
+    val_motion = centre_motion[val_labels] + 0.2 * rng.normal(size=len(val_labels))
+    k, f = np.meshgrid(0.05 + 0.000625 * np.arange(12), 0.02 + 0.00125 * np.arange(12))
+    k, f = k.ravel(), f.ravel()
+    col, row = np.arange(144) % 12, np.arange(144) // 12
+    truth = np.minimum(col // 4, 2)
+    steady = np.flatnonzero((row >= 5) & (row < 8) & (col >= 8) & (col < 11))  # in class 2's columns
+    embedding = np.abs(centres[truth] + rng.normal(size=(144, dim)))
+    contrast = np.full(144, 0.2)
+    log_motion = centre_motion[truth] + 0.2 * rng.normal(size=144)
+    log_motion[steady] = -6.5  # stands still, like class 1, which it does not resemble
+    probabilities = np.full((144, 3), 0.015)
+    probabilities[np.arange(144), truth] = 0.97
+    table = dict(k=k, f=f, embedding=embedding, probabilities=probabilities, label=names[truth], contrast=contrast)
+    table["motion"] = contrast * np.exp(log_motion)
+    assert np.allclose(scan.motion_index(table["contrast"], table["motion"]), log_motion)
+    kwargs = dict(val_embeddings=val, val_labels=names[val_labels], val_probabilities=probabilities[:1].repeat(300, 0))
+    plain = scan.flag_candidates(table, train, names[train_labels], **kwargs)
+    assert plain.flag_motion is None and plain.thresholds["motion"] is None
+    assert not any(np.isin(r["indices"], steady).mean() >= 0.5 for r in plain.regions)  # no region covers it
+    motion = dict(train_motion=train_motion, val_motion=val_motion)
+    found = scan.flag_candidates(
+        table, train, names[train_labels], criteria=["entropy", "distance", "motion"], **kwargs, **motion
+    )
+    first = found.regions[0]
+    assert first["indices"].tolist() == steady.tolist() and first["kind"] == "novel"
+    assert first["score_parts"]["fit_class"] == names[2] and first["score_parts"]["motion_fraction"] == 1
+    assert first["score_parts"]["motion_mismatch"] > found.thresholds["motion"] > 1
+    assert found.flag_motion.sum() - 9 <= 3 and np.isfinite(found.motion_mismatch).all()
+    assert math.isclose(  # the region's novelty: its mismatch, in the units of the relative distance
+        first["score_parts"]["relative_distance"],
+        np.median(found.motion_mismatch[steady]) * found.thresholds["novelty"] / found.thresholds["motion"],
+    )
+    # uniform patterns have no motion index; a class without non-uniform patterns has no motion
+    assert np.isnan(scan.motion_index([0.0, 1e-4, np.nan], [0.0, 1e-6, 0.1])).all()
+    spread = scan.MotionSpread().fit(train_motion, names[train_labels], val_motion, names[val_labels])
+    assert 0.1 < spread.spread["alpha"] < 0.2 and math.isclose(spread.centre["beta"], -6.0, abs_tol=0.05)
+    assert np.isnan(spread.mismatch(np.array([-1.0]), np.array(["H"])))[0]  # a class it was not fitted on
+    for bad, match in [
+        (dict(motion, train_motion=None), "needs train_motion"),
+        (dict(motion, val_motion=val_motion[:5]), "val_motion must have one"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            scan.flag_candidates(table, train, names[train_labels], criteria=["motion"], **kwargs, **bad)
+    no_columns = {key: value for key, value in table.items() if key != "motion"}
+    with pytest.raises(ValueError, match="columns contrast and motion"):
+        scan.flag_candidates(no_columns, train, names[train_labels], criteria=["motion"], **kwargs, **motion)
+    with pytest.raises(ValueError, match="motion spread is unknown"):
+        scan.MotionSpread().fit(np.array([-1.0, np.nan]), np.array(["alpha", "beta"]))
+
+
 def test_flag_on_a_real_scan(scanned):
     _, table = scanned
     ok = ~table.failed
@@ -711,6 +774,22 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
         min_size=1,
     )
     assert len(found.flagged) == 3
+    assert r["train_motion"].shape == (15,) and r["val_motion"].shape == (15,)
+    # a reference shipped without motion indices gets them, and nothing else changes
+    with np.load(shipped / "reference.npz") as data:
+        chunk_store.write_npz(shipped / "reference.npz", {key: data[key] for key in data.files if "motion" not in key})
+    before = (shipped / "scan.npz").read_bytes()
+    common = ["package-scan", "--scan", str(tmp_path / "scan"), "--dest", str(shipped), "--update-reference"]
+    assert cli.main([*common, "--train", str(tmp_path / "train"), "--val", str(tmp_path / "val")]) == 0
+    assert "train_motion and val_motion added" in capsys.readouterr().out
+    again = scan.load_shipped_scan("pass1").reference
+    assert np.array_equal(again["train_motion"], r["train_motion"], equal_nan=True)
+    assert np.array_equal(again["train_embedding"], r["train_embedding"])
+    assert (shipped / "scan.npz").read_bytes() == before
+    record = json.loads((shipped / "provenance.json").read_text())
+    assert record["reference_updates"][-1]["added"] == ["train_motion", "val_motion"]
+    assert record["sha256"]["reference.npz"] == chunk_store.sha256_file(shipped / "reference.npz")
+    assert cli.main(common) == 2 and "needs --train and --val" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- montages, maps, explorer
