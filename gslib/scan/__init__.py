@@ -50,15 +50,18 @@ ranked by evidence of novelty (:func:`flag_candidates`: how far their patterns l
 them best, in units of that class's own spread, and how much of the plane they cover), each with its score,
 the score's parts and its kind: ``"novel"`` (fits no known class), ``"border"`` (the network hesitates
 between two known classes) or ``"known"``; ``order="size"`` gives them largest first.
-:meth:`Candidates.region_at` finds the region at a given point.
+:meth:`Candidates.region_at` finds the region at a given point. The criterion ``"motion"`` (off by
+default) adds what the network need not see: how much a pattern changed over its three snapshots
+(:func:`motion_index`) compared with the class it resembles (:class:`MotionSpread`), which finds a
+hidden class that looks like a neighbour but moves differently.
 
 Every point is written **(f, k)** in arguments, as in the rest of gslib; the tables hold both.
 
 The package's modules: :mod:`~gslib.scan.points` (the points), :mod:`~gslib.scan.executors`
 (where chunks run), :mod:`~gslib.scan.run` (the scan itself), :mod:`~gslib.scan.table` (reading
-scans, shipped scans), :mod:`~gslib.scan.packaging` (shipping a scan) and
-:mod:`~gslib.scan.discovery` (the flags); every public name is available as ``gslib.scan.<name>``.
-The networks come from :mod:`gslib.networks`.
+scans, shipped scans), :mod:`~gslib.scan.packaging` (shipping a scan), :mod:`~gslib.scan.novelty`
+(the distance models) and :mod:`~gslib.scan.discovery` (the flags); every public name is available
+as ``gslib.scan.<name>``. The networks come from :mod:`gslib.networks`.
 """
 
 from __future__ import annotations
