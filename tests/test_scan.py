@@ -741,6 +741,12 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     assert "points flagged" in capsys.readouterr().out
     record = json.loads(report.read_text())
     assert record["thresholds"]["method"] == "mahalanobis" and isinstance(record["regions"], list)
+    flag_args = ["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train")]
+    flag_args += ["--val", str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]
+    assert cli.main([*flag_args, "--criteria", "entropy", "distance", "motion"]) == 0
+    assert "motion >" in capsys.readouterr().out
+    record = json.loads(report.read_text())
+    assert record["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and record["thresholds"]["motion"] > 0
 
     shipped = tmp_path / "shipped"
     assert (
