@@ -781,6 +781,22 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     )
     assert len(found.flagged) == 3
     assert r["train_motion"].shape == (15,) and r["val_motion"].shape == (15,)
+    shipped_flags = scan.flag_shipped("pass1", min_size=1)  # the same call, from the reference it carries
+    assert np.array_equal(
+        shipped_flags.flagged,
+        scan.flag_candidates(
+            table,
+            r["train_embedding"],
+            r["train_label"],
+            val_embeddings=r["val_embedding"],
+            val_probabilities=r["val_probabilities"],
+            val_labels=r["val_label"],
+            min_size=1,
+        ).flagged,
+    )
+    assert scan.flag_shipped(table, criteria=["motion"], min_size=1).thresholds["motion"] > 0
+    with pytest.raises(ValueError, match="no reference"):
+        scan.flag_shipped(scan.load_scan_table(tmp_path / "scan"))
     # a reference shipped without motion indices gets them, and nothing else changes
     with np.load(shipped / "reference.npz") as data:
         chunk_store.write_npz(shipped / "reference.npz", {key: data[key] for key in data.files if "motion" not in key})

@@ -81,7 +81,7 @@ from .discovery import (
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan, update_reference
 from .points import SEED_BASE, scan_points
-from .reference import classify_splits, flag_scan, reference_embeddings, scan_network
+from .reference import classify_splits, flag_scan, flag_shipped, reference_embeddings, scan_network
 from .run import DEFAULT_CHUNK_SIZE, SampleStore, classify_samples, compute_chunk, pattern_measures, run_scan
 from .table import (
     FAILED,
@@ -118,6 +118,7 @@ __all__ = [
     "classify_samples",
     "classify_splits",
     "flag_scan",
+    "flag_shipped",
     "reference_embeddings",
     "scan_network",
     "compare_scans",

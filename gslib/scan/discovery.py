@@ -56,15 +56,17 @@ class Candidates:
     regions : list of dict
         In the order asked for (default: most novel first; see :func:`flag_candidates`). Each
         holds id (its position), score (the novelty score), kind ("novel", "border" or "known"),
-        score_parts (relative_distance, relative_distance_max, fit_class, fit_fraction,
-        entropy_fraction, top_classes, top_probability), rank_novelty and rank_size (1 = most
+        score_parts (relative_distance, extent, relative_distance_max, fit_class, fit_fraction,
+        entropy_fraction, top_classes, top_probability and, with the criterion "motion",
+        motion_mismatch (median) and motion_fraction), rank_novelty and rank_size (1 = most
         novel, largest), size (points), n_cells (distinct lattice cells), k_mean, f_mean, k_min,
         k_max, f_min, f_max, entropy_mean, distance_mean, distance_max, n_flag_entropy,
         n_flag_distance, labels (predicted class counts), nearest_class (most common), indices
         (the points).
     thresholds : dict
-        entropy, distance, novelty, quantile, method, criteria, eps, min_size, n_calibration,
-        spacing, min_contrast, n_uniform, join, order, border_probability.
+        entropy, distance, novelty, motion (None without the criterion), quantile, method,
+        criteria, eps, min_size, n_calibration, spacing, min_contrast, n_uniform, join, order,
+        border_probability, extent_weight, spread.
     uniform : numpy.ndarray
         u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged.
     relative_distance : numpy.ndarray or None

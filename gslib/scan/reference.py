@@ -13,9 +13,9 @@ import numpy as np
 from .. import networks
 from .discovery import Candidates, flag_candidates, motion_index
 from .run import classify_samples, pattern_measures
-from .table import ScanTable, load_scan_table
+from .table import ScanTable, load_scan_table, load_shipped_scan
 
-__all__ = ["scan_network", "classify_splits", "reference_embeddings", "flag_scan"]
+__all__ = ["scan_network", "classify_splits", "reference_embeddings", "flag_scan", "flag_shipped"]
 
 
 def _table(scan) -> ScanTable:
@@ -153,4 +153,45 @@ def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
         train_motion=tr["motion"],
         val_motion=va["motion"],
         **options,
+    )
+
+
+def flag_shipped(scan="pass1", **options) -> Candidates:
+    """Flag the points of a shipped scan with the reference arrays it carries: no network, no splits.
+
+    The same as :func:`~gslib.scan.discovery.flag_candidates` with the scan's ``reference``
+    (``reference.npz`` of :func:`~gslib.scan.package_scan`) as training and validation patterns,
+    including their motion indices where the reference holds them.
+
+    Parameters
+    ----------
+    scan : str or ScanTable, optional
+        A shipped scan's name (default ``"pass1"``) or a table of :func:`load_shipped_scan`.
+    **options
+        Further keywords of :func:`~gslib.scan.discovery.flag_candidates` (``criteria``,
+        ``method``, ``extent_weight``, ``order``, ...).
+
+    Returns
+    -------
+    Candidates
+
+    Raises
+    ------
+    ValueError
+        If the scan carries no reference, or the criterion "motion" is asked of a reference
+        without motion indices (``gslib package-scan --update-reference`` adds them).
+    """
+    table = scan if isinstance(scan, ScanTable) else load_shipped_scan(scan)
+    ref = table.reference
+    if ref is None:
+        raise ValueError("this scan carries no reference patterns (package it with --train and --val)")
+    motion = {f"{name}_motion": ref[f"{name}_motion"] for name in ("train", "val") if f"{name}_motion" in ref}
+    return flag_candidates(
+        table,
+        ref["train_embedding"],
+        ref["train_label"],
+        val_embeddings=ref["val_embedding"],
+        val_probabilities=ref["val_probabilities"],
+        val_labels=ref["val_label"],
+        **{**motion, **options},
     )
