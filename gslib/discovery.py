@@ -7,7 +7,8 @@ The paper's pi is one case. :func:`holdout_benchmark` makes more: for each chose
 2. that network classifies the scan's kept samples (:func:`gslib.scan.run_scan` with ``samples``:
    no simulation), into ``OUT/c/scan``;
 3. :func:`gslib.scan.flag_candidates` runs on that scan with the embeddings of the reduced splits,
-   with its defaults;
+   with its defaults, and again with the criterion ``"motion"`` added (the motion indices of the
+   reduced splits' patterns);
 4. the run is scored against the *area of c*: the scan points that the full network (the reference
    scan) labels c. A region *covers* c when at least half of its points lie in that area; the
    run's ``rank`` is the best rank (most novel first) of a covering region, null if none;
@@ -20,7 +21,10 @@ with ``kill -9``, is finished by running the same command again; finished runs a
 holds the settings, the provenance (command, gslib version, machine, date) and per run
 ``held_out``, ``rank``, ``rank_size``, ``n_regions``, ``precision``, ``recall``, the top regions,
 the network's kept epoch (``best_epoch``, lowest validation loss) with its ``val_accuracy`` and
-``val_loss`` on the reduced validation split, the commands and the times.
+``val_loss`` on the reduced validation split, the commands and the times; ``with_motion`` holds
+the same scores (rank, rank_size, n_regions, precision, recall, top regions, thresholds) of the run
+with the criterion "motion". A record made before gslib scored the motion gets it, and the kept
+epoch, when the same command runs again: the networks and scans are reused, nothing is trained.
 """
 
 from __future__ import annotations
