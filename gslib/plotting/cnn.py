@@ -192,9 +192,9 @@ def plot_attributions(inputs, saliency, attributions, *, titles=None):
     inputs : array_like, shape (B, S, S, 3)
         The samples.
     saliency : array_like, shape (B, S, S)
-        Their saliency maps (:func:`gslib.cnn.saliency`).
+        Their saliency maps (:func:`gslib.cnn.attribution.saliency`, also ``gslib.cnn.saliency``).
     attributions : array_like, shape (B, S, S) or (B, S, S, 3)
-        Their integrated gradients (:func:`gslib.cnn.integrated_gradients`); channels are summed.
+        Their integrated gradients (:func:`gslib.cnn.attribution.integrated_gradients`); channels are summed.
     titles : sequence of str, optional
         One title per row (for example the class's label).
 
