@@ -116,7 +116,7 @@ def pypde_patterns():
 
 
 def flag_pypde(x):
-    """flag_candidates with its defaults and with the motion, the shipped first-pass network and its reference."""
+    """flag_candidates, the criterion motion added to its defaults, with the shipped pass-1 network and reference."""
     from gslib import cnn, scan
 
     table = scan.load_shipped_scan("pass1")
@@ -126,18 +126,7 @@ def flag_pypde(x):
     contrast, motion = scan.pattern_measures(x)
     points = dict(f=np.array([p[1] for p in DISCOVERY_POINTS]), k=np.array([p[2] for p in DISCOVERY_POINTS]))
     patterns = dict(**points, embedding=embedding, probabilities=probabilities, contrast=contrast, motion=motion)
-    found = scan.flag_candidates(
-        patterns,
-        ref["train_embedding"],
-        ref["train_label"],
-        val_embeddings=ref["val_embedding"],
-        val_probabilities=ref["val_probabilities"],
-        val_labels=ref["val_label"],
-        train_motion=ref["train_motion"],
-        val_motion=ref["val_motion"],
-        criteria=("entropy", "distance", "motion"),
-        min_size=1,
-    )
+    found = scan.flag_with_reference(patterns, ref, criteria=("entropy", "distance", "motion"), min_size=1)
     return np.array(names)[probabilities.argmax(axis=1)], found
 
 

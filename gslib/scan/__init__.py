@@ -81,7 +81,14 @@ from .discovery import (
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan, update_reference
 from .points import SEED_BASE, scan_points
-from .reference import classify_splits, flag_scan, flag_shipped, reference_embeddings, scan_network
+from .reference import (
+    classify_splits,
+    flag_scan,
+    flag_shipped,
+    flag_with_reference,
+    reference_embeddings,
+    scan_network,
+)
 from .run import DEFAULT_CHUNK_SIZE, SampleStore, classify_samples, compute_chunk, pattern_measures, run_scan
 from .table import (
     FAILED,
@@ -119,6 +126,7 @@ __all__ = [
     "classify_splits",
     "flag_scan",
     "flag_shipped",
+    "flag_with_reference",
     "reference_embeddings",
     "scan_network",
     "compare_scans",

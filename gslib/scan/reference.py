@@ -15,7 +15,14 @@ from .discovery import Candidates, flag_candidates, motion_index
 from .run import classify_samples, pattern_measures
 from .table import ScanTable, load_scan_table, load_shipped_scan
 
-__all__ = ["scan_network", "classify_splits", "reference_embeddings", "flag_scan", "flag_shipped"]
+__all__ = [
+    "scan_network",
+    "classify_splits",
+    "reference_embeddings",
+    "flag_scan",
+    "flag_shipped",
+    "flag_with_reference",
+]
 
 
 def _table(scan) -> ScanTable:
@@ -142,17 +149,8 @@ def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
     """
     table = scan if isinstance(scan, ScanTable) else load_scan_table(scan)
     found = classify_splits(scan_network(table, model=model), train=train, val=val)
-    tr, va = found["train"], found["val"]
-    return flag_candidates(
-        table,
-        tr["embedding"],
-        tr["label"],
-        val_embeddings=va["embedding"],
-        val_probabilities=va["probabilities"],
-        val_labels=va["label"],
-        train_motion=tr["motion"],
-        val_motion=va["motion"],
-        **options,
+    return flag_with_reference(
+        table, {f"{name}_{key}": value for name, arrays in found.items() for key, value in arrays.items()}, **options
     )
 
 
@@ -185,13 +183,34 @@ def flag_shipped(scan="pass1", **options) -> Candidates:
     ref = table.reference
     if ref is None:
         raise ValueError("this scan carries no reference patterns (package it with --train and --val)")
-    motion = {f"{name}_motion": ref[f"{name}_motion"] for name in ("train", "val") if f"{name}_motion" in ref}
+    return flag_with_reference(table, ref, **options)
+
+
+def flag_with_reference(table, reference: dict, **options) -> Candidates:
+    """:func:`~gslib.scan.discovery.flag_candidates` with the training and validation patterns of a reference.
+
+    Parameters
+    ----------
+    table : ScanTable or mapping
+        The scan, or any table of patterns (k, f, embedding, probabilities, contrast, motion).
+    reference : dict
+        Arrays as in ``reference.npz`` (:func:`reference_embeddings`): ``train_embedding``,
+        ``train_label``, ``val_embedding``, ``val_probabilities``, ``val_label`` and, for the
+        criterion "motion", ``train_motion`` and ``val_motion``.
+    **options
+        Further keywords of :func:`~gslib.scan.discovery.flag_candidates`.
+
+    Returns
+    -------
+    Candidates
+    """
+    motion = {key: reference[key] for key in ("train_motion", "val_motion") if key in reference}
     return flag_candidates(
         table,
-        ref["train_embedding"],
-        ref["train_label"],
-        val_embeddings=ref["val_embedding"],
-        val_probabilities=ref["val_probabilities"],
-        val_labels=ref["val_label"],
+        reference["train_embedding"],
+        reference["train_label"],
+        val_embeddings=reference["val_embedding"],
+        val_probabilities=reference["val_probabilities"],
+        val_labels=reference["val_label"],
         **{**motion, **options},
     )
