@@ -744,7 +744,8 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     flag_args = ["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train")]
     flag_args += ["--val", str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]
     assert cli.main([*flag_args, "--criteria", "entropy", "distance", "motion"]) == 0
-    assert "motion >" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "motion >" in printed and " motion " in printed.splitlines()[2]  # the regions' median mismatch column
     record = json.loads(report.read_text())
     assert record["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and record["thresholds"]["motion"] > 0
 

@@ -227,16 +227,20 @@ def run_flag(args) -> int:
         f"regions {'most novel' if args.order == 'novelty' else 'largest'} first; novel: relative distance > "
         f"{t['novelty']:.2f} (fits no known class)"
     )
+    with_motion = found.flag_motion is not None
     print(
         f"{'region':>6s} {'kind':>6s} {'score':>6s} {'rel.d':>5s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} "
-        f"{'entropy':>7s} {'distance':>8s}  predicted"
+        f"{'entropy':>7s} {'distance':>8s} " + (f"{'motion':>6s} " if with_motion else "") + " predicted"
     )
     for r in found.regions:
         top = ", ".join(f"{name} {n}" for name, n in list(r["labels"].items())[:3])
+        mismatch = r["score_parts"].get("motion_mismatch")
         print(
             f"{r['id']:6d} {r['kind']:>6s} {r['score']:6.2f} {r['score_parts']['relative_distance']:5.2f} "
             f"{r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
-            f"{r['distance_mean']:8.3g}  {top}"
+            f"{r['distance_mean']:8.3g} "
+            + (f"{'-' if mismatch is None else format(mismatch, '.1f'):>6s} " if with_motion else "")
+            + f" {top}"
         )
     if args.json:
         write_json(args.json, dict(command=args.command_line, scan=str(args.scan), thresholds=t, regions=found.regions))
