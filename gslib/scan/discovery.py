@@ -330,8 +330,10 @@ def flag_candidates(
         spread.fit(train, labels, calibration, val_labels)
         if use_motion:
             calibration_motion = _check_motion(val_motion, "val_motion", len(calibration))
-            with_labels = val_labels is not None
-            motions.fit(train_motion, labels, *((calibration_motion, val_labels) if with_labels else ()))
+            if val_labels is None:  # each class's spread from its training patterns
+                motions.fit(train_motion, labels)
+            else:
+                motions.fit(train_motion, labels, calibration_motion, val_labels)
     distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
     calibration_relative, calibration_fit = spread.relative(calibration)
     novelty_threshold = float(np.quantile(calibration_relative, quantile))
