@@ -23,8 +23,9 @@ holds the settings, the provenance (command, gslib version, machine, date) and p
 the network's kept epoch (``best_epoch``, lowest validation loss) with its ``val_accuracy`` and
 ``val_loss`` on the reduced validation split, the commands and the times; ``with_motion`` holds
 the same scores (rank, rank_size, n_regions, precision, recall, top regions, thresholds) of the run
-with the criterion "motion". A record made before gslib scored the motion gets it, and the kept
-epoch, when the same command runs again: the networks and scans are reused, nothing is trained.
+with the criterion "motion", and ``scoring`` the version of the scoring (:data:`SCORING`). A run
+scored by an older gslib (another ``scoring``, or none) is scored again, and gets the kept epoch,
+when the same command runs again: the networks and scans are reused, nothing is trained.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ from ._jsonio import read_json, write_json
 from ._log import progress_logger
 from ._validate import check_int
 
-__all__ = ["holdout_benchmark", "load_holdout", "COVER_FRACTION", "FORMAT"]
+__all__ = ["holdout_benchmark", "load_holdout", "COVER_FRACTION", "FORMAT", "SCORING"]
 
 FORMAT = "gsbook-discovery-holdout"
 #: A region covers the held-out class when at least this share of its points lies in the class's area.
 COVER_FRACTION = 0.5
+#: Version of the scoring of :func:`gslib.scan.flag_candidates` that a run's scores come from (2: the
+#: criterion "motion" compares the joint novelty of look and motion and ranks by tail surprise); a run
+#: scored by another version is scored again when the benchmark's command runs again.
+SCORING = 2
 _RESULTS = "holdout.json"
 _TOP = 5
 
@@ -128,6 +133,15 @@ def _score(found, area) -> dict:
             for r in found.regions[:_TOP]
         ],
         thresholds=found.thresholds,
+    )
+
+
+def _scores(table, inputs, labels, labels_val, area) -> dict:
+    """A run's scores with the defaults and with the criterion "motion", stamped with :data:`SCORING`."""
+    return dict(
+        **_score(_discover(table, inputs, labels, labels_val, ()), area),
+        with_motion=_score(_discover(table, inputs, labels, labels_val, ("motion",)), area),
+        scoring=SCORING,
     )
 
 
@@ -275,10 +289,10 @@ def holdout_benchmark(
             run = next(r for r in record["runs"] if r["held_out"] == c)
             if "val_accuracy" not in run:  # a record of gslib before the networks' scores were kept
                 run.update(cnn.kept_epoch(run_dir / "net"))  # written by the next save()
-            if "with_motion" not in run:  # ... or before the criterion "motion"
+            if run.get("scoring") != SCORING:  # scored by an older gslib: score again, nothing is trained
                 inputs = _discovery_inputs(run_dir / "net", x, x_val, motion[keep], motion_val[keep_val], batch_size)
                 table = scanning.load_scan_table(run_dir / "scan")
-                run["with_motion"] = _score(_discover(table, inputs, labels, labels_val, ("motion",)), area)
+                run.update(_scores(table, inputs, labels, labels_val, area))
             log(f"held out {c}: done before (rank {run['rank']})")
             continue
         names = [n for n in known if n != c]
@@ -321,7 +335,7 @@ def holdout_benchmark(
         times["scan_seconds"] = round(time.perf_counter() - t1, 1)
         t2 = time.perf_counter()
         inputs = _discovery_inputs(run_dir / "net", x, x_val, motion[keep], motion_val[keep_val], batch_size)
-        found = _discover(table, inputs, labels, labels_val, ())
+        scores = _scores(table, inputs, labels, labels_val, area)
         times["flag_seconds"] = round(time.perf_counter() - t2, 1)
         run = dict(
             held_out=c,
@@ -330,8 +344,7 @@ def holdout_benchmark(
             n_val=int(len(x_val)),
             epochs=epochs,
             **cnn.kept_epoch(run_dir / "net"),
-            **_score(found, area),
-            with_motion=_score(_discover(table, inputs, labels, labels_val, ("motion",)), area),
+            **scores,
             n_area=int(area.sum()),
             labels={str(a): int(b) for a, b in zip(*np.unique(table.label[area], return_counts=True))},
             network=str(run_dir / "net"),

@@ -87,10 +87,13 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     # the held-out network scanned the kept samples, not new simulations
     manifest = json.loads((out / held[0] / "scan" / "manifest.json").read_text())
     assert all(c["seconds_simulate"] == 0 for c in manifest["chunks"].values())
-    # a record written before the networks' scores (and the motion criterion) were kept gets them when rerun
+    # a record written before the networks' scores were kept, and scored by an older gslib (other ranks,
+    # no scoring version), gets them again when rerun
+    assert first["scoring"] == discovery.SCORING
     stale = json.loads((out / "holdout.json").read_text())
-    for key in ("best_epoch", "val_accuracy", "val_loss", "with_motion"):
+    for key in ("best_epoch", "val_accuracy", "val_loss", "with_motion", "scoring"):
         del stale["runs"][0][key]
+    stale["runs"][0]["rank"] = stale["runs"][0]["n_regions"] = -1
     (out / "holdout.json").write_text(json.dumps(stale))
     # the same command again (here through the command line) finishes the second run and keeps the first
     args = [

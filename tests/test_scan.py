@@ -653,10 +653,32 @@ def test_motion_finds_a_class_that_looks_like_a_neighbour_but_moves_differently(
     assert first["score_parts"]["fit_class"] == names[2] and first["score_parts"]["motion_fraction"] == 1
     assert first["score_parts"]["motion_mismatch"] > found.thresholds["motion"] > 1
     assert found.flag_motion.sum() - 9 <= 3 and np.isfinite(found.motion_mismatch).all()
-    assert math.isclose(  # the region's novelty: its mismatch, in the units of the relative distance
-        first["score_parts"]["relative_distance"],
-        np.median(found.motion_mismatch[steady]) * found.thresholds["novelty"] / found.thresholds["motion"],
+    # the block's joint novelty: class 2 looks like it but moves otherwise, class 1 moves like it but looks otherwise
+    spreads = scan.ClassSpread().fit(train, names[train_labels], val, names[val_labels])
+    moves = scan.MotionSpread().fit(train_motion, names[train_labels], val_motion, names[val_labels])
+    joint = scan.joint_novelty(spreads.relative_to_each(embedding), moves.mismatch_to_each(log_motion, spreads.classes))
+    np.testing.assert_allclose(found.joint_novelty, joint)
+    assert np.all(joint >= found.relative_distance) and np.all(joint[steady] > found.thresholds["motion"])
+    parts = first["score_parts"]
+    assert parts["evidence"] == "tail" and math.isclose(parts["joint_novelty"], np.median(joint[steady]))
+    assert math.isclose(parts["relative_distance"], np.median(found.relative_distance[steady]))
+    # ranked by the tail surprise: the block is beyond every validation pattern, ln(n + 1) nats
+    assert math.isclose(parts["strength"], math.log(len(val) + 1)) and math.isclose(
+        first["score"], parts["strength"] * parts["extent"]
     )
+    by_distance = scan.flag_candidates(
+        table,
+        train,
+        names[train_labels],
+        criteria=["entropy", "distance", "motion"],
+        evidence="distance",
+        **kwargs,
+        **motion,
+    )
+    assert by_distance.regions[0]["indices"].tolist() == steady.tolist()
+    assert math.isclose(by_distance.regions[0]["score_parts"]["strength"], parts["joint_novelty"])
+    with pytest.raises(ValueError, match="evidence='p'; allowed"):
+        scan.flag_candidates(table, train, names[train_labels], evidence="p", **kwargs)
     # uniform patterns have no motion index; a class without non-uniform patterns has no motion
     assert np.isnan(scan.motion_index([0.0, 1e-4, np.nan], [0.0, 1e-6, 0.1])).all()
     spread = scan.MotionSpread().fit(train_motion, names[train_labels], val_motion, names[val_labels])
@@ -673,6 +695,25 @@ def test_motion_finds_a_class_that_looks_like_a_neighbour_but_moves_differently(
         scan.flag_candidates(no_columns, train, names[train_labels], criteria=["motion"], **kwargs, **motion)
     with pytest.raises(ValueError, match="motion spread is unknown"):
         scan.MotionSpread().fit(np.array([-1.0, np.nan]), np.array(["alpha", "beta"]))
+
+
+def test_joint_novelty_and_tail_surprise():
+    """A pattern is known when one class both looks and moves like it, whichever class it fits best by look."""
+    relative = np.array([[1.2, 1.5], [1.0, 9.0], [np.nan, np.nan], [4.0, np.inf]])
+    mismatch = np.array([[30.0, 0.8], [0.5, 0.2], [0.0, 0.0], [0.3, np.inf]])
+    joint = scan.joint_novelty(relative, mismatch)
+    # 1: fits class 0 by look but moves like class 1, which it also resembles; 2: no embedding; 4: class 0 only
+    np.testing.assert_allclose(joint, [1.5, 1.0, np.nan, 4.0])
+    with pytest.raises(ValueError, match="same"):
+        scan.joint_novelty(relative, mismatch[:2])
+    moves = scan.MotionSpread().fit(np.array([-1.0, -1.2, -0.8, -6.0, -6.2, -5.8]), np.repeat(["alpha", "beta"], 3))
+    m = moves.mismatch_to_each(np.array([-1.0, np.nan]), ["alpha", "beta", "L"])
+    np.testing.assert_allclose(m, [[0.0, 25.0, np.inf], [0.0, 0.0, 0.0]])  # L has no motion; NaN: nothing moves
+    calibration = np.arange(1.0, 100.0)  # 99 values
+    surprise = scan.tail_surprise([0.5, 50.0, 99.0, 1000.0, np.nan], calibration)
+    np.testing.assert_allclose(surprise, -np.log(np.array([100, 51, 2, 1, 100]) / 100))
+    with pytest.raises(ValueError, match="at least one finite"):
+        scan.tail_surprise([1.0], [np.nan])
 
 
 def test_flag_on_a_real_scan(scanned):
@@ -745,7 +786,8 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
     flag_args += ["--val", str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]
     assert cli.main([*flag_args, "--criteria", "entropy", "distance", "motion"]) == 0
     printed = capsys.readouterr().out
-    assert "motion >" in printed and " motion " in printed.splitlines()[2]  # the regions' median mismatch column
+    assert "motion (joint novelty) >" in printed and "by tail; novel: joint novelty >" in printed
+    assert " joint motion " in printed.splitlines()[2]  # the regions' median joint novelty and mismatch columns
     record = json.loads(report.read_text())
     assert record["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and record["thresholds"]["motion"] > 0
 

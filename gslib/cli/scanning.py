@@ -146,7 +146,7 @@ def run_scan(args) -> int:
     "  gslib flag --scan runs/paper/scan1 --train runs/paper/train --val runs/paper/val --json flags.json",
 )
 def _flag(p: argparse.ArgumentParser):
-    from ..scan import REGION_ORDERS, EmbeddingDistance
+    from ..scan import REGION_EVIDENCE, REGION_ORDERS, EmbeddingDistance
 
     p.add_argument("--scan", required=True, metavar="DIR", help="scan directory written by `gslib scan`")
     p.add_argument("--train", required=True, metavar="DIR", help="training split of the scan's network")
@@ -174,8 +174,15 @@ def _flag(p: argparse.ArgumentParser):
         nargs="+",
         choices=FLAG_CRITERIA,
         default=["entropy", "distance"],
-        help="which flags count (a point is flagged by any of them); motion: the pattern's motion over its "
-        "snapshots does not match the class it resembles (off by default)",
+        help="which flags count (a point is flagged by any of them); motion: no known class both looks and "
+        "moves (over the three snapshots) like the pattern (off by default)",
+    )
+    p.add_argument(
+        "--evidence",
+        choices=REGION_EVIDENCE,
+        default=None,
+        help="a region's strength: the median relative distance (joint novelty with motion), or its median "
+        "tail surprise under the validation patterns (default: tail with motion, distance without)",
     )
     p.add_argument("--min-size", type=integer(1), default=2, metavar="N", help="smallest region reported (points)")
     p.add_argument(
@@ -214,23 +221,32 @@ def run_flag(args) -> int:
         criteria=args.criteria,
         min_size=args.min_size,
         order=args.order,
+        evidence=args.evidence,
     )
     t = found.thresholds
     print(
         f"{int(found.flagged.sum())} of {len(table)} points flagged (entropy > {t['entropy']:.3f} nats: "
         f"{int(found.flag_entropy.sum())}; {t['method']} distance > {t['distance']:.3g}: "
         f"{int(found.flag_distance.sum())}"
-        + ("" if found.flag_motion is None else f"; motion > {t['motion']:.2f}: {int(found.flag_motion.sum())}")
+        + (
+            ""
+            if found.flag_motion is None
+            else f"; motion (joint novelty) > {t['motion']:.2f}: {int(found.flag_motion.sum())}"
+        )
         + f"); {len(found.regions)} regions of >= {args.min_size} points"
-    )
-    print(
-        f"regions {'most novel' if args.order == 'novelty' else 'largest'} first; novel: relative distance > "
-        f"{t['novelty']:.2f} (fits no known class)"
     )
     with_motion = found.flag_motion is not None
     print(
+        f"regions {'most novel' if args.order == 'novelty' else 'largest'} first, by {t['evidence']}; novel: "
+        + (
+            f"joint novelty > {t['motion']:.2f} (no class looks and moves like it)"
+            if with_motion
+            else f"relative distance > {t['novelty']:.2f} (fits no known class)"
+        )
+    )
+    print(
         f"{'region':>6s} {'kind':>6s} {'score':>6s} {'rel.d':>5s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} "
-        f"{'entropy':>7s} {'distance':>8s} " + (f"{'motion':>6s} " if with_motion else "") + " predicted"
+        f"{'entropy':>7s} {'distance':>8s} " + (f"{'joint':>5s} {'motion':>6s} " if with_motion else "") + " predicted"
     )
     for r in found.regions:
         top = ", ".join(f"{name} {n}" for name, n in list(r["labels"].items())[:3])
@@ -239,7 +255,11 @@ def run_flag(args) -> int:
             f"{r['id']:6d} {r['kind']:>6s} {r['score']:6.2f} {r['score_parts']['relative_distance']:5.2f} "
             f"{r['size']:6d} {r['k_mean']:8.5f} {r['f_mean']:8.5f} {r['entropy_mean']:7.3f} "
             f"{r['distance_mean']:8.3g} "
-            + (f"{'-' if mismatch is None else format(mismatch, '.1f'):>6s} " if with_motion else "")
+            + (
+                f"{r['score_parts']['joint_novelty']:5.2f} {'-' if mismatch is None else format(mismatch, '.1f'):>6s} "
+                if with_motion
+                else ""
+            )
             + f" {top}"
         )
     if args.json:

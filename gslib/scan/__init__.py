@@ -69,6 +69,7 @@ from __future__ import annotations
 from ..networks import EMBEDDING_LAYER
 from .discovery import (
     FLAG_CRITERIA,
+    REGION_EVIDENCE,
     REGION_KINDS,
     REGION_ORDERS,
     Candidates,
@@ -76,7 +77,9 @@ from .discovery import (
     EmbeddingDistance,
     MotionSpread,
     flag_candidates,
+    joint_novelty,
     motion_index,
+    tail_surprise,
 )
 from .executors import DaskExecutor, LocalExecutor
 from .packaging import montage_samples, package_scan, update_reference
@@ -110,6 +113,7 @@ __all__ = [
     "FLAG_CRITERIA",
     "FORMAT",
     "FORMAT_VERSION",
+    "REGION_EVIDENCE",
     "REGION_KINDS",
     "REGION_ORDERS",
     "SEED_BASE",
@@ -136,11 +140,13 @@ __all__ = [
     "load_scan_table",
     "load_shipped_scan",
     "montage_samples",
+    "joint_novelty",
     "motion_index",
     "package_scan",
     "pattern_measures",
     "run_scan",
     "scan_points",
     "shipped_scan_dir",
+    "tail_surprise",
     "update_reference",
 ]

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lattice import cluster_points, grid_spacing, nearest_point
-from .novelty import ClassSpread, EmbeddingDistance, MotionSpread, _check_embeddings, motion_index
+from .novelty import (
+    ClassSpread,
+    EmbeddingDistance,
+    MotionSpread,
+    _check_embeddings,
+    joint_novelty,
+    motion_index,
+    tail_surprise,
+)
 from .table import _entropy
 
 __all__ = [
@@ -27,7 +35,9 @@ __all__ = [
     "EmbeddingDistance",
     "MotionSpread",
     "flag_candidates",
+    "joint_novelty",
     "motion_index",
+    "tail_surprise",
 ]
 
 
@@ -56,17 +66,18 @@ class Candidates:
     regions : list of dict
         In the order asked for (default: most novel first; see :func:`flag_candidates`). Each
         holds id (its position), score (the novelty score), kind ("novel", "border" or "known"),
-        score_parts (relative_distance, extent, relative_distance_max, fit_class, fit_fraction,
-        entropy_fraction, top_classes, top_probability and, with the criterion "motion",
-        motion_mismatch (median) and motion_fraction), rank_novelty and rank_size (1 = most
+        score_parts (strength, evidence, relative_distance (median), extent,
+        relative_distance_max, fit_class, fit_fraction, entropy_fraction, top_classes,
+        top_probability and, with the criterion "motion", joint_novelty and motion_mismatch
+        (medians) and motion_fraction), rank_novelty and rank_size (1 = most
         novel, largest), size (points), n_cells (distinct lattice cells), k_mean, f_mean, k_min,
         k_max, f_min, f_max, entropy_mean, distance_mean, distance_max, n_flag_entropy,
         n_flag_distance, labels (predicted class counts), nearest_class (most common), indices
         (the points).
     thresholds : dict
-        entropy, distance, novelty, motion (None without the criterion), quantile, method,
-        criteria, eps, min_size, n_calibration, spacing, min_contrast, n_uniform, join, order,
-        border_probability, extent_weight, spread.
+        entropy, distance, novelty, motion (the threshold of the joint novelty; None without the
+        criterion), quantile, method, criteria, eps, min_size, n_calibration, spacing,
+        min_contrast, n_uniform, join, order, border_probability, extent_weight, evidence, spread.
     uniform : numpy.ndarray
         u(T) uniform (contrast below min_contrast): a homogeneous state, never flagged.
     relative_distance : numpy.ndarray or None
@@ -77,8 +88,11 @@ class Candidates:
     motion_mismatch : numpy.ndarray or None
         With the criterion "motion": each point's motion mismatch against its fit class
         (:class:`MotionSpread`; NaN for uniform points and classes without one).
+    joint_novelty : numpy.ndarray or None
+        With the criterion "motion": how far each point lies from the nearest class that both
+        looks and moves like it (:func:`joint_novelty`).
     flag_motion : numpy.ndarray or None
-        With the criterion "motion": ``motion_mismatch > thresholds["motion"]``.
+        With the criterion "motion": ``joint_novelty > thresholds["motion"]``.
     """
 
     k: np.ndarray
@@ -97,6 +111,7 @@ class Candidates:
     fit_class: np.ndarray | None = None
     motion_mismatch: np.ndarray | None = None
     flag_motion: np.ndarray | None = None
+    joint_novelty: np.ndarray | None = None
 
     def region_at(self, *, f: float, k: float, spacing=None, tolerance: float = 1.0) -> dict | None:
         """The region holding the scan point nearest to (f, k) (within ``tolerance`` lattice steps), or None."""
@@ -124,6 +139,8 @@ REGION_KINDS = ("novel", "border", "known")
 FLAG_CRITERIA = ("entropy", "distance", "motion")
 #: Orders of :attr:`Candidates.regions`.
 REGION_ORDERS = ("novelty", "size")
+#: How a region's points are summed up into its strength (:func:`flag_candidates`).
+REGION_EVIDENCE = ("distance", "tail")
 
 
 def _probability_names(table, n_columns: int) -> np.ndarray:
@@ -159,6 +176,7 @@ def flag_candidates(
     order: str = "novelty",
     border_probability: float = 0.9,
     extent_weight: float = 0.25,
+    evidence: str | None = None,
 ) -> Candidates:
     """Flag scan points that may show a pattern outside the training classes, group them into regions and
     rank the regions by evidence of novelty.
@@ -282,6 +300,8 @@ def flag_candidates(
         raise ValueError(f"extent_weight={extent_weight!r} must lie in [0, 1]")
     if not 0.5 < border_probability <= 1:
         raise ValueError(f"border_probability={border_probability!r} must lie in (0.5, 1]")
+    if evidence not in (None, *REGION_EVIDENCE):
+        raise ValueError(f"evidence={evidence!r}; allowed: None, {', '.join(map(repr, REGION_EVIDENCE))}")
     if join not in ("class", "lattice"):
         raise ValueError(f"join={join!r}; allowed: 'class', 'lattice'")
     k, f = np.asarray(table["k"], dtype=np.float64), np.asarray(table["f"], dtype=np.float64)
@@ -339,12 +359,14 @@ def flag_candidates(
     novelty_threshold = float(np.quantile(calibration_relative, quantile))
     motion_threshold = None
     if use_motion:
-        calibration_mismatch = motions.mismatch(calibration_motion, calibration_fit)
-        if not np.isfinite(calibration_mismatch).any():
+        if not np.isfinite(motions.mismatch(calibration_motion, calibration_fit)).any():
             raise ValueError(
                 "no validation pattern has a motion mismatch (all uniform?): 'motion' cannot be calibrated"
             )
-        motion_threshold = float(np.nanquantile(calibration_mismatch, quantile))
+        calibration_joint = joint_novelty(
+            spread.relative_to_each(calibration), motions.mismatch_to_each(calibration_motion, spread.classes)
+        )
+        motion_threshold = float(np.quantile(calibration_joint, quantile))
     if entropy_threshold is None:
         entropy_threshold = (
             float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None else math.log(2)
@@ -359,11 +381,21 @@ def flag_candidates(
         ok &= ~uniform
     flag_entropy = ok & (entropy > entropy_threshold)
     flag_distance = ok & (distance > distance_threshold)
-    novelty, mismatch, flag_motion = relative, None, None
+    novelty, mismatch, flag_motion, threshold = relative, None, None, novelty_threshold
     if use_motion:
         mismatch = motions.mismatch(scan_motion, fit_class)
-        flag_motion = ok & (np.nan_to_num(mismatch) > motion_threshold)
-        novelty = np.fmax(relative, mismatch * (novelty_threshold / motion_threshold))
+        novelty = joint_novelty(
+            spread.relative_to_each(embedding), motions.mismatch_to_each(scan_motion, spread.classes)
+        )
+        flag_motion = ok & (np.nan_to_num(novelty) > motion_threshold)
+        threshold = motion_threshold
+    if evidence is None:
+        evidence = "tail" if use_motion else "distance"
+    if evidence == "tail":
+        calibration_novelty = calibration_joint if use_motion else calibration_relative
+        evidence_of = tail_surprise(novelty, calibration_novelty)
+    else:
+        evidence_of = novelty
     flagged = np.zeros(len(k), dtype=bool)
     if use_motion:
         flagged |= flag_motion
@@ -390,11 +422,11 @@ def flag_candidates(
             top_classes = {str(columns[c]): float(mean_p[c]) for c in top}
         else:  # without probabilities, the shares of the predicted labels stand in for them
             top_classes = {str(a): b / len(idx) for a, b in sorted(zip(got, got_counts), key=lambda t: -t[1])[:2]}
-        strength = float(np.median(novelty[idx]))
+        strength = float(np.median(evidence_of[idx]))
         score = strength * len(cells) ** extent_weight
         entropy_fraction = float(flag_entropy[idx].mean())
         top_probability = float(sum(top_classes.values()))
-        if strength > novelty_threshold:
+        if np.median(novelty[idx]) > threshold:
             kind = "novel"
         elif entropy_fraction >= 0.5 and len(top_classes) == 2 and top_probability >= border_probability:
             kind = "border"
@@ -406,7 +438,9 @@ def flag_candidates(
                 score=score,
                 kind=kind,
                 score_parts=dict(
-                    relative_distance=strength,
+                    strength=strength,
+                    evidence=evidence,
+                    relative_distance=float(np.median(relative[idx])),
                     extent=len(cells) ** extent_weight,
                     relative_distance_max=float(relative[idx].max()),
                     fit_class=str(fits[fit_counts.argmax()]),
@@ -418,6 +452,7 @@ def flag_candidates(
                         {}
                         if mismatch is None
                         else dict(
+                            joint_novelty=float(np.median(novelty[idx])),
                             motion_mismatch=_finite_median(mismatch[idx]),
                             motion_fraction=float(flag_motion[idx].mean()),
                         )
@@ -471,6 +506,7 @@ def flag_candidates(
         order=order,
         border_probability=border_probability,
         extent_weight=extent_weight,
+        evidence=evidence,
         spread="validation"
         if val_embeddings is not None and val_labels is not None
         else "held-out training"
@@ -494,6 +530,7 @@ def flag_candidates(
         fit_class=fit_class,
         motion_mismatch=mismatch,
         flag_motion=flag_motion,
+        joint_novelty=novelty if use_motion else None,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ClassSpread", "EmbeddingDistance", "MotionSpread", "motion_index"]
+__all__ = ["ClassSpread", "EmbeddingDistance", "MotionSpread", "joint_novelty", "motion_index", "tail_surprise"]
 
 
 class EmbeddingDistance:
@@ -211,21 +211,39 @@ class ClassSpread:
         fit_class : numpy.ndarray
             The class c that attains it (n,): the known class the pattern fits best for its spread.
         """
+        r = self.relative_to_each(embeddings)
+        ok = np.isfinite(r).any(axis=1)
+        relative = np.full(len(r), np.nan)
+        best = np.full(len(r), -1)
+        best[ok] = r[ok].argmin(axis=1)
+        relative[ok] = r[ok].min(axis=1)
+        names = np.array([str(c) for c in self.classes] + [""])
+        return relative, names[np.where(best < 0, len(self.classes), best)]
+
+    def relative_to_each(self, embeddings) -> np.ndarray:
+        """Distances ``d_c / s_c`` of embeddings (n, d) from every class c (columns in the order of ``classes``).
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d); rows with NaN give rows of NaN.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, number of classes); inf from a class of spread 0 for a pattern unlike its own.
+        """
         x = np.asarray(embeddings, dtype=np.float64)
         ok = np.isfinite(x).all(axis=1)
-        relative = np.full(len(x), np.nan)
-        best = np.full(len(x), -1)
+        r = np.full((len(x), len(self.classes)), np.nan)
         if ok.any():
             z = x[ok] @ self._whiten
             d = np.stack([tree.query(z)[0] for tree in self._trees], axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(
+                r[ok] = np.where(
                     self.spread > 0, d / np.where(self.spread > 0, self.spread, 1.0), np.where(d > 0, np.inf, 0.0)
                 )
-            best[ok] = r.argmin(axis=1)
-            relative[ok] = r.min(axis=1)
-        names = np.array([str(c) for c in self.classes] + [""])
-        return relative, names[np.where(best < 0, len(self.classes), best)]
+        return r
 
 
 def motion_index(contrast, motion, min_contrast: float = 1e-3) -> np.ndarray:
@@ -338,6 +356,96 @@ class MotionSpread:
         centre = np.array([self.centre.get(str(c), np.nan) for c in classes])
         spread = np.array([self.spread.get(str(c), np.nan) for c in classes])
         return np.abs(values - centre) / spread
+
+    def mismatch_to_each(self, values, classes) -> np.ndarray:
+        """Motion mismatch of every pattern against every class.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Motion indices (n,), NaN for uniform patterns.
+        classes : sequence of str
+            The classes (m,), e.g. :attr:`ClassSpread.classes`.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n, m): ``|index - centre_c| / s_c``; inf against a class without a motion index (L, H)
+            and 0 for a pattern without one (it cannot move unlike anything).
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 1:
+            raise ValueError(f"motion values must be one-dimensional; got shape {values.shape}")
+        centre = np.array([self.centre.get(str(c), np.nan) for c in classes])
+        spread = np.array([self.spread.get(str(c), np.nan) for c in classes])
+        with np.errstate(invalid="ignore"):
+            m = np.abs(values[:, None] - centre[None]) / spread[None]
+        m = np.where(np.isnan(centre)[None], np.inf, m)
+        return np.where(np.isfinite(values)[:, None], m, 0.0)
+
+
+def joint_novelty(relative, mismatch) -> np.ndarray:
+    """How far patterns lie from the nearest class that explains both their look and their motion.
+
+    A pattern is of a known class c when it both looks like c (relative distance ``r_c`` about 1)
+    and moves like c (motion mismatch ``m_c`` about 1). Its *joint novelty* is
+    ``min_c max(r_c, m_c)``: small only if one class does both. Both measures are in units of the
+    class's own spread over fresh patterns, so neither needs a weight; the joint novelty is never
+    below the relative distance ``min_c r_c``. A class hidden on top of a neighbour that looks
+    alike (Pearson's steady theta beside the time-dependent gamma) has a small ``r`` for the
+    neighbour but a large ``m`` for it, and no class that moves like it looks like it.
+
+    Parameters
+    ----------
+    relative : numpy.ndarray
+        ``(n, m)`` relative distances from each class (:meth:`ClassSpread.relative_to_each`).
+    mismatch : numpy.ndarray
+        ``(n, m)`` motion mismatches against the same classes (:meth:`MotionSpread.mismatch_to_each`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)``; NaN where every relative distance is NaN (embedding not finite).
+    """
+    relative, mismatch = np.asarray(relative, dtype=np.float64), np.asarray(mismatch, dtype=np.float64)
+    if relative.shape != mismatch.shape or relative.ndim != 2:
+        raise ValueError(f"relative {relative.shape} and mismatch {mismatch.shape} must be the same (n, m) shape")
+    both = np.fmax(relative, mismatch)
+    both[np.isnan(relative)] = np.nan
+    out = np.full(len(both), np.nan)
+    ok = ~np.isnan(both).all(axis=1)
+    out[ok] = np.nanmin(both[ok], axis=1)
+    return out
+
+
+def tail_surprise(values, calibration) -> np.ndarray:
+    """How rare each value would be among calibration values of known classes: ``-ln p``.
+
+    ``p = (1 + #{calibration >= value}) / (n + 1)`` is the conformal p-value of a value under the
+    n calibration values (validation patterns of the known classes): 0 nats for a value below all
+    of them, ``ln(n + 1)`` for one above all. It puts scores of different tails on one scale and
+    claims no more than the calibration set can support: beyond its largest value, every pattern is
+    equally certain not to be of a known class.
+
+    Parameters
+    ----------
+    values : array_like
+        Scores (n,); NaN counts as no evidence (0).
+    calibration : array_like
+        Scores of validation patterns; non-finite ones are ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n,), in nats.
+    """
+    cal = np.asarray(calibration, dtype=np.float64).ravel()
+    cal = np.sort(cal[np.isfinite(cal)])
+    if len(cal) == 0:
+        raise ValueError("calibration must hold at least one finite value")
+    x = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=-np.inf)
+    above = len(cal) - np.searchsorted(cal, x, side="left")
+    return -np.log((1.0 + above) / (len(cal) + 1.0))
 
 
 def _unit(x):
