@@ -52,8 +52,10 @@ the score's parts and its kind: ``"novel"`` (fits no known class), ``"border"`` 
 between two known classes) or ``"known"``; ``order="size"`` gives them largest first.
 :meth:`Candidates.region_at` finds the region at a given point. The criterion ``"motion"`` (off by
 default) adds what the network need not see: how much a pattern changed over its three snapshots
-(:func:`motion_index`) compared with the class it resembles (:class:`MotionSpread`), which finds a
-hidden class that looks like a neighbour but moves differently.
+(:func:`motion_index`, :class:`MotionSpread`). A pattern is then known only if one class both looks
+and moves like it (:func:`joint_novelty`), which finds a hidden class that looks like a neighbour but
+moves differently; regions are then ranked by how rare their joint novelty is among the validation
+patterns (:func:`tail_surprise`).
 
 Every point is written **(f, k)** in arguments, as in the rest of gslib; the tables hold both.
 
