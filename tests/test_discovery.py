@@ -77,10 +77,12 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     assert first["best_epoch"] == 1 and 0 <= first["val_accuracy"] <= 1 and np.isfinite(first["val_loss"])
     assert first["rank"] is None or 1 <= first["rank"] <= first["n_regions"]
     assert first["precision"] is None or 0 <= first["precision"] <= 1
-    motion = first["with_motion"]  # the same run scored with the criterion "motion" added
-    assert motion["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and motion["thresholds"]["motion"] > 0
-    assert motion["n_flagged"] >= first["n_flagged"]  # motion adds flags, never removes one
-    assert motion["rank"] is None or 1 <= motion["rank"] <= motion["n_regions"]
+    # the defaults use the motion; the same run by the look alone, too
+    assert first["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and first["thresholds"]["motion"] > 0
+    look = first["look_only"]
+    assert look["thresholds"]["criteria"] == ["entropy", "distance"] and look["thresholds"]["motion"] is None
+    assert first["n_flagged"] >= look["n_flagged"]  # motion adds flags, never removes one
+    assert look["rank"] is None or 1 <= look["rank"] <= look["n_regions"]
     for key in ("train_seconds", "scan_seconds", "flag_seconds", "wall_seconds", "finished", "thresholds"):
         assert key in first
     assert record["provenance"]["gslib_version"] and record["provenance"]["machine"]
@@ -91,7 +93,7 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     # no scoring version), gets them again when rerun
     assert first["scoring"] == discovery.SCORING
     stale = json.loads((out / "holdout.json").read_text())
-    for key in ("best_epoch", "val_accuracy", "val_loss", "with_motion", "scoring"):
+    for key in ("best_epoch", "val_accuracy", "val_loss", "look_only", "scoring"):
         del stale["runs"][0][key]
     stale["runs"][0]["rank"] = stale["runs"][0]["n_regions"] = -1
     (out / "holdout.json").write_text(json.dumps(stale))

@@ -779,17 +779,21 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
         )
         == 0
     )
-    assert "points flagged" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "points flagged" in printed
     record = json.loads(report.read_text())
     assert record["thresholds"]["method"] == "mahalanobis" and isinstance(record["regions"], list)
-    flag_args = ["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train")]
-    flag_args += ["--val", str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]
-    assert cli.main([*flag_args, "--criteria", "entropy", "distance", "motion"]) == 0
-    printed = capsys.readouterr().out
+    # the default: the look and the motion (the scan has the columns, the splits give the motion indices)
+    assert record["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and record["thresholds"]["motion"] > 0
     assert "motion (joint novelty) >" in printed and "by tail; novel: joint novelty >" in printed
     assert " joint motion " in printed.splitlines()[2]  # the regions' median joint novelty and mismatch columns
+    flag_args = ["flag", "--scan", str(tmp_path / "scan"), "--train", str(tmp_path / "train")]
+    flag_args += ["--val", str(tmp_path / "val"), "--min-size", "1", "--json", str(report)]
+    assert cli.main([*flag_args, "--criteria", "entropy", "distance"]) == 0  # the look alone
+    printed = capsys.readouterr().out
+    assert "by distance; novel: relative distance >" in printed and " joint " not in printed.splitlines()[2]
     record = json.loads(report.read_text())
-    assert record["thresholds"]["criteria"] == ["entropy", "distance", "motion"] and record["thresholds"]["motion"] > 0
+    assert record["thresholds"]["criteria"] == ["entropy", "distance"] and record["thresholds"]["motion"] is None
 
     shipped = tmp_path / "shipped"
     assert (
@@ -834,9 +838,12 @@ def test_cli_scan_flag_and_package(net, tmp_path, capsys, monkeypatch):
             val_embeddings=r["val_embedding"],
             val_probabilities=r["val_probabilities"],
             val_labels=r["val_label"],
+            train_motion=r["train_motion"],
+            val_motion=r["val_motion"],
             min_size=1,
         ).flagged,
     )
+    assert shipped_flags.thresholds["criteria"] == ["entropy", "distance", "motion"]
     assert scan.flag_shipped(table, criteria=["motion"], min_size=1).thresholds["motion"] > 0
     with pytest.raises(ValueError, match="no reference"):
         scan.flag_shipped(scan.load_scan_table(tmp_path / "scan"))

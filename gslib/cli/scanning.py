@@ -173,9 +173,9 @@ def _flag(p: argparse.ArgumentParser):
         "--criteria",
         nargs="+",
         choices=FLAG_CRITERIA,
-        default=["entropy", "distance"],
+        default=None,
         help="which flags count (a point is flagged by any of them); motion: no known class both looks and "
-        "moves (over the three snapshots) like the pattern (off by default)",
+        "moves (over the three snapshots) like the pattern (default: all three; entropy distance: the look alone)",
     )
     p.add_argument(
         "--evidence",
@@ -274,7 +274,7 @@ def run_flag(args) -> int:
     "that class's patterns, classify the scan's kept samples with it (no simulation), run the discovery\n"
     "of `gslib flag`, and record the rank of the best region covering the area the full network labels\n"
     "as that class, the number of regions and the precision of the flagged points, with the default\n"
-    "criteria and with the criterion motion added (the columns 'with motion'). Results go to\n"
+    "criteria (the look and the motion) and with the look alone (the columns 'look only'). Results go to\n"
     "OUT/holdout.json after every run, atomically, with provenance; rerun the same command after an\n"
     "interruption and it resumes (finished runs are kept, training and scans continue).\n\n"
     "example:\n"
@@ -338,19 +338,19 @@ def run_discovery_benchmark(args) -> int:
 
     print(
         f"{'held out':>8s} {'rank':>5s} {'by size':>7s} {'regions':>7s} {'precision':>9s} {'recall':>6s} "
-        f"{'val acc':>7s} {'with motion: rank':>17s} {'recall':>6s}"
+        f"{'val acc':>7s} {'look only: rank':>15s} {'recall':>6s}"
     )
     for r in record["runs"]:
         print(
             f"{r['held_out']:>8s} {show(r['rank'], 'd'):>5s} {show(r['rank_size'], 'd'):>7s} {r['n_regions']:7d} "
             f"{show(r['precision'], '.3f'):>9s} {show(r['recall'], '.3f'):>6s} "
             f"{show(r.get('val_accuracy'), '.3f'):>7s} "
-            f"{show(r['with_motion']['rank'], 'd'):>17s} {show(r['with_motion']['recall'], '.3f'):>6s}"
+            f"{show(r['look_only']['rank'], 'd'):>15s} {show(r['look_only']['recall'], '.3f'):>6s}"
         )
     top3 = sum(r["rank"] is not None and r["rank"] <= 3 for r in record["runs"])
-    top3_motion = sum(r["with_motion"]["rank"] is not None and r["with_motion"]["rank"] <= 3 for r in record["runs"])
+    top3_look = sum(r["look_only"]["rank"] is not None and r["look_only"]["rank"] <= 3 for r in record["runs"])
     print(
-        f"top 3: {top3} of {len(record['runs'])} held-out classes ({top3_motion} with motion); "
+        f"top 3: {top3} of {len(record['runs'])} held-out classes ({top3_look} by the look alone); "
         f"results in {Path(args.out) / 'holdout.json'}"
     )
     return 0

@@ -50,12 +50,12 @@ ranked by evidence of novelty (:func:`flag_candidates`: how far their patterns l
 them best, in units of that class's own spread, and how much of the plane they cover), each with its score,
 the score's parts and its kind: ``"novel"`` (fits no known class), ``"border"`` (the network hesitates
 between two known classes) or ``"known"``; ``order="size"`` gives them largest first.
-:meth:`Candidates.region_at` finds the region at a given point. The criterion ``"motion"`` (off by
-default) adds what the network need not see: how much a pattern changed over its three snapshots
-(:func:`motion_index`, :class:`MotionSpread`). A pattern is then known only if one class both looks
-and moves like it (:func:`joint_novelty`), which finds a hidden class that looks like a neighbour but
-moves differently; regions are then ranked by how rare their joint novelty is among the validation
-patterns (:func:`tail_surprise`).
+:meth:`Candidates.region_at` finds the region at a given point. The criterion ``"motion"`` (on by
+default where the scan and its reference carry the motion) adds what the network need not see: how
+much a pattern changed over its three snapshots (:func:`motion_index`, :class:`MotionSpread`). A
+pattern is then known only if one class both looks and moves like it (:func:`joint_novelty`), which
+finds a hidden class that looks like a neighbour but moves differently; regions are then ranked by
+how rare their joint novelty is among the validation patterns (:func:`tail_surprise`).
 
 Every point is written **(f, k)** in arguments, as in the rest of gslib; the tables hold both.
 

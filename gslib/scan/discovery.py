@@ -135,7 +135,8 @@ class Candidates:
 
 #: Kinds of flagged regions (see :func:`flag_candidates`).
 REGION_KINDS = ("novel", "border", "known")
-#: The signals that can flag a point (:func:`flag_candidates`'s ``criteria``; the default: the first two).
+#: The signals that can flag a point (:func:`flag_candidates`'s ``criteria``; the default: all three where
+#: the scan and the training patterns carry the motion, else the first two).
 FLAG_CRITERIA = ("entropy", "distance", "motion")
 #: Orders of :attr:`Candidates.regions`.
 REGION_ORDERS = ("novelty", "size")
@@ -165,7 +166,7 @@ def flag_candidates(
     method: str = "mahalanobis",
     quantile: float = 0.99,
     entropy_threshold: float | None = None,
-    criteria=("entropy", "distance"),
+    criteria=None,
     eps: float = 1.5,
     min_size: int = 2,
     spacing=None,
@@ -213,7 +214,9 @@ def flag_candidates(
     The kind labels a region and does not change the order. Regions come back most novel first,
     or largest first with ``order="size"``; every region carries both ranks.
 
-    **Motion** (the criterion ``"motion"``, not on by default). A class the network never saw may
+    **Motion** (the criterion ``"motion"``, on by default where the scan has the columns ``contrast``
+    and ``motion`` and the motion indices of the training and validation patterns are given, as a
+    shipped scan's reference and :func:`~gslib.scan.flag_scan` give them). A class the network never saw may
     be embedded on top of a neighbour that looks alike, and then no distance of the embedding sees
     it. With ``"motion"`` in ``criteria``, each point's motion index (:func:`motion_index`, from
     the scan's columns ``contrast`` and ``motion``) enters its *joint novelty*
@@ -267,8 +270,9 @@ def flag_candidates(
     entropy_threshold : float, optional
         Nats; None: calibrated from val_probabilities, or ln 2 without them.
     criteria : sequence of str, optional
-        Which flags count (a point is flagged by any of them): any of "entropy", "distance"
-        (the default: both) and "motion" (see above).
+        Which flags count (a point is flagged by any of them): any of "entropy", "distance" and
+        "motion" (see above); None (the default): all three where the motion is available (see
+        above), else "entropy" and "distance". ``("entropy", "distance")`` flags by the look alone.
     eps, min_size : optional
         Regions: points within eps lattice steps are joined; smaller regions are dropped.
     spacing : optional
@@ -306,6 +310,10 @@ def flag_candidates(
     ValueError
         If an argument is out of range or the shapes do not match.
     """
+    if criteria is None:
+        criteria = ("entropy", "distance") + (
+            ("motion",) if _has_motion(table, train_motion, val_embeddings, val_motion) else ()
+        )
     criteria = tuple(criteria)
     if not criteria or set(criteria) - set(FLAG_CRITERIA):
         raise ValueError(f"criteria={criteria!r}; allowed: one or both of {', '.join(map(repr, FLAG_CRITERIA))}")
@@ -566,6 +574,12 @@ def _check_motion(values, name, n) -> np.ndarray:
     if values.shape != (n,):
         raise ValueError(f"{name} must have one motion index per pattern ({n}); got shape {values.shape}")
     return values
+
+
+def _has_motion(table, train_motion, val_embeddings, val_motion) -> bool:
+    """Whether the scan and the training (and validation) patterns all carry the motion."""
+    columns = all(c in table and table[c] is not None for c in ("contrast", "motion"))
+    return columns and train_motion is not None and (val_embeddings is None or val_motion is not None)
 
 
 def _scan_motion(table, min_contrast, n) -> np.ndarray:
