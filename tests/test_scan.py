@@ -650,6 +650,16 @@ def test_motion_finds_a_class_that_looks_like_a_neighbour_but_moves_differently(
     )
     first = found.regions[0]
     assert first["indices"].tolist() == steady.tolist() and first["kind"] == "novel"
+    # the default criteria use the motion wherever the table and the training and validation patterns carry it
+    auto = scan.flag_candidates(table, train, names[train_labels], **kwargs, **motion)
+    assert auto.thresholds["criteria"] == ["entropy", "distance", "motion"] and [
+        r["indices"].tolist() for r in auto.regions
+    ] == [r["indices"].tolist() for r in found.regions]
+    assert plain.thresholds["criteria"] == ["entropy", "distance"]  # no motion given: the look alone
+    with pytest.raises(ValueError, match="needs val_motion"):  # the training patterns' motion alone is not enough
+        scan.flag_candidates(table, train, names[train_labels], **kwargs, train_motion=train_motion)
+    no_columns = {key: value for key, value in table.items() if key != "motion"}  # a table without the motion
+    assert scan.flag_candidates(no_columns, train, names[train_labels], **kwargs, **motion).flag_motion is None
     assert first["score_parts"]["fit_class"] == names[2] and first["score_parts"]["motion_fraction"] == 1
     assert first["score_parts"]["motion_mismatch"] > found.thresholds["motion"] > 1
     assert found.flag_motion.sum() - 9 <= 3 and np.isfinite(found.motion_mismatch).all()

@@ -215,10 +215,10 @@ def flag_candidates(
     or largest first with ``order="size"``; every region carries both ranks.
 
     **Motion** (the criterion ``"motion"``, on by default where the scan has the columns ``contrast``
-    and ``motion`` and the motion indices of the training and validation patterns are given, as a
-    shipped scan's reference and :func:`~gslib.scan.flag_scan` give them). A class the network never saw may
-    be embedded on top of a neighbour that looks alike, and then no distance of the embedding sees
-    it. With ``"motion"`` in ``criteria``, each point's motion index (:func:`motion_index`, from
+    and ``motion`` and the motion indices of the training patterns are given, and then needs those
+    of the validation patterns too; a shipped scan's reference and :func:`~gslib.scan.flag_scan`
+    give both). A class the network never saw may be embedded on top of a neighbour that looks
+    alike, and then no distance of the embedding sees it. With ``"motion"`` in ``criteria``, each point's motion index (:func:`motion_index`, from
     the scan's columns ``contrast`` and ``motion``) enters its *joint novelty*
     (:func:`joint_novelty`): ``min_c max(r_c, m_c)`` over the classes c, with ``r_c`` the relative
     distance from c and ``m_c`` the motion mismatch against c (:class:`MotionSpread`), both in
@@ -311,9 +311,7 @@ def flag_candidates(
         If an argument is out of range or the shapes do not match.
     """
     if criteria is None:
-        criteria = ("entropy", "distance") + (
-            ("motion",) if _has_motion(table, train_motion, val_embeddings, val_motion) else ()
-        )
+        criteria = ("entropy", "distance") + (("motion",) if _has_motion(table, train_motion) else ())
     criteria = tuple(criteria)
     if not criteria or set(criteria) - set(FLAG_CRITERIA):
         raise ValueError(f"criteria={criteria!r}; allowed: one or both of {', '.join(map(repr, FLAG_CRITERIA))}")
@@ -576,10 +574,10 @@ def _check_motion(values, name, n) -> np.ndarray:
     return values
 
 
-def _has_motion(table, train_motion, val_embeddings, val_motion) -> bool:
-    """Whether the scan and the training (and validation) patterns all carry the motion."""
+def _has_motion(table, train_motion) -> bool:
+    """Whether the scan and the training patterns carry the motion (the validation patterns must then, too)."""
     columns = all(c in table and table[c] is not None for c in ("contrast", "motion"))
-    return columns and train_motion is not None and (val_embeddings is None or val_motion is not None)
+    return columns and train_motion is not None
 
 
 def _scan_motion(table, min_contrast, n) -> np.ndarray:
