@@ -25,7 +25,8 @@ the network's kept epoch (``best_epoch``, lowest validation loss) with its ``val
 the same scores (rank, rank_size, n_regions, precision, recall, top regions, thresholds) of the run
 by the look alone, and ``scoring`` the version of the scoring (:data:`SCORING`). A run
 scored by an older gslib (another ``scoring``, or none) is scored again, and gets the kept epoch,
-when the same command runs again: the networks and scans are reused, nothing is trained.
+when the same command runs again: the networks and scans are reused, nothing is trained, and the
+times (``flag_seconds`` among them) stay those of the run's first scoring.
 """
 
 from __future__ import annotations
@@ -292,6 +293,7 @@ def holdout_benchmark(
             run = next(r for r in record["runs"] if r["held_out"] == c)
             if "val_accuracy" not in run:  # a record of gslib before the networks' scores were kept
                 run.update(cnn.kept_epoch(run_dir / "net"))  # written by the next save()
+            run.pop("with_motion", None)  # the scores of gslib's scoring 1 and 2 with the criterion motion
             if run.get("scoring") != SCORING:  # scored by an older gslib: score again, nothing is trained
                 inputs = _discovery_inputs(run_dir / "net", x, x_val, motion[keep], motion_val[keep_val], batch_size)
                 table = scanning.load_scan_table(run_dir / "scan")

@@ -96,6 +96,7 @@ def test_holdout_benchmark_end_to_end_and_resume(inputs, tmp_path, capsys):
     for key in ("best_epoch", "val_accuracy", "val_loss", "look_only", "scoring"):
         del stale["runs"][0][key]
     stale["runs"][0]["rank"] = stale["runs"][0]["n_regions"] = -1
+    stale["runs"][0]["with_motion"] = {"rank": 1}  # the key of scorings 1 and 2, dropped when scored again
     (out / "holdout.json").write_text(json.dumps(stale))
     # the same command again (here through the command line) finishes the second run and keeps the first
     args = [

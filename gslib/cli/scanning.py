@@ -175,7 +175,8 @@ def _flag(p: argparse.ArgumentParser):
         choices=FLAG_CRITERIA,
         default=None,
         help="which flags count (a point is flagged by any of them); motion: no known class both looks and "
-        "moves (over the three snapshots) like the pattern (default: all three; entropy distance: the look alone)",
+        "moves (over the three snapshots) like the pattern (default: all three where the scan has the columns "
+        "contrast and motion, else entropy distance, the look alone)",
     )
     p.add_argument(
         "--evidence",
@@ -235,18 +236,18 @@ def run_flag(args) -> int:
         )
         + f"); {len(found.regions)} regions of >= {args.min_size} points"
     )
-    with_motion = found.flag_motion is not None
+    use_motion = found.flag_motion is not None
     print(
         f"regions {'most novel' if args.order == 'novelty' else 'largest'} first, by {t['evidence']}; novel: "
         + (
             f"joint novelty > {t['motion']:.2f} (no class looks and moves like it)"
-            if with_motion
+            if use_motion
             else f"relative distance > {t['novelty']:.2f} (fits no known class)"
         )
     )
     print(
         f"{'region':>6s} {'kind':>6s} {'score':>6s} {'rel.d':>5s} {'points':>6s} {'k mean':>8s} {'f mean':>8s} "
-        f"{'entropy':>7s} {'distance':>8s} " + (f"{'joint':>5s} {'motion':>6s} " if with_motion else "") + " predicted"
+        f"{'entropy':>7s} {'distance':>8s} " + (f"{'joint':>5s} {'motion':>6s} " if use_motion else "") + " predicted"
     )
     for r in found.regions:
         top = ", ".join(f"{name} {n}" for name, n in list(r["labels"].items())[:3])
@@ -257,7 +258,7 @@ def run_flag(args) -> int:
             f"{r['distance_mean']:8.3g} "
             + (
                 f"{r['score_parts']['joint_novelty']:5.2f} {'-' if mismatch is None else format(mismatch, '.1f'):>6s} "
-                if with_motion
+                if use_motion
                 else ""
             )
             + f" {top}"

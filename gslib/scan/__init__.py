@@ -37,7 +37,9 @@ every pattern into one of them; the paper found its 16th class, pi, by looking a
     than for the ``quantile`` (default 99 %) of held-out samples of the known classes. Distances are
     Mahalanobis distances to the class means with one shared (tied) covariance, shrunk towards a
     multiple of the identity (Lee et al. 2018), or, with ``method="knn"``, the distance to the k-th
-    nearest training embedding after scaling every embedding to unit length (Sun et al. 2022).
+    nearest training embedding after scaling every embedding to unit length (Sun et al. 2022); or
+(c) with the motion (on by default where the scan and its reference carry it): no known class both
+    looks and moves like it, its joint novelty exceeding the ``quantile`` of the validation patterns'.
 
 A pattern the network has never seen can be classified with confidence, so (b) is what catches a
 new class; (a) also lights up the boundaries between known classes. Uniform patterns (the spatial

@@ -2,8 +2,9 @@
 
 :func:`flag_candidates` flags scan points where the network is unsure (entropy) or whose embedding
 lies far from every training class (:class:`EmbeddingDistance`), groups them into regions of the
-(k, f) plane and ranks the regions by evidence of novelty (:class:`ClassSpread`; optionally with
-the motion, :class:`MotionSpread`; the distance models live in :mod:`gslib.scan.novelty`); see
+(k, f) plane and ranks the regions by evidence of novelty (:class:`ClassSpread`; with the motion
+where the scan and its reference carry it, :func:`joint_novelty`; the distance models live in
+:mod:`gslib.scan.novelty`); see
 :mod:`gslib.scan` for the method and its sources.
 """
 
@@ -28,6 +29,7 @@ from .table import _entropy
 
 __all__ = [
     "FLAG_CRITERIA",
+    "REGION_EVIDENCE",
     "REGION_KINDS",
     "REGION_ORDERS",
     "Candidates",
@@ -185,26 +187,29 @@ def flag_candidates(
     Flags and regions are described in the module's docstring. **Ranking.** Every region gets a
     novelty *score*, the product of two parts:
 
-    * its *relative distance*: the median, over its points, of the distance of the embedding from
-      the class that fits it best, in units of that class's own spread over fresh patterns
-      (:class:`ClassSpread`). A chaotic class that varies from seed to seed may be broad, a steady
-      one may not, so a region does not look novel merely for lying a little away from the training
-      point of a broad class (the pooled distance of the flags treats every class as equally
-      broad); the median makes one odd point count for little;
+    * its *strength*: by the look alone (the criteria "entropy" and "distance"), the median over its
+      points of the *relative distance*, the distance of the embedding from the class that fits it
+      best, in units of that class's own spread over fresh patterns (:class:`ClassSpread`); with
+      the motion, the median tail surprise of the joint novelty (see **Motion** and **Evidence**).
+      A chaotic class that varies from seed to seed may be broad, a steady one may not, so a
+      region does not look novel merely for lying a little away from the training point of a
+      broad class (the pooled distance of the flags treats every class as equally broad); the
+      median makes one odd point count for little;
     * its *extent*: ``n_cells ** extent_weight``, the number of lattice cells it covers to a small
       power. A new class that covers a real area of the plane shows up as many points that agree;
-      with 1/4, a region 16 times larger needs a relative distance half as large to rank equally,
-      so extent breaks near-ties of strength but cannot lift a large region of a known class above
-      a small one that fits no class. (Checked beyond the paper's pi: with each of the 13 Greek
-      classes removed from the reference embeddings of the shipped first-pass scan in turn, the
-      region of the removed class ranks first or second for every exponent from 0.2 to 0.3, and
-      pi's region second; the network itself still knew the class there, which
+      with 1/4, a region 16 times larger needs a strength half as large to rank equally, so
+      extent breaks near-ties of strength but cannot lift a large region of a known class above a
+      small one that fits no class. (Checked by the look alone, beyond the paper's pi: with each
+      of the 13 Greek classes removed from the reference embeddings of the shipped first-pass scan
+      in turn, the region of the removed class ranks first or second for every exponent from 0.2
+      to 0.3, and pi's region second; the network itself still knew the class there, which
       :mod:`gslib.discovery` removes too.)
 
     Each region also gets a *kind*:
 
-    * ``"novel"``: its relative distance exceeds the ``quantile`` of the relative distances of the
-      validation patterns (``thresholds["novelty"]``): its patterns fit no known class;
+    * ``"novel"``: its median relative distance exceeds the ``quantile`` of the relative distances
+      of the validation patterns (``thresholds["novelty"]``; with the motion, its median joint
+      novelty exceeds ``thresholds["motion"]``): its patterns fit no known class;
     * ``"border"``: not novel, and the network hesitates between two known classes: at least half
       of its points are flagged by the entropy, and its two most probable classes hold at least
       ``border_probability`` of its mean probability;
@@ -218,11 +223,12 @@ def flag_candidates(
     and ``motion`` and the motion indices of the training patterns are given, and then needs those
     of the validation patterns too; a shipped scan's reference and :func:`~gslib.scan.flag_scan`
     give both). A class the network never saw may be embedded on top of a neighbour that looks
-    alike, and then no distance of the embedding sees it. With ``"motion"`` in ``criteria``, each point's motion index (:func:`motion_index`, from
-    the scan's columns ``contrast`` and ``motion``) enters its *joint novelty*
-    (:func:`joint_novelty`): ``min_c max(r_c, m_c)`` over the classes c, with ``r_c`` the relative
-    distance from c and ``m_c`` the motion mismatch against c (:class:`MotionSpread`), both in
-    units of c's spread. It is small only if one known class both looks and moves like the pattern.
+    alike, and then no distance of the embedding sees it. With ``"motion"`` in ``criteria``, each
+    point's motion index (:func:`motion_index`, from the scan's columns ``contrast`` and
+    ``motion``) enters its *joint novelty* (:func:`joint_novelty`): ``min_c max(r_c, m_c)`` over
+    the classes c, with ``r_c`` the relative distance from c and ``m_c`` the motion mismatch
+    against c (:class:`MotionSpread`), both in units of c's spread. It is small only if one known
+    class both looks and moves like the pattern.
     The point is flagged where it exceeds the ``quantile`` of the validation patterns' joint novelty
     (``thresholds["motion"]``), and a region is novel where its median does. ``motion_mismatch``
     reports the mismatch against the fit class alone, for reading.
@@ -259,9 +265,11 @@ def flag_candidates(
         Their classes: each class's spread is then measured on its validation patterns (fresh
         seeds, like the scan's); None: leave-one-out within the training embeddings.
     train_motion, val_motion : numpy.ndarray, optional
-        Motion indices (:func:`motion_index`) of the training and validation patterns; needed
-        by the criterion "motion" only (a shipped scan's reference holds them as
-        ``train_motion`` and ``val_motion``).
+        Motion indices (:func:`motion_index`) of the training and validation patterns, for the
+        criterion "motion" (a shipped scan's reference holds them as ``train_motion`` and
+        ``val_motion``). Given ``train_motion`` and a table with the columns contrast and
+        motion, the default criteria use the motion, and then need ``val_motion`` whenever
+        ``val_embeddings`` are given.
     method : str, optional
         Distance model of the flags (:class:`EmbeddingDistance`).
     quantile : float, optional
@@ -291,7 +299,7 @@ def flag_candidates(
         largest first.
     extent_weight : float, optional
         In [0, 1]: the power of the number of lattice cells in the score (default 1/4, see above;
-        0 ranks by the relative distance alone, 1 comes close to ranking by size).
+        0 ranks by the strength alone, 1 comes close to ranking by size).
     border_probability : float, optional
         In (0.5, 1]: the share of the mean probability that two classes must hold for a
         hesitating region to be a border between them (default 0.9: at most a tenth left for
@@ -314,7 +322,7 @@ def flag_candidates(
         criteria = ("entropy", "distance") + (("motion",) if _has_motion(table, train_motion) else ())
     criteria = tuple(criteria)
     if not criteria or set(criteria) - set(FLAG_CRITERIA):
-        raise ValueError(f"criteria={criteria!r}; allowed: one or both of {', '.join(map(repr, FLAG_CRITERIA))}")
+        raise ValueError(f"criteria={criteria!r}; allowed: one or more of {', '.join(map(repr, FLAG_CRITERIA))}")
     if not 0 < quantile < 1:
         raise ValueError(f"quantile={quantile!r} must lie in (0, 1)")
     if order not in REGION_ORDERS:
@@ -390,6 +398,11 @@ def flag_candidates(
             spread.relative_to_each(calibration), motions.mismatch_to_each(calibration_motion, spread.classes)
         )
         motion_threshold = float(np.quantile(calibration_joint, quantile))
+        if not np.isfinite(motion_threshold):
+            raise ValueError(
+                f"the {quantile} quantile of the validation patterns' joint novelty is not finite: too many "
+                "of them fit no class (are val_labels those of val_embeddings?)"
+            )
     if entropy_threshold is None:
         entropy_threshold = (
             float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None else math.log(2)
@@ -566,7 +579,8 @@ def _check_motion(values, name, n) -> np.ndarray:
     if values is None:
         raise ValueError(
             f"the criterion 'motion' needs {name}: gslib.scan.motion_index of those patterns "
-            "(a shipped scan's reference holds train_motion and val_motion)"
+            "(a shipped scan's reference holds train_motion and val_motion; the default criteria use the "
+            "motion once train_motion is given, criteria=('entropy', 'distance') searches by the look alone)"
         )
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (n,):

@@ -212,7 +212,7 @@ class ClassSpread:
             The class c that attains it (n,): the known class the pattern fits best for its spread.
         """
         r = self.relative_to_each(embeddings)
-        ok = np.isfinite(r).any(axis=1)
+        ok = ~np.isnan(r).all(axis=1)  # inf (unlike every class of spread 0) stays inf
         relative = np.full(len(r), np.nan)
         best = np.full(len(r), -1)
         best[ok] = r[ok].argmin(axis=1)
@@ -445,7 +445,7 @@ def tail_surprise(values, calibration) -> np.ndarray:
         raise ValueError("calibration must hold at least one finite value")
     x = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=-np.inf)
     above = len(cal) - np.searchsorted(cal, x, side="left")
-    return -np.log((1.0 + above) / (len(cal) + 1.0))
+    return np.log((len(cal) + 1.0) / (1.0 + above))
 
 
 def _unit(x):
