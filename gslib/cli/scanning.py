@@ -225,18 +225,14 @@ def run_flag(args) -> int:
         evidence=args.evidence,
     )
     t = found.thresholds
+    use_motion = found.flag_motion is not None
     print(
         f"{int(found.flagged.sum())} of {len(table)} points flagged (entropy > {t['entropy']:.3f} nats: "
         f"{int(found.flag_entropy.sum())}; {t['method']} distance > {t['distance']:.3g}: "
         f"{int(found.flag_distance.sum())}"
-        + (
-            ""
-            if found.flag_motion is None
-            else f"; motion (joint novelty) > {t['motion']:.2f}: {int(found.flag_motion.sum())}"
-        )
+        + (f"; motion (joint novelty) > {t['motion']:.2f}: {int(found.flag_motion.sum())}" if use_motion else "")
         + f"); {len(found.regions)} regions of >= {args.min_size} points"
     )
-    use_motion = found.flag_motion is not None
     print(
         f"regions {'most novel' if args.order == 'novelty' else 'largest'} first, by {t['evidence']}; novel: "
         + (

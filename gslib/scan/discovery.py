@@ -386,7 +386,8 @@ def flag_candidates(
             else:
                 motions.fit(train_motion, labels, calibration_motion, val_labels)
     distance_threshold = float(np.quantile(scorer.score(calibration)[0], quantile))
-    calibration_relative, calibration_fit = spread.relative(calibration)
+    calibration_each = spread.relative_to_each(calibration)  # once: the fit and the joint novelty both need it
+    calibration_relative, calibration_fit = spread.best_fit(calibration_each)
     novelty_threshold = float(np.quantile(calibration_relative, quantile))
     motion_threshold = None
     if use_motion:
@@ -395,7 +396,7 @@ def flag_candidates(
                 "no validation pattern has a motion mismatch (all uniform?): 'motion' cannot be calibrated"
             )
         calibration_joint = joint_novelty(
-            spread.relative_to_each(calibration), motions.mismatch_to_each(calibration_motion, spread.classes)
+            calibration_each, motions.mismatch_to_each(calibration_motion, spread.classes)
         )
         motion_threshold = float(np.quantile(calibration_joint, quantile))
         if not np.isfinite(motion_threshold):
@@ -408,7 +409,8 @@ def flag_candidates(
             float(np.quantile(_entropy(val_probabilities), quantile)) if val_probabilities is not None else math.log(2)
         )
     distance, nearest = scorer.score(embedding)
-    relative, fit_class = spread.relative(embedding)
+    relative_each = spread.relative_to_each(embedding)
+    relative, fit_class = spread.best_fit(relative_each)
 
     ok = ~failed & np.isfinite(distance)
     uniform = np.zeros(len(k), dtype=bool)
@@ -420,9 +422,7 @@ def flag_candidates(
     novelty, mismatch, flag_motion, threshold = relative, None, None, novelty_threshold
     if use_motion:
         mismatch = motions.mismatch(scan_motion, fit_class)
-        novelty = joint_novelty(
-            spread.relative_to_each(embedding), motions.mismatch_to_each(scan_motion, spread.classes)
-        )
+        novelty = joint_novelty(relative_each, motions.mismatch_to_each(scan_motion, spread.classes))
         flag_motion = ok & (np.nan_to_num(novelty) > motion_threshold)
         threshold = motion_threshold
     if evidence is None:

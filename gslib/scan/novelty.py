@@ -211,7 +211,22 @@ class ClassSpread:
         fit_class : numpy.ndarray
             The class c that attains it (n,): the known class the pattern fits best for its spread.
         """
-        r = self.relative_to_each(embeddings)
+        return self.best_fit(self.relative_to_each(embeddings))
+
+    def best_fit(self, relative_each) -> tuple[np.ndarray, np.ndarray]:
+        """The relative distance and fit class of each row of :meth:`relative_to_each` (as :meth:`relative`).
+
+        Parameters
+        ----------
+        relative_each : numpy.ndarray
+            (n, number of classes), as :meth:`relative_to_each` returns it.
+
+        Returns
+        -------
+        relative, fit_class : numpy.ndarray
+            As in :meth:`relative`.
+        """
+        r = np.asarray(relative_each, dtype=np.float64)
         ok = ~np.isnan(r).all(axis=1)  # inf (unlike every class of spread 0) stays inf
         relative = np.full(len(r), np.nan)
         best = np.full(len(r), -1)

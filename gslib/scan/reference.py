@@ -116,12 +116,13 @@ def reference_embeddings(scan, *, train, val, model=None) -> dict:
         ``train_embedding`` (float16), ``train_label``, ``train_probabilities``, ``train_motion``
         and the same for ``val``.
     """
-    found = classify_splits(scan_network(scan, model=model), train=train, val=val)
-    return {
-        f"{name}_{key}": (value.astype(np.float16) if key == "embedding" else value)
-        for name, arrays in found.items()
-        for key, value in arrays.items()
-    }
+    found = _reference_arrays(classify_splits(scan_network(scan, model=model), train=train, val=val))
+    return {key: value.astype(np.float16) if key.endswith("_embedding") else value for key, value in found.items()}
+
+
+def _reference_arrays(found: dict) -> dict:
+    """The arrays of :func:`classify_splits` under the names of reference.npz (``train_embedding``, ...)."""
+    return {f"{name}_{key}": value for name, arrays in found.items() for key, value in arrays.items()}
 
 
 def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
@@ -149,9 +150,7 @@ def flag_scan(scan, *, train, val, model=None, **options) -> Candidates:
     """
     table = scan if isinstance(scan, ScanTable) else load_scan_table(scan)
     found = classify_splits(scan_network(table, model=model), train=train, val=val)
-    return flag_with_reference(
-        table, {f"{name}_{key}": value for name, arrays in found.items() for key, value in arrays.items()}, **options
-    )
+    return flag_with_reference(table, _reference_arrays(found), **options)
 
 
 def flag_shipped(scan="pass1", **options) -> Candidates:
